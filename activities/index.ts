@@ -1,0 +1,17 @@
+import type { ActivityDeps } from './deps.js';
+import { outcomeActivities } from './outcomes.js';
+import { planActivities } from './plan.js';
+import { ticketActivities } from './tickets.js';
+
+export type { ActivityDeps } from './deps.js';
+
+/** Every activity, bound to its dependencies (DB, secrets, settings, logger). */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...planActivities(deps),
+    ...ticketActivities(deps),
+    ...outcomeActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,112 @@
+import { ticketIdempotencyKey } from '../connectors/idempotency.js';
+import { createJiraIssue } from '../connectors/jira.js';
+import { audit } from '../db/repos/audit.js';
+import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
+import { markDelivered, upsertTicket } from '../db/repos/deliveries.js';
+import { getViolation } from '../db/repos/violations.js';
+import type { Connector, JiraConfig } from '../domain/connector.js';
+import type { Severity } from '../domain/severity.js';
+import type { TicketDraft, TicketRef } from '../domain/ticket.js';
+import { recordedAttempt } from './attempts.js';
+import type { ActivityDeps } from './deps.js';
+import { connectorUnavailable } from './failures.js';
+import { buildTicketDraft } from './ticket-draft.js';
+
+export interface CreateTicketInput {
+  deliveryId: string;
+  connectorId: string;
+  eventId: string;
+  priority: Severity;
+  timeoutMs: number;
+  maxRetryDelayMs: number;
+}
+
+export interface CreatedTicket {
+  ticketId: string;
+  externalId: string;
+  externalUrl: string;
+  adopted: boolean;
+}
+
+export async function loadConnector(deps: ActivityDeps, id: string): Promise<Connector> {
+  const row = await getConnectorRow(deps.db, id);
+  if (!row) throw connectorUnavailable(`connector ${id} no longer exists`);
+  try {
+    return toConnector(row, deps.box);
+  } catch (err) {
+    throw connectorUnavailable(`connector ${id}: ${(err as Error).message}`);
+  }
+}
+
+async function createRemote(
+  connector: Connector,
+  draft: TicketDraft,
+  opts: { timeoutMs: number; lookupFirst: boolean },
+): Promise<TicketRef> {
+  switch (connector.kind) {
+    case 'jira':
+      return createJiraIssue(connector.config as JiraConfig, draft, opts);
+    default:
+      throw connectorUnavailable(`connector kind ${connector.kind} cannot create tickets`);
+  }
+}
+
+export function ticketActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * Creates the ticket (or adopts the one an earlier attempt created but never heard back
+     * from), records it, and marks the delivery delivered.
+     */
+    async createTicket(input: CreateTicketInput): Promise<CreatedTicket> {
+      const connector = await loadConnector(deps, input.connectorId);
+      const violation = await getViolation(deps.db, input.eventId);
+      if (!violation) throw connectorUnavailable(`violation ${input.eventId} is not stored`);
+      const idempotencyKey = ticketIdempotencyKey(connector.id, input.eventId);
+      const severity = violation.severity as Severity;
+      const draft = buildTicketDraft({
+        payload: violation.payload,
+        severity,
+        priority: input.priority,
+        idempotencyKey,
+      });
+
+      const ref = await recordedAttempt(deps, input.deliveryId, input.maxRetryDelayMs, async (attempt) => {
+        const value = await createRemote(connector, draft, {
+          timeoutMs: input.timeoutMs,
+          lookupFirst: attempt.attempt > 1,
+        });
+        return {
+          value,
+          message: value.adopted ? `adopted existing ${value.externalId}` : `created ${value.externalId}`,
+        };
+      });
+
+      const ticket = await upsertTicket(deps.db, {
+        connectorId: connector.id,
+        kind: connector.kind,
+        eventId: input.eventId,
+        idempotencyKey,
+        externalId: ref.externalId,
+        externalUrl: ref.externalUrl,
+        remoteId: ref.remoteId,
+        sysId: ref.sysId,
+        severity,
+        priority: input.priority,
+      });
+      await markDelivered(deps.db, input.deliveryId, ticket.id);
+      await audit(deps.db, {
+        actor: 'system',
+        action: ref.adopted ? 'ticket.adopted' : 'ticket.created',
+        subjectType: 'ticket',
+        subjectId: ticket.id,
+        details: { event_id: input.eventId, connector_id: connector.id, external_id: ref.externalId },
+      });
+      return {
+        ticketId: ticket.id,
+        externalId: ref.externalId,
+        externalUrl: ref.externalUrl,
+        adopted: ref.adopted,
+      };
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { swaggerUI } from '@hono/swagger-ui';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { MAX_EVENT_BYTES } from '../domain/event.js';
+import { bearerAuth } from './auth.js';
+import { connectorsRouter } from './connectors.js';
+import type { ApiDeps } from './deps.js';
+import type { AppEnv } from './env.js';
+import { ApiProblem, apiError, validationError } from './errors.js';
+import { healthRouter } from './health.js';
+import { jsonBody } from './json-body.js';
+import { violationsRouter } from './violations.js';
+
+const WEBHOOKS = '/v1/webhooks/';
+
+/** Errors that mean a dependency is down: the client should retry, nothing was accepted. */
+export function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: string | number; name?: string; message?: string; cause?: unknown };
+  if (!e || typeof e !== 'object') return false;
+  if (
+    typeof e.code === 'string' &&
+    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|CONNECT_TIMEOUT|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED|57P0[1-3]|08\d\d\d)$/.test(
+      e.code,
+    )
+  )
+    return true;
+  // gRPC UNAVAILABLE (14) / DEADLINE_EXCEEDED (4) from the Temporal client.
+  if (e.name === 'ServiceError' || e.name === 'ConnectionError') return true;
+  if (e.code === 14 || e.code === 4) return true;
+  return e.cause ? isUnavailable(e.cause) : false;
+}
+
+export function createApp(deps: ApiDeps) {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) return validationError(c, result.error);
+    },
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof ApiProblem) return apiError(c, err.status, err.code, err.message, err.details);
+    if (err instanceof HTTPException) return apiError(c, err.status as 400, 'bad_request', err.message);
+    if (isUnavailable(err)) {
+      deps.logger.warn({ err: (err as Error).message, path: c.req.path }, 'dependency unavailable');
+      c.header('Retry-After', '5');
+      return apiError(
+        c,
+        503,
+        'unavailable',
+        'a dependency (PostgreSQL or Temporal) is unavailable; retry later',
+      );
+    }
+    deps.logger.error({ err, path: c.req.path }, 'unhandled error');
+    return apiError(c, 500, 'internal', 'internal error');
+  });
+  app.notFound((c) => apiError(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+
+  app.route('/', healthRouter(deps));
+
+  const auth = bearerAuth(deps.apiKeys);
+  const body = jsonBody(MAX_EVENT_BYTES);
+  app.use('/v1/*', (c, next) => (c.req.path.startsWith(WEBHOOKS) ? next() : auth(c, next)));
+  app.use('/v1/*', (c, next) =>
+    ['POST', 'PUT', 'PATCH'].includes(c.req.method) && !c.req.path.startsWith(WEBHOOKS)
+      ? body(c, next)
+      : next(),
+  );
+
+  app.route('/v1', violationsRouter(deps));
+  app.route('/v1', connectorsRouter(deps));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'escalate',
+      version: '0.1.0',
+      description: 'Violations to ITSM tickets and SIEM events, durably.',
+    },
+    security: [{ bearer: [] }],
+  });
+  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  return app;
+}

@@ -1,0 +1,12 @@
+import type { ApiScope } from '../config.js';
+
+/** Per-request values the middlewares set for handlers. */
+export type AppEnv = {
+  Variables: {
+    /** Audit label of the API key (never the key). */
+    actor: string;
+    scope: ApiScope;
+    /** The JSON body as parsed, unknown fields and all. */
+    rawBody: unknown;
+  };
+};

@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto';
+import { createRoute, z } from '@hono/zod-openapi';
+import { asc, eq } from 'drizzle-orm';
+import { toPublicDelivery, toPublicTicket } from '../db/repos/deliveries.js';
+import {
+  getViolation,
+  insertViolation,
+  markViolationStarted,
+  type ViolationRow,
+} from '../db/repos/violations.js';
+import { deliveries, tickets } from '../db/schema.js';
+import { canonicalJson } from '../domain/canonical-json.js';
+import {
+  type CompactEvent,
+  compactEvent,
+  type ViolationEvent,
+  violationEventSchema,
+} from '../domain/event.js';
+import { deriveSeverity } from '../domain/severity.js';
+import type { ApiDeps } from './deps.js';
+import { apiError } from './errors.js';
+import { createRouter } from './router.js';
+import { DeliverySchema, errorResponse, jsonContent, TicketSchema } from './schemas.js';
+import { startViolationWorkflow, violationWorkflowId } from './workflow-starts.js';
+
+const AcceptedSchema = z
+  .object({ event_id: z.string(), workflow_id: z.string(), status_url: z.string() })
+  .openapi('ViolationAccepted');
+
+const ViolationSchema = z
+  .object({
+    event_id: z.string(),
+    workflow_id: z.string(),
+    status: z.enum(['processing', 'completed', 'partially_failed', 'failed']),
+    severity: z.string(),
+    payload: z.record(z.string(), z.unknown()),
+    decisions: z.array(z.unknown()),
+    tickets: z.array(TicketSchema),
+    deliveries: z.array(DeliverySchema),
+    received_at: z.string(),
+    completed_at: z.string().nullable(),
+  })
+  .openapi('Violation');
+
+const EventSchema = violationEventSchema.openapi('ViolationEvent');
+
+export const bodyHash = (raw: unknown) => createHash('sha256').update(canonicalJson(raw)).digest('hex');
+
+const accepted = (eventId: string) => ({
+  event_id: eventId,
+  workflow_id: violationWorkflowId(eventId),
+  status_url: `/v1/violations/${eventId}`,
+});
+
+type AcceptOutcome =
+  | { kind: 'accepted' | 'duplicate'; body: ReturnType<typeof accepted> }
+  | { kind: 'conflict'; message: string };
+
+/**
+ * Stores the violation, then starts its workflow; answers only once Temporal acknowledged it.
+ * A replay of the same body is answered from the stored row (starting the workflow if an
+ * earlier attempt stored the row but never got its start acknowledged).
+ */
+export async function acceptViolation(
+  deps: ApiDeps,
+  raw: Record<string, unknown>,
+  event: ViolationEvent,
+): Promise<AcceptOutcome> {
+  const hash = bodyHash(raw);
+  const occurredAt = event.occurred_at ?? new Date().toISOString();
+  const compact = compactEvent(event, occurredAt, deps.settings.risk_bands);
+  const { row, inserted } = await insertViolation(deps.database.db, {
+    eventId: event.event_id,
+    payload: { ...raw, occurred_at: occurredAt },
+    bodyHash: hash,
+    eventType: event.event_type,
+    severity: deriveSeverity(event, deps.settings.risk_bands),
+    riskScore: event.risk_score,
+    platformId: event.platform_id,
+    occurredAt: new Date(occurredAt),
+    workflowId: violationWorkflowId(event.event_id),
+  });
+  if (!inserted && row.bodyHash !== hash) {
+    return {
+      kind: 'conflict',
+      message: `event_id ${event.event_id} was already accepted with a different body`,
+    };
+  }
+  if (inserted || !row.startedAt) {
+    await startViolationWorkflow(
+      deps.temporal,
+      deps.taskQueue,
+      inserted ? compact : storedCompact(row, deps),
+    );
+    await markViolationStarted(deps.database.db, event.event_id);
+  }
+  return { kind: inserted ? 'accepted' : 'duplicate', body: accepted(event.event_id) };
+}
+
+function storedCompact(row: ViolationRow, deps: ApiDeps): CompactEvent {
+  const event = row.payload as ViolationEvent;
+  return compactEvent(event, event.occurred_at ?? row.occurredAt.toISOString(), deps.settings.risk_bands);
+}
+
+export function violationsRouter(deps: ApiDeps) {
+  const router = createRouter();
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/violations',
+      summary: 'Accept a violation (durable once answered 202)',
+      request: { body: { required: true, content: { 'application/json': { schema: EventSchema } } } },
+      responses: {
+        202: jsonContent(AcceptedSchema, 'Accepted: the workflow start was acknowledged by Temporal'),
+        200: jsonContent(AcceptedSchema, 'Already accepted with the same body'),
+        400: errorResponse('Invalid event (details lists every offending field)'),
+        409: errorResponse('Same event_id, different body'),
+        413: errorResponse('Body over 256 KiB'),
+        415: errorResponse('Body is not JSON'),
+      },
+    }),
+    async (c) => {
+      const event = c.req.valid('json') as ViolationEvent;
+      const outcome = await acceptViolation(deps, c.get('rawBody') as Record<string, unknown>, event);
+      if (outcome.kind === 'conflict') return apiError(c, 409, 'conflict', outcome.message);
+      return c.json(outcome.body, outcome.kind === 'accepted' ? 202 : 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/violations/{event_id}',
+      summary: 'A violation with its decisions, tickets and deliveries',
+      request: { params: z.object({ event_id: z.uuid() }) },
+      responses: {
+        200: jsonContent(ViolationSchema, 'The violation'),
+        404: errorResponse('Unknown event_id'),
+      },
+    }),
+    async (c) => {
+      const { event_id } = c.req.valid('param');
+      const db = deps.database.db;
+      const row = await getViolation(db, event_id);
+      if (!row) return apiError(c, 404, 'not_found', `no violation with event_id ${event_id}`);
+      const [ticketRows, deliveryRows] = await Promise.all([
+        db.select().from(tickets).where(eq(tickets.eventId, event_id)).orderBy(asc(tickets.createdAt)),
+        db
+          .select()
+          .from(deliveries)
+          .where(eq(deliveries.eventId, event_id))
+          .orderBy(asc(deliveries.createdAt)),
+      ]);
+      return c.json(
+        {
+          event_id: row.eventId,
+          workflow_id: row.workflowId,
+          status: row.status as z.infer<typeof ViolationSchema>['status'],
+          severity: row.severity,
+          payload: row.payload,
+          decisions: row.decisions ?? [],
+          tickets: ticketRows.map(toPublicTicket),
+          deliveries: deliveryRows.map((d) => ({ ...toPublicDelivery(d), status: d.status as 'pending' })),
+          received_at: row.receivedAt.toISOString(),
+          completed_at: row.completedAt?.toISOString() ?? null,
+        },
+        200,
+      );
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,57 @@
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { CompactEvent } from '../domain/event.js';
+import { EscalateEventType, EscalateSeverity } from '../domain/search-attributes.js';
+import type { violationWorkflow } from '../workflows/violation.js';
+
+export const violationWorkflowId = (eventId: string) => `violation-${eventId}`;
+
+const oneLine = (s: string, max: number) => {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+
+/** "critical policy_violation — max-tokens exceeded — alice@example.com" */
+export function violationSummary(e: CompactEvent): string {
+  return [`${e.severity} ${e.event_type}`, oneLine(e.summary, 120), e.user_email].filter(Boolean).join(' — ');
+}
+
+function violationDetails(e: CompactEvent): string {
+  const lines = [`**${e.severity}** ${e.event_type}: ${oneLine(e.summary, 400)}`, ''];
+  if (e.policy?.name || e.policy?.id)
+    lines.push(`- policy: ${e.policy.name ?? e.policy.id} (${e.policy.action ?? 'no action'})`);
+  if (e.user_email) lines.push(`- user: ${e.user_email}`);
+  if (e.model) lines.push(`- model: ${e.provider ? `${e.provider}/` : ''}${e.model}`);
+  if (e.risk_score !== undefined) lines.push(`- risk score: ${e.risk_score}`);
+  lines.push(`- event id: ${e.event_id}`, `- occurred at: ${e.occurred_at}`);
+  return lines.join('\n');
+}
+
+/**
+ * Starts `violation-{event_id}` and resolves once Temporal has acknowledged it. Idempotent: a run
+ * that exists (running or finished) is never started twice.
+ */
+export async function startViolationWorkflow(
+  client: Client,
+  taskQueue: string,
+  event: CompactEvent,
+): Promise<string> {
+  const workflowId = violationWorkflowId(event.event_id);
+  try {
+    await client.workflow.start<typeof violationWorkflow>('violationWorkflow', {
+      workflowId,
+      taskQueue,
+      args: [{ event }],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [
+        { key: EscalateEventType, value: event.event_type },
+        { key: EscalateSeverity, value: event.severity },
+      ],
+      staticSummary: violationSummary(event),
+      staticDetails: violationDetails(event),
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  return workflowId;
+}

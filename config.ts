@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+
+export type ApiScope = 'admin' | 'ingest';
+
+export interface ApiKey {
+  key: string;
+  scope: ApiScope;
+  /** Safe to log and audit: a short fingerprint, never the key. */
+  label: string;
+}
+
+export interface TemporalConnection {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  apiKey?: string;
+  tls?:
+    | { serverRootCaPath?: string; clientCertPath?: string; clientKeyPath?: string; serverName?: string }
+    | boolean;
+}
+
+export function parseApiKeys(raw: string | undefined): ApiKey[] {
+  if (!raw) return [];
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const idx = entry.lastIndexOf(':');
+      const scope = idx > 0 ? entry.slice(idx + 1) : '';
+      if (scope === 'admin' || scope === 'ingest') {
+        const key = entry.slice(0, idx);
+        return { key, scope, label: keyLabel(key) };
+      }
+      return { key: entry, scope: 'admin' as const, label: keyLabel(entry) };
+    });
+}
+
+export const keyLabel = (key: string): string => `key…${key.slice(-4)}`;
+
+export function temporalConnectionFromEnv(env = process.env): TemporalConnection {
+  const tlsEnabled = env.TEMPORAL_TLS === 'true' || !!env.TEMPORAL_TLS_CERT || !!env.TEMPORAL_API_KEY;
+  return {
+    address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+    namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    taskQueue: env.TEMPORAL_TASK_QUEUE ?? 'escalate',
+    apiKey: env.TEMPORAL_API_KEY || undefined,
+    tls: tlsEnabled
+      ? {
+          serverRootCaPath: env.TEMPORAL_TLS_CA || undefined,
+          clientCertPath: env.TEMPORAL_TLS_CERT || undefined,
+          clientKeyPath: env.TEMPORAL_TLS_KEY || undefined,
+          serverName: env.TEMPORAL_TLS_SERVER_NAME || undefined,
+        }
+      : undefined,
+  };
+}
+
+/** Connection options in the shape both @temporalio/client and @temporalio/worker accept. */
+export function temporalConnectOptions(conn: TemporalConnection) {
+  const tls =
+    typeof conn.tls === 'object'
+      ? {
+          serverNameOverride: conn.tls.serverName,
+          serverRootCACertificate: conn.tls.serverRootCaPath
+            ? readFileSync(conn.tls.serverRootCaPath)
+            : undefined,
+          clientCertPair:
+            conn.tls.clientCertPath && conn.tls.clientKeyPath
+              ? { crt: readFileSync(conn.tls.clientCertPath), key: readFileSync(conn.tls.clientKeyPath) }
+              : undefined,
+        }
+      : conn.tls;
+  return {
+    address: conn.address,
+    tls,
+    apiKey: conn.apiKey,
+    metadata: conn.apiKey ? { 'temporal-namespace': conn.namespace } : undefined,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Generic webhook following Standard Webhooks: `POST {url}` with body
+ * `{"type": "violation", "timestamp": <ISO>, "data": <event>}` and the headers `webhook-id`
+ * (stable per event and connector, so receivers can de-duplicate retries), `webhook-timestamp`
+ * (seconds) and, with a `whsec_` secret, `webhook-signature: v1,<base64>`.
+ * With a secret the request also carries `X-Escalate-Signature` keyed by the secret string as configured.
+ */
+import { createHash } from 'node:crypto';
+import type { WebhookConfig } from '../domain/connector.js';
+import { connectorTimeoutMs } from '../domain/connector.js';
+import type { ViolationEvent } from '../domain/event.js';
+import { errorFromResponse, type HttpRequest, send } from './http.js';
+import {
+  jsonHeaders,
+  nowOf,
+  type SiemContext,
+  type SiemResult,
+  shortText,
+  siemPayload,
+  signed,
+} from './siem-common.js';
+import { standardWebhookHeaders } from './signing.js';
+
+export const WEBHOOK_EVENT_TYPE = 'violation';
+
+/** `msg_` + 32 hex chars of sha256(connectorId:eventId): the same on every retry and replay. */
+export function webhookMessageId(connectorId: string, eventId: string): string {
+  return `msg_${createHash('sha256').update(`${connectorId}:${eventId}`, 'utf8').digest('hex').slice(0, 32)}`;
+}
+
+export function buildWebhookRequest(
+  config: WebhookConfig,
+  event: ViolationEvent,
+  ctx: SiemContext,
+): HttpRequest {
+  const now = nowOf(ctx);
+  const id = webhookMessageId(ctx.connectorId, event.event_id);
+  const timestampSeconds = Math.floor(now.getTime() / 1000);
+  const body = JSON.stringify({
+    type: WEBHOOK_EVENT_TYPE,
+    timestamp: new Date(timestampSeconds * 1000).toISOString(),
+    data: siemPayload(event, ctx),
+  });
+  const standard: Record<string, string> = config.secret
+    ? { ...standardWebhookHeaders({ secret: config.secret, id, timestampSeconds, body }) }
+    : { 'webhook-id': id, 'webhook-timestamp': String(timestampSeconds) };
+  return signed({ method: 'POST', url: config.url, headers: jsonHeaders(standard), body }, config.secret);
+}
+
+/** 2xx delivered; 408/409/429 and 5xx retry; any other answer (3xx, 4xx) fails at once. */
+export function isRetryableWebhookStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 409 || status === 429;
+}
+
+export async function deliverToWebhook(
+  config: WebhookConfig,
+  event: ViolationEvent,
+  ctx: SiemContext,
+): Promise<SiemResult> {
+  const res = await send(buildWebhookRequest(config, event, ctx), connectorTimeoutMs(config));
+  if (res.status < 200 || res.status >= 300) {
+    throw errorFromResponse(res, res.text, { retryable: isRetryableWebhookStatus(res.status) });
+  }
+  const answer = shortText(res.text);
+  return {
+    status: res.status,
+    message: `HTTP ${res.status}${answer ? `: ${answer}` : ''}`,
+    durationMs: res.durationMs,
+  };
+}

@@ -1,0 +1,161 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const violations = pgTable(
+  'violations',
+  {
+    eventId: uuid('event_id').primaryKey(),
+    /** The body as posted (unknown fields kept); `occurred_at` defaulted at accept. */
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    /** sha256 of the canonical body: same event_id + same hash → 200, different → 409. */
+    bodyHash: text('body_hash').notNull(),
+    eventType: text('event_type').notNull(),
+    severity: text('severity').notNull(),
+    riskScore: doublePrecision('risk_score'),
+    platformId: text('platform_id'),
+    occurredAt: ts('occurred_at').notNull(),
+    receivedAt: ts('received_at').notNull().defaultNow(),
+    workflowId: text('workflow_id').notNull(),
+    /** Set once Temporal acknowledged the workflow start. */
+    startedAt: ts('started_at'),
+    status: text('status').notNull().default('processing'),
+    decisions: jsonb('decisions').$type<unknown[]>(),
+    completedAt: ts('completed_at'),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('violations_received_idx').on(t.receivedAt),
+    index('violations_status_idx').on(t.status, t.receivedAt),
+  ],
+);
+
+export const connectors = pgTable('connectors', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  kind: text('kind').notNull(),
+  enabled: boolean('enabled').notNull().default(true),
+  autoPush: boolean('auto_push').notNull().default(true),
+  /** Non-secret configuration. */
+  config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+  /** Secret fields, AES-256-GCM encrypted as one JSON blob. */
+  secrets: text('secrets'),
+  filters: jsonb('filters').$type<Record<string, unknown>>().notNull().default({}),
+  retry: jsonb('retry').$type<Record<string, unknown>>(),
+  /** `api` or `config` (declared in ESCALATE_CONFIG). */
+  origin: text('origin').notNull().default('api'),
+  lastTestAt: ts('last_test_at'),
+  lastTestOk: boolean('last_test_ok'),
+  lastTestResult: text('last_test_result'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export const tickets = pgTable(
+  'tickets',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    connectorId: text('connector_id').notNull(),
+    kind: text('kind').notNull(),
+    /** The violation that opened it. */
+    eventId: uuid('event_id').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    externalId: text('external_id').notNull(),
+    externalUrl: text('external_url').notNull(),
+    remoteId: text('remote_id'),
+    sysId: text('sys_id'),
+    status: text('status').notNull().default('open'),
+    severity: text('severity').notNull(),
+    priority: text('priority').notNull(),
+    correlationKey: text('correlation_key'),
+    recurrenceCount: integer('recurrence_count').notNull().default(0),
+    slaDueAt: ts('sla_due_at'),
+    slaBreached: boolean('sla_breached').notNull().default(false),
+    resolvedAt: ts('resolved_at'),
+    closedAt: ts('closed_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('tickets_idempotency_key_uq').on(t.idempotencyKey),
+    index('tickets_event_idx').on(t.eventId),
+    index('tickets_connector_external_idx').on(t.connectorId, t.externalId),
+    index('tickets_external_idx').on(t.externalId),
+    index('tickets_status_idx').on(t.status, t.createdAt),
+    index('tickets_correlation_idx').on(t.connectorId, t.correlationKey).where(sql`${t.status} <> 'closed'`),
+  ],
+);
+
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    eventId: uuid('event_id').notNull(),
+    connectorId: text('connector_id').notNull(),
+    /** Connector kind (jira, servicenow, splunk...). */
+    kind: text('kind').notNull(),
+    /** `ticket` (ITSM create) or `event` (SIEM delivery). */
+    purpose: text('purpose').notNull(),
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    lastAttemptAt: ts('last_attempt_at'),
+    ticketId: uuid('ticket_id'),
+    deliveredAt: ts('delivered_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('deliveries_event_connector_uq').on(t.eventId, t.connectorId),
+    index('deliveries_status_idx').on(t.status, t.createdAt),
+    index('deliveries_connector_idx').on(t.connectorId, t.createdAt),
+  ],
+);
+
+export const deliveryAttempts = pgTable(
+  'delivery_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    deliveryId: uuid('delivery_id').notNull(),
+    /** 1-based, counted across replays of the same delivery. */
+    attempt: integer('attempt').notNull(),
+    /** `running`, `succeeded`, `failed`, `interrupted` (the worker died mid-attempt). */
+    outcome: text('outcome').notNull().default('running'),
+    startedAt: ts('started_at').notNull().defaultNow(),
+    finishedAt: ts('finished_at'),
+    durationMs: integer('duration_ms'),
+    httpStatus: integer('http_status'),
+    remoteCode: text('remote_code'),
+    message: text('message'),
+    retryable: boolean('retryable'),
+  },
+  (t) => [uniqueIndex('delivery_attempts_delivery_attempt_uq').on(t.deliveryId, t.attempt)],
+);
+
+export const auditEntries = pgTable(
+  'audit_entries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: ts('at').notNull().defaultNow(),
+    /** Who: an API key label, `system`, `itsm:<connector>`, `config`. */
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    subjectType: text('subject_type').notNull(),
+    subjectId: text('subject_id').notNull(),
+    details: jsonb('details').$type<Record<string, unknown>>(),
+  },
+  (t) => [index('audit_at_idx').on(t.at), index('audit_subject_idx').on(t.subjectType, t.subjectId)],
+);

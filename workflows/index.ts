@@ -1,0 +1,1 @@
+export { violationWorkflow } from './violation.js';
