@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps.js';
 import { outcomeActivities } from './outcomes.js';
 import { planActivities } from './plan.js';
+import { siemActivities } from './siem.js';
 import { ticketActivities } from './tickets.js';
 
 export type { ActivityDeps } from './deps.js';
@@ -10,6 +11,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...planActivities(deps),
     ...ticketActivities(deps),
+    ...siemActivities(deps),
     ...outcomeActivities(deps),
   };
 }

@@ -1,10 +1,11 @@
 import { ticketIdempotencyKey } from '../connectors/idempotency.js';
 import { createJiraIssue } from '../connectors/jira.js';
+import { createServiceNowIncident } from '../connectors/servicenow.js';
 import { audit } from '../db/repos/audit.js';
 import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
 import { markDelivered, upsertTicket } from '../db/repos/deliveries.js';
 import { getViolation } from '../db/repos/violations.js';
-import type { Connector, JiraConfig } from '../domain/connector.js';
+import type { Connector, JiraConfig, ServiceNowConfig } from '../domain/connector.js';
 import type { Severity } from '../domain/severity.js';
 import type { TicketDraft, TicketRef } from '../domain/ticket.js';
 import { recordedAttempt } from './attempts.js';
@@ -46,6 +47,8 @@ async function createRemote(
   switch (connector.kind) {
     case 'jira':
       return createJiraIssue(connector.config as JiraConfig, draft, opts);
+    case 'servicenow':
+      return createServiceNowIncident(connector.config as ServiceNowConfig, draft, opts);
     default:
       throw connectorUnavailable(`connector kind ${connector.kind} cannot create tickets`);
   }

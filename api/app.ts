@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import { MAX_EVENT_BYTES } from '../domain/event.js';
 import { bearerAuth } from './auth.js';
 import { connectorsRouter } from './connectors.js';
+import { deliveriesRouter } from './deliveries.js';
 import type { ApiDeps } from './deps.js';
 import type { AppEnv } from './env.js';
 import { ApiProblem, apiError, validationError } from './errors.js';
@@ -68,6 +69,7 @@ export function createApp(deps: ApiDeps) {
 
   app.route('/v1', violationsRouter(deps));
   app.route('/v1', connectorsRouter(deps));
+  app.route('/v1', deliveriesRouter(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

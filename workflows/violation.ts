@@ -68,7 +68,14 @@ async function runTarget(event: CompactEvent, target: Target): Promise<TargetOut
       });
       return { ...base, ok: true, ticketId: ticket.ticketId, externalId: ticket.externalId };
     }
-    throw ApplicationFailure.nonRetryable(`no delivery activity for ${target.kind} yet`, 'Unsupported');
+    const acts = targetActivities(target, `deliver to ${target.kind} ${target.connectorName}`);
+    await acts.deliverToSiem({
+      deliveryId: target.deliveryId,
+      connectorId: target.connectorId,
+      eventId: event.event_id,
+      maxRetryDelayMs: target.retry.maximumIntervalMs,
+    });
+    return { ...base, ok: true };
   } catch (err) {
     const error = failureMessage(err);
     log.warn('target failed', { connectorId: target.connectorId, error });

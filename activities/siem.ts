@@ -1,0 +1,48 @@
+import { deliverToSiem } from '../connectors/siem.js';
+import { audit } from '../db/repos/audit.js';
+import { markDelivered } from '../db/repos/deliveries.js';
+import { getViolation } from '../db/repos/violations.js';
+import { isSiemKind, type SiemKind } from '../domain/connector.js';
+import type { ViolationEvent } from '../domain/event.js';
+import type { Severity } from '../domain/severity.js';
+import { recordedAttempt } from './attempts.js';
+import type { ActivityDeps } from './deps.js';
+import { connectorUnavailable } from './failures.js';
+import { loadConnector } from './tickets.js';
+
+export interface DeliverEventInput {
+  deliveryId: string;
+  connectorId: string;
+  eventId: string;
+  maxRetryDelayMs: number;
+}
+
+export function siemActivities(deps: ActivityDeps) {
+  return {
+    /** Sends the stored violation to one SIEM connector; every attempt is recorded. */
+    async deliverToSiem(input: DeliverEventInput): Promise<{ status: number; message: string }> {
+      const connector = await loadConnector(deps, input.connectorId);
+      if (!isSiemKind(connector.kind))
+        throw connectorUnavailable(`connector ${connector.id} is not a SIEM connector`);
+      const violation = await getViolation(deps.db, input.eventId);
+      if (!violation) throw connectorUnavailable(`violation ${input.eventId} is not stored`);
+      const event = violation.payload as ViolationEvent;
+      const result = await recordedAttempt(deps, input.deliveryId, input.maxRetryDelayMs, async () => {
+        const r = await deliverToSiem(connector.kind as SiemKind, connector.config as never, event, {
+          connectorId: connector.id,
+          severity: violation.severity as Severity,
+        });
+        return { value: r, httpStatus: r.status, remoteCode: r.remoteCode, message: r.message };
+      });
+      await markDelivered(deps.db, input.deliveryId);
+      await audit(deps.db, {
+        actor: 'system',
+        action: 'delivery.delivered',
+        subjectType: 'delivery',
+        subjectId: input.deliveryId,
+        details: { event_id: input.eventId, connector_id: connector.id, message: result.message },
+      });
+      return { status: result.status, message: result.message };
+    },
+  };
+}

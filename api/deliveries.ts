@@ -1,0 +1,102 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { and, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { getDelivery, listAttempts, toPublicAttempt, toPublicDelivery } from '../db/repos/deliveries.js';
+import { deliveries } from '../db/schema.js';
+import { cursorCondition, newestFirst, page } from './cursor.js';
+import type { ApiDeps } from './deps.js';
+import { apiError } from './errors.js';
+import { createRouter } from './router.js';
+import { DeliverySchema, errorResponse, jsonContent, listOf, pageQuery } from './schemas.js';
+
+const AttemptSchema = z
+  .object({
+    attempt: z.number(),
+    outcome: z.string(),
+    started_at: z.string(),
+    finished_at: z.string().nullable(),
+    duration_ms: z.number().nullable(),
+    http_status: z.number().nullable(),
+    remote_code: z.string().nullable(),
+    message: z.string().nullable(),
+    retryable: z.boolean().nullable(),
+  })
+  .openapi('DeliveryAttempt');
+
+export const deliveryFilterSchema = z.object({
+  status: z.enum(['pending', 'delivered', 'failed']).optional(),
+  connector_id: z.string().max(64).optional(),
+  event_id: z.uuid().optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+});
+
+export function deliveryConditions(f: z.infer<typeof deliveryFilterSchema>): SQL[] {
+  const conds: SQL[] = [];
+  if (f.status) conds.push(eq(deliveries.status, f.status));
+  if (f.connector_id) conds.push(eq(deliveries.connectorId, f.connector_id));
+  if (f.event_id) conds.push(eq(deliveries.eventId, f.event_id));
+  if (f.since) conds.push(gte(deliveries.createdAt, new Date(f.since)));
+  if (f.until) conds.push(lt(deliveries.createdAt, new Date(f.until)));
+  return conds;
+}
+
+export function deliveriesRouter(deps: ApiDeps) {
+  const router = createRouter();
+  const { db } = deps.database;
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/deliveries',
+      summary: 'Deliveries (ticket creations and SIEM events), newest first',
+      request: { query: pageQuery.extend(deliveryFilterSchema.shape) },
+      responses: {
+        200: jsonContent(listOf(DeliverySchema), 'Deliveries'),
+        400: errorResponse('Invalid filter'),
+      },
+    }),
+    async (c) => {
+      const { limit, cursor, ...filter } = c.req.valid('query');
+      const rows = await db
+        .select()
+        .from(deliveries)
+        .where(
+          and(...deliveryConditions(filter), cursorCondition(cursor, deliveries.createdAt, deliveries.id)),
+        )
+        .orderBy(...newestFirst(deliveries.createdAt, deliveries.id))
+        .limit(limit + 1);
+      const { items, next_cursor } = page(rows, limit);
+      return c.json(
+        { items: items.map((d) => ({ ...toPublicDelivery(d), status: d.status as 'pending' })), next_cursor },
+        200,
+      );
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/deliveries/{id}',
+      summary: 'One delivery with every attempt',
+      request: { params: z.object({ id: z.uuid() }) },
+      responses: {
+        200: jsonContent(DeliverySchema.extend({ attempt_log: z.array(AttemptSchema) }), 'The delivery'),
+        404: errorResponse('Unknown delivery'),
+      },
+    }),
+    async (c) => {
+      const delivery = await getDelivery(db, c.req.valid('param').id);
+      if (!delivery) return apiError(c, 404, 'not_found', 'no such delivery');
+      const attempts = await listAttempts(db, delivery.id);
+      return c.json(
+        {
+          ...toPublicDelivery(delivery),
+          status: delivery.status as 'pending',
+          attempt_log: attempts.map(toPublicAttempt),
+        },
+        200,
+      );
+    },
+  );
+  return router;
+}
