@@ -1,6 +1,8 @@
+import { connectorActionActivities } from './connector-actions.js';
 import type { ActivityDeps } from './deps.js';
 import { outcomeActivities } from './outcomes.js';
 import { planActivities } from './plan.js';
+import { redeliveryActivities } from './redeliver.js';
 import { siemActivities } from './siem.js';
 import { ticketActivities } from './tickets.js';
 
@@ -12,6 +14,8 @@ export function createActivities(deps: ActivityDeps) {
     ...planActivities(deps),
     ...ticketActivities(deps),
     ...siemActivities(deps),
+    ...redeliveryActivities(deps),
+    ...connectorActionActivities(deps),
     ...outcomeActivities(deps),
   };
 }

@@ -3,14 +3,36 @@ import { audit } from '../db/repos/audit.js';
 import { toConnector } from '../db/repos/connectors.js';
 import { ensureDelivery } from '../db/repos/deliveries.js';
 import { connectors, violations } from '../db/schema.js';
-import { connectorTimeoutMs, retryPolicyFor } from '../domain/connector.js';
+import { type Connector, connectorTimeoutMs, retryPolicyFor } from '../domain/connector.js';
 import type { CompactEvent } from '../domain/event.js';
 import type { Plan, Target } from '../domain/plan.js';
 import { routeEvent } from '../domain/routing.js';
+import type { Settings } from '../domain/settings.js';
+import type { Severity } from '../domain/severity.js';
 import type { ActivityDeps } from './deps.js';
 
 const containerOf = (config: Record<string, unknown>): string | undefined =>
   (config.project_key as string | undefined) ?? (config.table as string | undefined);
+
+/** How the workflow should carry out one delivery to one connector. */
+export function toTarget(
+  c: Connector,
+  delivery: { id: string; purpose: string },
+  settings: Settings,
+  priority?: Severity,
+): Target {
+  return {
+    deliveryId: delivery.id,
+    connectorId: c.id,
+    connectorName: c.name,
+    kind: c.kind,
+    purpose: delivery.purpose as Target['purpose'],
+    retry: retryPolicyFor(c.kind, c.retry, settings.retry[c.kind]),
+    timeoutMs: connectorTimeoutMs(c.config),
+    priority,
+    container: containerOf(c.config as Record<string, unknown>),
+  };
+}
 
 /** Loads connectors and settings, decides the targets and opens a pending delivery for each. */
 export function planActivities(deps: ActivityDeps) {
@@ -28,17 +50,7 @@ export function planActivities(deps: ActivityDeps) {
           kind: c.kind,
           purpose: route.purpose,
         });
-        targets.push({
-          deliveryId: delivery.id,
-          connectorId: c.id,
-          connectorName: c.name,
-          kind: c.kind,
-          purpose: route.purpose,
-          retry: retryPolicyFor(c.kind, c.retry, deps.settings.retry[c.kind]),
-          timeoutMs: connectorTimeoutMs(c.config),
-          priority: route.priority,
-          container: containerOf(c.config as Record<string, unknown>),
-        });
+        targets.push(toTarget(c, delivery, deps.settings, route.priority));
       }
       await deps.db
         .update(violations)

@@ -39,7 +39,7 @@ export async function loadConnector(deps: ActivityDeps, id: string): Promise<Con
   }
 }
 
-async function createRemote(
+export async function createRemoteTicket(
   connector: Connector,
   draft: TicketDraft,
   opts: { timeoutMs: number; lookupFirst: boolean },
@@ -74,7 +74,7 @@ export function ticketActivities(deps: ActivityDeps) {
       });
 
       const ref = await recordedAttempt(deps, input.deliveryId, input.maxRetryDelayMs, async (attempt) => {
-        const value = await createRemote(connector, draft, {
+        const value = await createRemoteTicket(connector, draft, {
           timeoutMs: input.timeoutMs,
           lookupFirst: attempt.attempt > 1,
         });

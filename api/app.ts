@@ -3,6 +3,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { MAX_EVENT_BYTES } from '../domain/event.js';
 import { bearerAuth } from './auth.js';
+import { connectorActionsRouter } from './connector-actions.js';
 import { connectorsRouter } from './connectors.js';
 import { deliveriesRouter } from './deliveries.js';
 import type { ApiDeps } from './deps.js';
@@ -10,6 +11,7 @@ import type { AppEnv } from './env.js';
 import { ApiProblem, apiError, validationError } from './errors.js';
 import { healthRouter } from './health.js';
 import { jsonBody } from './json-body.js';
+import { violationTicketsRouter } from './violation-tickets.js';
 import { violationsRouter } from './violations.js';
 
 const WEBHOOKS = '/v1/webhooks/';
@@ -68,7 +70,9 @@ export function createApp(deps: ApiDeps) {
   );
 
   app.route('/v1', violationsRouter(deps));
+  app.route('/v1', violationTicketsRouter(deps));
   app.route('/v1', connectorsRouter(deps));
+  app.route('/v1', connectorActionsRouter(deps));
   app.route('/v1', deliveriesRouter(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

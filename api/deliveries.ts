@@ -7,6 +7,7 @@ import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import { createRouter } from './router.js';
 import { DeliverySchema, errorResponse, jsonContent, listOf, pageQuery } from './schemas.js';
+import { startDeliveryWorkflow } from './workflow-starts.js';
 
 const AttemptSchema = z
   .object({
@@ -21,6 +22,16 @@ const AttemptSchema = z
     retryable: z.boolean().nullable(),
   })
   .openapi('DeliveryAttempt');
+
+const ReplayAccepted = z
+  .object({
+    delivery_id: z.string(),
+    status: z.string(),
+    skipped: z.boolean(),
+    workflow_id: z.string().optional(),
+    status_url: z.string(),
+  })
+  .openapi('ReplayAccepted');
 
 export const deliveryFilterSchema = z.object({
   status: z.enum(['pending', 'delivered', 'failed']).optional(),
@@ -95,6 +106,37 @@ export function deliveriesRouter(deps: ApiDeps) {
           attempt_log: attempts.map(toPublicAttempt),
         },
         200,
+      );
+    },
+  );
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/deliveries/{id}/replay',
+      summary:
+        'Replay one delivery through Temporal (same idempotency key; skipped if it has since succeeded)',
+      request: { params: z.object({ id: z.uuid() }) },
+      responses: {
+        202: jsonContent(ReplayAccepted, 'Replay started'),
+        200: jsonContent(ReplayAccepted, 'Already delivered: nothing to do'),
+        404: errorResponse('Unknown delivery'),
+      },
+    }),
+    async (c) => {
+      const delivery = await getDelivery(db, c.req.valid('param').id);
+      if (!delivery) return apiError(c, 404, 'not_found', 'no such delivery');
+      const status_url = `/v1/deliveries/${delivery.id}`;
+      if (delivery.status === 'delivered')
+        return c.json({ delivery_id: delivery.id, status: 'delivered', skipped: true, status_url }, 200);
+      const workflowId = await startDeliveryWorkflow(
+        deps.temporal,
+        deps.taskQueue,
+        { deliveryId: delivery.id, requestedBy: c.get('actor'), reason: 'replay' },
+        `replay delivery ${delivery.id} (${delivery.kind} ${delivery.connectorId})`,
+      );
+      return c.json(
+        { delivery_id: delivery.id, status: 'pending', skipped: false, workflow_id: workflowId, status_url },
+        202,
       );
     },
   );

@@ -6,16 +6,11 @@ import {
   getViolation,
   insertViolation,
   markViolationStarted,
-  type ViolationRow,
+  storedCompactEvent,
 } from '../db/repos/violations.js';
 import { deliveries, tickets } from '../db/schema.js';
 import { canonicalJson } from '../domain/canonical-json.js';
-import {
-  type CompactEvent,
-  compactEvent,
-  type ViolationEvent,
-  violationEventSchema,
-} from '../domain/event.js';
+import { compactEvent, type ViolationEvent, violationEventSchema } from '../domain/event.js';
 import { deriveSeverity } from '../domain/severity.js';
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
@@ -42,7 +37,8 @@ const ViolationSchema = z
   })
   .openapi('Violation');
 
-const EventSchema = violationEventSchema.openapi('ViolationEvent');
+// Domain schemas are plain zod (the API must not depend on import order for the openapi extension).
+const EventSchema = violationEventSchema;
 
 export const bodyHash = (raw: unknown) => createHash('sha256').update(canonicalJson(raw)).digest('hex');
 
@@ -87,19 +83,10 @@ export async function acceptViolation(
     };
   }
   if (inserted || !row.startedAt) {
-    await startViolationWorkflow(
-      deps.temporal,
-      deps.taskQueue,
-      inserted ? compact : storedCompact(row, deps),
-    );
+    await startViolationWorkflow(deps.temporal, deps.taskQueue, inserted ? compact : storedCompactEvent(row));
     await markViolationStarted(deps.database.db, event.event_id);
   }
   return { kind: inserted ? 'accepted' : 'duplicate', body: accepted(event.event_id) };
-}
-
-function storedCompact(row: ViolationRow, deps: ApiDeps): CompactEvent {
-  const event = row.payload as ViolationEvent;
-  return compactEvent(event, event.occurred_at ?? row.occurredAt.toISOString(), deps.settings.risk_bands);
 }
 
 export function violationsRouter(deps: ApiDeps) {

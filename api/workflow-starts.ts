@@ -1,6 +1,7 @@
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { CompactEvent } from '../domain/event.js';
 import { EscalateEventType, EscalateSeverity } from '../domain/search-attributes.js';
+import type { deliveryWorkflow } from '../workflows/delivery.js';
 import type { violationWorkflow } from '../workflows/violation.js';
 
 export const violationWorkflowId = (eventId: string) => `violation-${eventId}`;
@@ -53,5 +54,26 @@ export async function startViolationWorkflow(
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
+  return workflowId;
+}
+
+export const deliveryWorkflowId = (deliveryId: string) => `delivery-${deliveryId}`;
+
+/** Runs (or joins the running) manual push / replay of one delivery. */
+export async function startDeliveryWorkflow(
+  client: Client,
+  taskQueue: string,
+  input: { deliveryId: string; requestedBy: string; reason: 'manual' | 'replay' },
+  summary: string,
+): Promise<string> {
+  const workflowId = deliveryWorkflowId(input.deliveryId);
+  await client.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
+    workflowId,
+    taskQueue,
+    args: [input],
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: summary,
+  });
   return workflowId;
 }

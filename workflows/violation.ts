@@ -1,15 +1,8 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  log,
-  proxyActivities,
-  setCurrentDetails,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
+import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { CompactEvent } from '../domain/event.js';
-import { overallStatus, type Target, type TargetOutcome, type ViolationStatus } from '../domain/plan.js';
+import { overallStatus, type TargetOutcome, type ViolationStatus } from '../domain/plan.js';
 import { EscalateConnectors, EscalateTicketKeys } from '../domain/search-attributes.js';
+import { bookkeeping, runTarget } from './targets.js';
 
 export interface ViolationWorkflowInput {
   event: CompactEvent;
@@ -18,75 +11,6 @@ export interface ViolationWorkflowInput {
 export interface ViolationWorkflowResult {
   status: ViolationStatus;
   outcomes: TargetOutcome[];
-}
-
-/** Bookkeeping activities: short, retried until the database answers. */
-const bookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-});
-
-const KIND_LABEL: Record<string, string> = { jira: 'Jira issue', servicenow: 'ServiceNow incident' };
-
-function targetActivities(target: Target, summary: string) {
-  return proxyActivities<Activities>({
-    // The HTTP timeout fires first; the margin covers the bookkeeping around it.
-    startToCloseTimeout: target.timeoutMs + 15_000,
-    summary,
-    retry: {
-      maximumAttempts: target.retry.maximumAttempts,
-      initialInterval: target.retry.initialIntervalMs,
-      backoffCoefficient: target.retry.backoffCoefficient,
-      maximumInterval: target.retry.maximumIntervalMs,
-    },
-  });
-}
-
-/** The message of the failure a remote gave, without Temporal's wrapping. */
-function failureMessage(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) return failureMessage(err.cause);
-  if (err instanceof ApplicationFailure) return err.message;
-  return err instanceof Error ? err.message : String(err);
-}
-
-async function runTarget(event: CompactEvent, target: Target): Promise<TargetOutcome> {
-  const base = { deliveryId: target.deliveryId, connectorId: target.connectorId, purpose: target.purpose };
-  try {
-    if (target.purpose === 'ticket') {
-      const where = target.container ? ` in ${target.container}` : '';
-      const acts = targetActivities(
-        target,
-        `create ${KIND_LABEL[target.kind] ?? 'ticket'}${where} (${target.connectorName})`,
-      );
-      const ticket = await acts.createTicket({
-        deliveryId: target.deliveryId,
-        connectorId: target.connectorId,
-        eventId: event.event_id,
-        priority: target.priority ?? event.severity,
-        timeoutMs: target.timeoutMs,
-        maxRetryDelayMs: target.retry.maximumIntervalMs,
-      });
-      return { ...base, ok: true, ticketId: ticket.ticketId, externalId: ticket.externalId };
-    }
-    const acts = targetActivities(target, `deliver to ${target.kind} ${target.connectorName}`);
-    await acts.deliverToSiem({
-      deliveryId: target.deliveryId,
-      connectorId: target.connectorId,
-      eventId: event.event_id,
-      maxRetryDelayMs: target.retry.maximumIntervalMs,
-    });
-    return { ...base, ok: true };
-  } catch (err) {
-    const error = failureMessage(err);
-    log.warn('target failed', { connectorId: target.connectorId, error });
-    await bookkeeping.markDeliveryFailed({
-      deliveryId: target.deliveryId,
-      eventId: event.event_id,
-      connectorId: target.connectorId,
-      error,
-    });
-    return { ...base, ok: false, error };
-  }
 }
 
 /**

@@ -1,4 +1,6 @@
 import { eq } from 'drizzle-orm';
+import { type CompactEvent, compactEvent, type ViolationEvent } from '../../domain/event.js';
+import type { Severity } from '../../domain/severity.js';
 import type { Db } from '../client.js';
 import { violations } from '../schema.js';
 
@@ -28,4 +30,15 @@ export async function getViolation(db: Db, eventId: string): Promise<ViolationRo
 
 export async function markViolationStarted(db: Db, eventId: string): Promise<void> {
   await db.update(violations).set({ startedAt: new Date() }).where(eq(violations.eventId, eventId));
+}
+
+/** The compact event a workflow carries, rebuilt from the stored row (severity as derived at accept). */
+export function storedCompactEvent(
+  row: Pick<ViolationRow, 'payload' | 'occurredAt' | 'severity'>,
+): CompactEvent {
+  const event = row.payload as ViolationEvent;
+  return {
+    ...compactEvent(event, event.occurred_at ?? row.occurredAt.toISOString()),
+    severity: row.severity as Severity,
+  };
 }

@@ -1,0 +1,32 @@
+import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import type { TargetOutcome } from '../domain/plan.js';
+import { EscalateConnectors, EscalateTicketKeys } from '../domain/search-attributes.js';
+import { bookkeeping, runTarget } from './targets.js';
+
+export interface DeliveryWorkflowInput {
+  deliveryId: string;
+  /** Who asked (API key label), for the audit trail. */
+  requestedBy: string;
+  reason: 'manual' | 'replay';
+}
+
+/**
+ * One delivery run again or for the first time (manual push, replay): same delivery row, same
+ * idempotency key, new attempts appended. A delivery that has since succeeded is left alone.
+ */
+export async function deliveryWorkflow(
+  input: DeliveryWorkflowInput,
+): Promise<TargetOutcome & { skipped?: boolean }> {
+  const prepared = await bookkeeping.prepareDelivery(input);
+  if (prepared.kind === 'skip') {
+    setCurrentDetails(`skipped: ${prepared.reason}`);
+    return { ...prepared.outcome, skipped: true };
+  }
+  const { event, target } = prepared;
+  upsertSearchAttributes([{ key: EscalateConnectors, value: [target.connectorId] }]);
+  const outcome = await runTarget(event, target);
+  if (outcome.externalId) upsertSearchAttributes([{ key: EscalateTicketKeys, value: [outcome.externalId] }]);
+  await bookkeeping.refreshViolationStatus({ eventId: event.event_id });
+  setCurrentDetails(outcome.ok ? 'delivered' : `failed: ${outcome.error}`);
+  return outcome;
+}

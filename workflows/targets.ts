@@ -1,0 +1,78 @@
+import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { CompactEvent } from '../domain/event.js';
+import type { Target, TargetOutcome } from '../domain/plan.js';
+
+/** Bookkeeping activities: short, retried until the database answers. */
+export const bookkeeping = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+const KIND_LABEL: Record<string, string> = { jira: 'Jira issue', servicenow: 'ServiceNow incident' };
+
+function targetActivities(target: Target, summary: string) {
+  return proxyActivities<Activities>({
+    // The HTTP timeout fires first; the margin covers the bookkeeping around it.
+    startToCloseTimeout: target.timeoutMs + 15_000,
+    summary,
+    retry: {
+      maximumAttempts: target.retry.maximumAttempts,
+      initialInterval: target.retry.initialIntervalMs,
+      backoffCoefficient: target.retry.backoffCoefficient,
+      maximumInterval: target.retry.maximumIntervalMs,
+    },
+  });
+}
+
+/** The message of the failure a remote gave, without Temporal's wrapping. */
+export function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return failureMessage(err.cause);
+  if (err instanceof ApplicationFailure) return err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+export const targetSummary = (target: Target): string =>
+  target.purpose === 'ticket'
+    ? `create ${KIND_LABEL[target.kind] ?? 'ticket'}${target.container ? ` in ${target.container}` : ''} (${target.connectorName})`
+    : `deliver to ${target.kind} ${target.connectorName}`;
+
+/**
+ * Carries out one target under its connector's retry policy. A final failure is recorded on the
+ * delivery (with the remote's message) and returned as an outcome, never thrown: one target's
+ * failure must not stop the others.
+ */
+export async function runTarget(event: CompactEvent, target: Target): Promise<TargetOutcome> {
+  const base = { deliveryId: target.deliveryId, connectorId: target.connectorId, purpose: target.purpose };
+  const acts = targetActivities(target, targetSummary(target));
+  try {
+    if (target.purpose === 'ticket') {
+      const ticket = await acts.createTicket({
+        deliveryId: target.deliveryId,
+        connectorId: target.connectorId,
+        eventId: event.event_id,
+        priority: target.priority ?? event.severity,
+        timeoutMs: target.timeoutMs,
+        maxRetryDelayMs: target.retry.maximumIntervalMs,
+      });
+      return { ...base, ok: true, ticketId: ticket.ticketId, externalId: ticket.externalId };
+    }
+    await acts.deliverToSiem({
+      deliveryId: target.deliveryId,
+      connectorId: target.connectorId,
+      eventId: event.event_id,
+      maxRetryDelayMs: target.retry.maximumIntervalMs,
+    });
+    return { ...base, ok: true };
+  } catch (err) {
+    const error = failureMessage(err);
+    log.warn('target failed', { connectorId: target.connectorId, error });
+    await bookkeeping.markDeliveryFailed({
+      deliveryId: target.deliveryId,
+      eventId: event.event_id,
+      connectorId: target.connectorId,
+      error,
+    });
+    return { ...base, ok: false, error };
+  }
+}
