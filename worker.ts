@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
 import {
   bundleWorkflowCode,
   NativeConnection,
@@ -72,11 +73,20 @@ async function main() {
   await runMigrations(databaseUrl);
   await applyConfigFile(database.db, box, configFile);
   const connection = await connectWorkerTemporal(conn);
+  const clientConnection = await Connection.connect(temporalConnectOptions(conn));
+  const temporal = new Client({ connection: clientConnection, namespace: conn.namespace });
   const worker = await createWorker({
     connection,
     namespace: conn.namespace,
     taskQueue: conn.taskQueue,
-    deps: { db: database.db, box, settings: configFile.settings, logger },
+    deps: {
+      db: database.db,
+      temporal,
+      taskQueue: conn.taskQueue,
+      box,
+      settings: configFile.settings,
+      logger,
+    },
     workflowBundle: await bundleWorkflows(),
   });
   logger.info(
@@ -85,6 +95,7 @@ async function main() {
   );
   await worker.run();
   await connection.close();
+  await clientConnection.close();
   await database.close();
 }
 

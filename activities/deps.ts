@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import type { Settings } from '../domain/settings.js';
@@ -5,6 +6,9 @@ import type { SecretBox } from '../infra/secret-box.js';
 
 export interface ActivityDeps {
   db: Db;
+  /** For starting and signalling ticket workflows from activities (signal-with-start). */
+  temporal: Client;
+  taskQueue: string;
   box: SecretBox;
   settings: Settings;
   logger: Logger;

@@ -1,9 +1,11 @@
+import { claimActivities } from './claims.js';
 import { connectorActionActivities } from './connector-actions.js';
 import type { ActivityDeps } from './deps.js';
 import { outcomeActivities } from './outcomes.js';
 import { planActivities } from './plan.js';
 import { redeliveryActivities } from './redeliver.js';
 import { siemActivities } from './siem.js';
+import { ticketSyncActivities } from './ticket-sync.js';
 import { ticketActivities } from './tickets.js';
 
 export type { ActivityDeps } from './deps.js';
@@ -16,6 +18,8 @@ export function createActivities(deps: ActivityDeps) {
     ...siemActivities(deps),
     ...redeliveryActivities(deps),
     ...connectorActionActivities(deps),
+    ...claimActivities(deps),
+    ...ticketSyncActivities(deps),
     ...outcomeActivities(deps),
   };
 }

@@ -36,7 +36,7 @@ export function redeliveryActivities(deps: ActivityDeps) {
         return {
           kind: 'skip',
           reason: 'already delivered',
-          outcome: { ...base, ok: true, ticketId: ticket?.id, externalId: ticket?.externalId },
+          outcome: { ...base, ok: true, ticketId: ticket?.id, externalId: ticket?.externalId ?? undefined },
         };
       }
       const connector = await loadConnector(deps, delivery.connectorId);

@@ -1,25 +1,53 @@
 import type { ViolationEvent } from '../domain/event.js';
+import type { TicketSpec } from '../domain/plan.js';
 import type { Severity } from '../domain/severity.js';
+import { renderTemplate } from '../domain/template.js';
 import { defaultTitle, eventFacts, type TicketDraft } from '../domain/ticket.js';
 
-/** The neutral ticket content for a stored violation; connectors render it per platform. */
+/** Per-connector presentation settings (templates and custom fields, SPEC §6). */
+export interface DraftConfig {
+  title_template?: string;
+  description_template?: string;
+  custom_fields?: Record<string, string>;
+}
+
+/**
+ * The neutral ticket content for a stored violation; connectors render it per platform.
+ * Templates see the payload plus the derived `severity` and `priority`.
+ */
 export function buildTicketDraft(args: {
   payload: Record<string, unknown>;
   severity: Severity;
   priority: Severity;
   idempotencyKey: string;
-  labels?: string[];
+  config?: DraftConfig;
+  spec?: Pick<TicketSpec, 'labels' | 'assignee' | 'assignmentGroup' | 'projectKey' | 'issueType'>;
 }): TicketDraft {
   const event = args.payload as ViolationEvent;
+  const data = { ...args.payload, severity: args.severity, priority: args.priority };
+  const config = args.config ?? {};
+  const customFields = Object.fromEntries(
+    Object.entries(config.custom_fields ?? {}).map(([field, template]) => [
+      field,
+      renderTemplate(template, data),
+    ]),
+  );
   return {
     eventId: event.event_id,
     idempotencyKey: args.idempotencyKey,
-    title: defaultTitle(event),
+    title: config.title_template ? renderTemplate(config.title_template, data) : defaultTitle(event),
     severity: args.severity,
     priority: args.priority,
     facts: eventFacts(event, args.severity),
+    descriptionText: config.description_template
+      ? renderTemplate(config.description_template, data)
+      : undefined,
     payload: args.payload,
-    labels: args.labels ?? [],
-    customFields: {},
+    labels: args.spec?.labels ?? [],
+    customFields,
+    projectKey: args.spec?.projectKey,
+    issueType: args.spec?.issueType,
+    assignee: args.spec?.assignee,
+    assignmentGroup: args.spec?.assignmentGroup,
   };
 }

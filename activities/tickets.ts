@@ -6,12 +6,14 @@ import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
 import { markDelivered, upsertTicket } from '../db/repos/deliveries.js';
 import { getViolation } from '../db/repos/violations.js';
 import type { Connector, JiraConfig, ServiceNowConfig } from '../domain/connector.js';
+import { parseDuration } from '../domain/duration.js';
+import type { TicketSpec } from '../domain/plan.js';
 import type { Severity } from '../domain/severity.js';
 import type { TicketDraft, TicketRef } from '../domain/ticket.js';
 import { recordedAttempt } from './attempts.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable } from './failures.js';
-import { buildTicketDraft } from './ticket-draft.js';
+import { buildTicketDraft, type DraftConfig } from './ticket-draft.js';
 
 export interface CreateTicketInput {
   deliveryId: string;
@@ -20,6 +22,8 @@ export interface CreateTicketInput {
   priority: Severity;
   timeoutMs: number;
   maxRetryDelayMs: number;
+  /** The rule's shaping of the ticket (absent for manual pushes and replays). */
+  spec?: TicketSpec;
 }
 
 export interface CreatedTicket {
@@ -71,6 +75,8 @@ export function ticketActivities(deps: ActivityDeps) {
         severity,
         priority: input.priority,
         idempotencyKey,
+        config: connector.config as DraftConfig,
+        spec: input.spec,
       });
 
       const ref = await recordedAttempt(deps, input.deliveryId, input.maxRetryDelayMs, async (attempt) => {
@@ -84,6 +90,7 @@ export function ticketActivities(deps: ActivityDeps) {
         };
       });
 
+      const slaMs = input.spec?.slaMs ?? parseDuration(deps.settings.sla[input.priority]);
       const ticket = await upsertTicket(deps.db, {
         connectorId: connector.id,
         kind: connector.kind,
@@ -95,6 +102,9 @@ export function ticketActivities(deps: ActivityDeps) {
         sysId: ref.sysId,
         severity,
         priority: input.priority,
+        // Only used when this create opens the row (manual push); a correlation claim has its own.
+        slaMs,
+        slaDueAt: new Date(Date.now() + slaMs),
       });
       await markDelivered(deps.db, input.deliveryId, ticket.id);
       await audit(deps.db, {

@@ -2,6 +2,7 @@ import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { MAX_EVENT_BYTES } from '../domain/event.js';
+import { auditRouter } from './audit.js';
 import { bearerAuth } from './auth.js';
 import { connectorActionsRouter } from './connector-actions.js';
 import { connectorsRouter } from './connectors.js';
@@ -11,10 +12,16 @@ import type { AppEnv } from './env.js';
 import { ApiProblem, apiError, validationError } from './errors.js';
 import { healthRouter } from './health.js';
 import { jsonBody } from './json-body.js';
+import { rulesRouter } from './rules.js';
+import { ticketsRouter } from './tickets.js';
 import { violationTicketsRouter } from './violation-tickets.js';
 import { violationsRouter } from './violations.js';
+import { MAX_BATCH_BYTES, violationsBatchRouter } from './violations-batch.js';
+import { webhooksRouter } from './webhooks.js';
 
 const WEBHOOKS = '/v1/webhooks/';
+/** The batch endpoint takes up to 500 events in one body (each still ≤ MAX_EVENT_BYTES). */
+const BATCH_PATH = '/v1/violations:batch';
 
 /** Errors that mean a dependency is down: the client should retry, nothing was accepted. */
 export function isUnavailable(err: unknown): boolean {
@@ -62,18 +69,23 @@ export function createApp(deps: ApiDeps) {
 
   const auth = bearerAuth(deps.apiKeys);
   const body = jsonBody(MAX_EVENT_BYTES);
+  const batchBody = jsonBody(MAX_BATCH_BYTES);
   app.use('/v1/*', (c, next) => (c.req.path.startsWith(WEBHOOKS) ? next() : auth(c, next)));
-  app.use('/v1/*', (c, next) =>
-    ['POST', 'PUT', 'PATCH'].includes(c.req.method) && !c.req.path.startsWith(WEBHOOKS)
-      ? body(c, next)
-      : next(),
-  );
+  app.use('/v1/*', (c, next) => {
+    if (!['POST', 'PUT', 'PATCH'].includes(c.req.method) || c.req.path.startsWith(WEBHOOKS)) return next();
+    return c.req.path === BATCH_PATH ? batchBody(c, next) : body(c, next);
+  });
 
+  app.route('/v1', violationsBatchRouter(deps));
   app.route('/v1', violationsRouter(deps));
   app.route('/v1', violationTicketsRouter(deps));
+  app.route('/v1', ticketsRouter(deps));
+  app.route('/v1', webhooksRouter(deps));
   app.route('/v1', connectorsRouter(deps));
   app.route('/v1', connectorActionsRouter(deps));
   app.route('/v1', deliveriesRouter(deps));
+  app.route('/v1', rulesRouter(deps));
+  app.route('/v1', auditRouter(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

@@ -12,5 +12,7 @@ export interface ApiDeps {
   box: SecretBox;
   settings: Settings;
   apiKeys: ApiKey[];
+  /** ESCALATE_WEBHOOK_SECRET: signs the generic ITSM webhook. */
+  webhookSecret?: string;
   logger: Logger;
 }

@@ -1,14 +1,61 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from './env.js';
-import { apiError } from './errors.js';
+import { apiError, type FieldIssue, issuePath } from './errors.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Deepest nesting accepted: deeper documents overflow recursive code downstream (hashing, storage). */
+export const MAX_JSON_DEPTH = 256;
+const MAX_ISSUES = 20;
+/** What PostgreSQL text/jsonb cannot hold: NUL, and lone UTF-16 surrogates (not Unicode). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const unstorable = (s: string) => s.includes('\u0000') || LONE_SURROGATE.test(s);
+const UNSTORABLE_MESSAGE = 'contains NUL (\\u0000) or an unpaired UTF-16 surrogate';
+
+type Node = { value: unknown; key?: PropertyKey; parent?: Node; depth: number };
+const pathOf = (node: Node) => {
+  const parts: PropertyKey[] = [];
+  for (let n: Node | undefined = node; n?.parent; n = n.parent) parts.push(n.key!);
+  return issuePath(parts.reverse());
+};
+
+/** Walks the parsed body (iteratively, breadth first) for what would fail later with a 500. */
+export function storageIssues(root: unknown): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const queue: Node[] = [{ value: root, depth: 0 }];
+  for (let i = 0; i < queue.length && issues.length < MAX_ISSUES; i++) {
+    const node = queue[i]!;
+    const { value } = node;
+    queue[i] = undefined as never; // let visited nodes go
+    if (typeof value === 'string') {
+      if (unstorable(value)) issues.push({ path: pathOf(node), message: UNSTORABLE_MESSAGE });
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (node.depth >= MAX_JSON_DEPTH) {
+      issues.push({ path: pathOf(node), message: `nested deeper than ${MAX_JSON_DEPTH} levels` });
+      continue;
+    }
+    const depth = node.depth + 1;
+    if (Array.isArray(value)) {
+      for (let k = 0; k < value.length; k++) queue.push({ value: value[k], key: k, parent: node, depth });
+    } else {
+      for (const [k, v] of Object.entries(value)) {
+        const child = { value: v, key: k, parent: node, depth };
+        if (unstorable(k)) issues.push({ path: pathOf(child), message: `key ${UNSTORABLE_MESSAGE}` });
+        queue.push(child);
+      }
+    }
+  }
+  return issues;
+}
 
 /**
  * Guards every JSON endpoint before validation: 415 unless the body is JSON, 413 past the size
  * limit (checked while streaming, so a huge body is never buffered), 400 for invalid UTF-8 or
- * JSON. The parsed body is kept as `rawBody` (unknown fields and all).
+ * JSON, and 400 for JSON that cannot be stored (NUL, lone surrogates, nesting past
+ * MAX_JSON_DEPTH). The parsed body is kept as `rawBody` (unknown fields and all).
  */
 export function jsonBody(maxBytes: number) {
   return createMiddleware<AppEnv>(async (c, next) => {
@@ -47,6 +94,16 @@ export function jsonBody(maxBytes: number) {
       parsed = JSON.parse(text);
     } catch (err) {
       return apiError(c, 400, 'invalid_json', `request body is not valid JSON: ${(err as Error).message}`);
+    }
+    const issues = storageIssues(parsed);
+    if (issues.length) {
+      return apiError(
+        c,
+        400,
+        'validation_failed',
+        `invalid request: ${issues.map((d) => d.path).join(', ')}`,
+        issues,
+      );
     }
     c.set('rawBody', parsed);
     // Validators downstream read the body again; hand them the bytes already read.

@@ -33,6 +33,7 @@ async function main() {
     box,
     settings: configFile.settings,
     apiKeys,
+    webhookSecret: process.env.ESCALATE_WEBHOOK_SECRET,
     logger,
   });
   const port = Number(process.env.PORT ?? 8080);

@@ -34,8 +34,9 @@ export const TicketSchema = z
     connector_id: z.string(),
     kind: z.string(),
     event_id: z.string(),
-    external_id: z.string(),
-    external_url: z.string(),
+    /** Null while the ticket is being created. */
+    external_id: z.string().nullable(),
+    external_url: z.string().nullable(),
     sys_id: z.string().optional(),
     status: z.string(),
     severity: z.string(),

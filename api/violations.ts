@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, inArray, or } from 'drizzle-orm';
 import { toPublicDelivery, toPublicTicket } from '../db/repos/deliveries.js';
 import {
   getViolation,
@@ -61,6 +61,7 @@ export async function acceptViolation(
   deps: ApiDeps,
   raw: Record<string, unknown>,
   event: ViolationEvent,
+  acceptedBy = 'api',
 ): Promise<AcceptOutcome> {
   const hash = bodyHash(raw);
   const occurredAt = event.occurred_at ?? new Date().toISOString();
@@ -83,7 +84,12 @@ export async function acceptViolation(
     };
   }
   if (inserted || !row.startedAt) {
-    await startViolationWorkflow(deps.temporal, deps.taskQueue, inserted ? compact : storedCompactEvent(row));
+    await startViolationWorkflow(
+      deps.temporal,
+      deps.taskQueue,
+      inserted ? compact : storedCompactEvent(row),
+      acceptedBy,
+    );
     await markViolationStarted(deps.database.db, event.event_id);
   }
   return { kind: inserted ? 'accepted' : 'duplicate', body: accepted(event.event_id) };
@@ -109,7 +115,12 @@ export function violationsRouter(deps: ApiDeps) {
     }),
     async (c) => {
       const event = c.req.valid('json') as ViolationEvent;
-      const outcome = await acceptViolation(deps, c.get('rawBody') as Record<string, unknown>, event);
+      const outcome = await acceptViolation(
+        deps,
+        c.get('rawBody') as Record<string, unknown>,
+        event,
+        c.get('actor'),
+      );
       if (outcome.kind === 'conflict') return apiError(c, 409, 'conflict', outcome.message);
       return c.json(outcome.body, outcome.kind === 'accepted' ? 202 : 200);
     },
@@ -131,14 +142,22 @@ export function violationsRouter(deps: ApiDeps) {
       const db = deps.database.db;
       const row = await getViolation(db, event_id);
       if (!row) return apiError(c, 404, 'not_found', `no violation with event_id ${event_id}`);
-      const [ticketRows, deliveryRows] = await Promise.all([
-        db.select().from(tickets).where(eq(tickets.eventId, event_id)).orderBy(asc(tickets.createdAt)),
-        db
-          .select()
-          .from(deliveries)
-          .where(eq(deliveries.eventId, event_id))
-          .orderBy(asc(deliveries.createdAt)),
-      ]);
+      const deliveryRows = await db
+        .select()
+        .from(deliveries)
+        .where(eq(deliveries.eventId, event_id))
+        .orderBy(asc(deliveries.createdAt));
+      // The tickets this event opened, and those it recurred on.
+      const joined = deliveryRows.flatMap((d) => (d.ticketId ? [d.ticketId] : []));
+      const ticketRows = await db
+        .select()
+        .from(tickets)
+        .where(
+          joined.length
+            ? or(eq(tickets.eventId, event_id), inArray(tickets.id, joined))
+            : eq(tickets.eventId, event_id),
+        )
+        .orderBy(asc(tickets.createdAt));
       return c.json(
         {
           event_id: row.eventId,

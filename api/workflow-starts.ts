@@ -35,13 +35,14 @@ export async function startViolationWorkflow(
   client: Client,
   taskQueue: string,
   event: CompactEvent,
+  acceptedBy: string,
 ): Promise<string> {
   const workflowId = violationWorkflowId(event.event_id);
   try {
     await client.workflow.start<typeof violationWorkflow>('violationWorkflow', {
       workflowId,
       taskQueue,
-      args: [{ event }],
+      args: [{ event, acceptedBy }],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'USE_EXISTING',
       typedSearchAttributes: [

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   doublePrecision,
@@ -73,15 +74,22 @@ export const tickets = pgTable(
     /** The violation that opened it. */
     eventId: uuid('event_id').notNull(),
     idempotencyKey: text('idempotency_key').notNull(),
-    externalId: text('external_id').notNull(),
-    externalUrl: text('external_url').notNull(),
+    /** Null while the remote create is in flight (the row is the correlation claim). */
+    externalId: text('external_id'),
+    externalUrl: text('external_url'),
     remoteId: text('remote_id'),
     sysId: text('sys_id'),
     status: text('status').notNull().default('open'),
     severity: text('severity').notNull(),
     priority: text('priority').notNull(),
     correlationKey: text('correlation_key'),
+    ruleId: text('rule_id'),
     recurrenceCount: integer('recurrence_count').notNull().default(0),
+    lastRecurrenceAt: ts('last_recurrence_at'),
+    /** Lifecycle settings the ticket was opened with (from the rule). */
+    autoResolveAfterMs: bigint('auto_resolve_after_ms', { mode: 'number' }),
+    reopenWithinMs: bigint('reopen_within_ms', { mode: 'number' }),
+    slaMs: bigint('sla_ms', { mode: 'number' }),
     slaDueAt: ts('sla_due_at'),
     slaBreached: boolean('sla_breached').notNull().default(false),
     resolvedAt: ts('resolved_at'),
@@ -158,4 +166,80 @@ export const auditEntries = pgTable(
     details: jsonb('details').$type<Record<string, unknown>>(),
   },
   (t) => [index('audit_at_idx').on(t.at), index('audit_subject_idx').on(t.subjectType, t.subjectId)],
+);
+
+/** A ticket's story: transitions (with their source), recurrences, comments, escalations. */
+export const ticketEvents = pgTable(
+  'ticket_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    ticketId: uuid('ticket_id').notNull(),
+    /** `transition`, `recurrence`, `comment`, `escalation`. */
+    type: text('type').notNull(),
+    fromStatus: text('from_status'),
+    toStatus: text('to_status'),
+    /** `itsm`, `api`, `auto-resolve`, `escalation`, `recurrence`, `auto-close`. */
+    source: text('source'),
+    eventId: uuid('event_id'),
+    actor: text('actor'),
+    note: text('note'),
+    at: ts('at').notNull().defaultNow(),
+  },
+  (t) => [index('ticket_events_ticket_idx').on(t.ticketId, t.at)],
+);
+
+export const rules = pgTable(
+  'rules',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull().unique(),
+    enabled: boolean('enabled').notNull().default(true),
+    order: integer('order').notNull().default(0),
+    when: jsonb('when').$type<Record<string, unknown>>().notNull(),
+    // biome-ignore lint/suspicious/noThenProperty: SPEC §5 names the column `then`; a plain value, never a thenable.
+    then: jsonb('then').$type<Record<string, unknown>>().notNull(),
+    stop: boolean('stop').notNull().default(false),
+    origin: text('origin').notNull().default('api'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('rules_order_idx').on(t.order, t.name)],
+);
+
+/** Bulk replays: who asked, which filter, and each delivery's outcome. */
+export const replays = pgTable('replays', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  requestedBy: text('requested_by').notNull(),
+  filter: jsonb('filter').$type<Record<string, unknown>>().notNull(),
+  status: text('status').notNull().default('running'),
+  total: integer('total').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  completedAt: ts('completed_at'),
+});
+
+export const replayItems = pgTable(
+  'replay_items',
+  {
+    replayId: uuid('replay_id').notNull(),
+    deliveryId: uuid('delivery_id').notNull(),
+    /** `pending`, `delivered`, `failed`, `skipped`. */
+    outcome: text('outcome').notNull().default('pending'),
+    error: text('error'),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('replay_items_pk').on(t.replayId, t.deliveryId)],
+);
+
+/** Webhook deliveries already processed (Jira retries with the same X-Atlassian-Webhook-Identifier). */
+export const webhookReceipts = pgTable(
+  'webhook_receipts',
+  {
+    source: text('source').notNull(),
+    identifier: text('identifier').notNull(),
+    at: ts('at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('webhook_receipts_pk').on(t.source, t.identifier),
+    index('webhook_receipts_at_idx').on(t.at),
+  ],
 );

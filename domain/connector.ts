@@ -9,6 +9,7 @@ import {
   resolveRetry,
 } from './retry.js';
 import { SEVERITIES, type Severity } from './severity.js';
+import { validateTemplate } from './template.js';
 
 export const ITSM_KINDS = ['jira', 'servicenow'] as const;
 export const SIEM_KINDS = ['splunk', 'datadog', 'elasticsearch', 'webhook'] as const;
@@ -32,7 +33,13 @@ export const httpUrl = z
   .transform((u) => u.replace(/\/+$/, ''));
 
 const secret = z.string().min(1).max(4096);
-const templateString = z.string().max(32_767);
+const templateString = z
+  .string()
+  .max(32_767)
+  .superRefine((t, ctx) => {
+    const problem = validateTemplate(t);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 const severityMap = <T extends z.ZodType>(value: T) => z.partialRecord(z.enum(SEVERITIES), value);
 
 export const retrySpecSchema = z.strictObject({

@@ -13,8 +13,24 @@ export interface Target {
   timeoutMs: number;
   /** ITSM only: the severity word the ticket's priority comes from. */
   priority?: Severity;
+  /** ITSM only: how the rule shapes the ticket and its lifecycle. */
+  ticket?: TicketSpec;
   /** ITSM only, for the activity summary: "create Jira issue in SEC". */
   container?: string;
+}
+
+/** What a rule (or the default routing) asks of one ticket. */
+export interface TicketSpec {
+  ruleId?: string;
+  correlationKey: string;
+  assignee?: string;
+  assignmentGroup?: string;
+  projectKey?: string;
+  issueType?: string;
+  labels: string[];
+  autoResolveAfterMs?: number;
+  slaMs?: number;
+  reopenWithinMs?: number;
 }
 
 export interface Decision {
@@ -37,6 +53,8 @@ export interface TargetOutcome {
   purpose: 'ticket' | 'event';
   ok: boolean;
   ticketId?: string;
+  /** The event joined an active ticket instead of opening one. */
+  recurrence?: boolean;
   externalId?: string;
   error?: string;
 }

@@ -1,8 +1,8 @@
-import { type ConnectorFilters, type ConnectorKind, isItsmKind, passesFilters } from './connector.js';
+import { type ConnectorFilters, type ConnectorKind, isSiemKind, passesFilters } from './connector.js';
 import type { CompactEvent } from './event.js';
 import type { Decision } from './plan.js';
+import { evaluateRules, type Rule, type RuleExplanation, type RuleTarget } from './rules.js';
 import type { Settings } from './settings.js';
-import { atLeast, type Severity } from './severity.js';
 
 export interface RoutableConnector {
   id: string;
@@ -13,47 +13,40 @@ export interface RoutableConnector {
   filters: ConnectorFilters;
 }
 
-export interface Route {
-  connector: RoutableConnector;
-  purpose: 'ticket' | 'event';
-  priority?: Severity;
+export interface Routing {
+  /** ITSM tickets to open (or correlate), from the rules or the auto_push default. */
+  tickets: RuleTarget[];
+  /** SIEM connectors whose own filters pass. */
+  siem: string[];
+  /** One per connector considered, with the reason. */
+  decisions: Decision[];
+  explanations: RuleExplanation[];
 }
 
 /**
- * Which connectors an event goes to, with a reason for every connector considered.
- * ITSM: default connectors (auto_push) when severity ≥ auto_push.min_severity.
- * SIEM: every enabled connector whose own filters pass.
+ * Where an event goes. Pure: the workflow's plan and the API's dry-run use the same function.
+ * ITSM: the rules (first matching rule per target; `stop` ends evaluation), else the default
+ * connectors when severity ≥ auto_push.min_severity. SIEM: every enabled connector whose own
+ * filters pass, rules or not.
  */
 export function routeEvent(
-  event: Pick<CompactEvent, 'event_type' | 'severity'>,
+  event: CompactEvent,
   connectors: RoutableConnector[],
+  rules: Rule[],
   settings: Pick<Settings, 'auto_push'>,
-): { routes: Route[]; decisions: Decision[] } {
-  const routes: Route[] = [];
-  const decisions: Decision[] = [];
-  const decide = (c: RoutableConnector, action: Decision['action'], reason: string) =>
-    decisions.push({ connector_id: c.id, connector_name: c.name, action, reason });
-
+): Routing {
+  const evaluation = evaluateRules(event, rules, connectors, settings);
+  const siem: string[] = [];
+  const decisions = [...evaluation.decisions];
   for (const c of connectors) {
-    if (!c.enabled) {
-      decide(c, 'skip', 'connector disabled');
-      continue;
-    }
-    if (isItsmKind(c.kind)) {
-      const min = settings.auto_push.min_severity;
-      if (!c.auto_push) decide(c, 'skip', 'not a default connector (auto_push off) and no rule targets it');
-      else if (!atLeast(event.severity, min))
-        decide(c, 'skip', `severity ${event.severity} below auto_push.min_severity ${min}`);
-      else {
-        decide(c, 'ticket', `default connector: severity ${event.severity} ≥ auto_push.min_severity ${min}`);
-        routes.push({ connector: c, purpose: 'ticket', priority: event.severity });
-      }
-    } else if (passesFilters(c.filters, event)) {
-      decide(c, 'deliver', 'SIEM filters pass');
-      routes.push({ connector: c, purpose: 'event' });
-    } else {
-      decide(c, 'skip', `SIEM filters exclude ${event.event_type}/${event.severity}`);
-    }
+    if (!isSiemKind(c.kind)) continue;
+    const decide = (action: Decision['action'], reason: string) =>
+      decisions.push({ connector_id: c.id, connector_name: c.name, action, reason });
+    if (!c.enabled) decide('skip', 'connector disabled');
+    else if (passesFilters(c.filters, event)) {
+      decide('deliver', 'SIEM filters pass');
+      siem.push(c.id);
+    } else decide('skip', `SIEM filters exclude ${event.event_type}/${event.severity}`);
   }
-  return { routes, decisions };
+  return { tickets: evaluation.targets, siem, decisions, explanations: evaluation.explanations };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { retrySpecSchema } from './connector.js';
+import { durationSchema, retrySpecSchema } from './connector.js';
 import { SEVERITIES } from './severity.js';
 
 /** Service-wide settings, from the `settings:` section of ESCALATE_CONFIG. */
@@ -15,6 +15,17 @@ export const settingsSchema = z.strictObject({
       message: 'bands must satisfy critical ≥ high ≥ medium',
     })
     .prefault({}),
+  /** Time a ticket may stay open before SLA escalation, by priority (a rule's `sla` wins). */
+  sla: z
+    .strictObject({
+      critical: durationSchema.default('1h'),
+      high: durationSchema.default('4h'),
+      medium: durationSchema.default('1d'),
+      low: durationSchema.default('5d'),
+    })
+    .prefault({}),
+  /** Close resolved tickets after this long (unset: resolved tickets stay until the ITSM closes them). */
+  auto_close_after: durationSchema.optional(),
   /** Retry overrides per connector kind (a connector's own `retry` still wins). */
   retry: z
     .partialRecord(

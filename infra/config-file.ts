@@ -5,21 +5,33 @@ import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { audit } from '../db/repos/audit.js';
 import { toRowValues } from '../db/repos/connectors.js';
+import { RULE_ID_MESSAGE, RULE_ID_PATTERN, upsertConfigRule } from '../db/repos/rules.js';
 import { connectors } from '../db/schema.js';
 import { connectorIdSchema, connectorInputSchema } from '../domain/connector-input.js';
+import { type Rule, ruleSchema } from '../domain/rules.js';
 import { defaultSettings, type Settings, settingsSchema } from '../domain/settings.js';
 import type { SecretBox } from './secret-box.js';
 
-/** ESCALATE_CONFIG: settings, connectors (rules and retry policies follow the same pattern). */
+/** ESCALATE_CONFIG: settings, connectors and rules (retry policies live in settings and connectors). */
 const configFileSchema = z.strictObject({
   settings: settingsSchema.optional(),
   connectors: z.array(z.unknown()).default([]),
-  rules: z.array(z.unknown()).optional(),
+  rules: z.array(z.unknown()).default([]),
+});
+
+/** A rule in the file: a stable `id` is required, so applying the file again updates, never duplicates. */
+const configRuleSchema = z.strictObject({
+  id: z
+    .string({ error: 'id is required (a stable id keeps the file idempotent)' })
+    .regex(RULE_ID_PATTERN, RULE_ID_MESSAGE),
+  ...ruleSchema.shape,
 });
 
 export interface ConfigFile {
   settings: Settings;
   connectors: z.output<typeof connectorInputSchema>[];
+  /** Applied after the connectors, in file order. */
+  rules: Rule[];
 }
 
 /** `${VAR}` anywhere in a string value is replaced from the environment; a missing one is an error. */
@@ -41,8 +53,20 @@ export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, path = ''): un
   return value;
 }
 
+/** `rules[0].then.targets[1]`: the field an admin has to fix. */
+const fieldPath = (prefix: string, path: readonly PropertyKey[]) => {
+  let out = prefix;
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(root)';
+};
+
 const describe = (issues: z.core.$ZodIssue[], prefix: string) =>
-  issues.map((i) => `${prefix}${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`).join('; ');
+  issues.map((i) => `${fieldPath(prefix, i.path)}: ${i.message}`).join('; ');
+
+const invalid = (message: string) => new Error(`ESCALATE_CONFIG is invalid: ${message}`);
 
 export function parseConfigFile(text: string, env: NodeJS.ProcessEnv = process.env): ConfigFile {
   const doc = expandEnv(parse(text) ?? {}, env);
@@ -59,15 +83,37 @@ export function parseConfigFile(text: string, env: NodeJS.ProcessEnv = process.e
     }
     return c.data;
   });
-  return { settings: top.data.settings ?? defaultSettings(), connectors: parsedConnectors };
+  const ruleIds = new Map<string, number>();
+  const ruleNames = new Map<string, number>();
+  const parsedRules = top.data.rules.map((raw, i): Rule => {
+    const r = configRuleSchema.safeParse(raw);
+    if (!r.success) throw invalid(describe(r.error.issues, `rules[${i}]`));
+    const sameId = ruleIds.get(r.data.id);
+    if (sameId !== undefined)
+      throw invalid(`rules[${i}].id: ${r.data.id} is also the id of rules[${sameId}]`);
+    const sameName = ruleNames.get(r.data.name);
+    if (sameName !== undefined)
+      throw invalid(`rules[${i}].name: "${r.data.name}" is also the name of rules[${sameName}]`);
+    ruleIds.set(r.data.id, i);
+    ruleNames.set(r.data.name, i);
+    return r.data;
+  });
+  return {
+    settings: top.data.settings ?? defaultSettings(),
+    connectors: parsedConnectors,
+    rules: parsedRules,
+  };
 }
 
 export function loadConfigFile(path: string | undefined): ConfigFile {
-  if (!path) return { settings: defaultSettings(), connectors: [] };
+  if (!path) return { settings: defaultSettings(), connectors: [], rules: [] };
   return parseConfigFile(readFileSync(path, 'utf8'));
 }
 
-/** Upserts the declared connectors by id; running it again changes nothing. */
+/**
+ * Upserts the declared connectors, then the declared rules, by id; running it again changes
+ * nothing. Rules that are no longer in the file are kept (delete them through the API).
+ */
 export async function applyConfigFile(db: Db, box: SecretBox, file: ConfigFile): Promise<void> {
   for (const c of file.connectors) {
     const values = toRowValues({ ...c, id: c.id!, retry: c.retry ?? null }, box, 'config');
@@ -86,6 +132,29 @@ export async function applyConfigFile(db: Db, box: SecretBox, file: ConfigFile):
         subjectType: 'connector',
         subjectId: row.id,
         details: { kind: c.kind },
+      });
+    }
+  }
+  for (const [i, rule] of file.rules.entries()) {
+    let outcome: Awaited<ReturnType<typeof upsertConfigRule>>;
+    try {
+      outcome = await upsertConfigRule(db, rule);
+    } catch (err) {
+      const pgCode =
+        (err as { code?: string; cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
+      if (pgCode === '23505')
+        throw invalid(
+          `rules[${i}].name: a rule named "${rule.name}" with another id exists (not ${rule.id})`,
+        );
+      throw err;
+    }
+    if (outcome !== 'unchanged') {
+      await audit(db, {
+        actor: 'config',
+        action: outcome === 'created' ? 'rule.created' : 'rule.updated',
+        subjectType: 'rule',
+        subjectId: rule.id,
+        details: { name: rule.name, order: rule.order, targets: rule.then.targets },
       });
     }
   }

@@ -102,18 +102,25 @@ async function main() {
   await applyConfigFile(database.db, box, configFile);
 
   const conn = temporalConnectionFromEnv();
+  const clientConnection = await Connection.connect(temporalConnectOptions(conn));
+  const temporal = new Client({ connection: clientConnection, namespace: conn.namespace });
   const workerConnection = await connectWorkerTemporal(conn);
   const worker = await createWorker({
     connection: workerConnection,
     namespace: conn.namespace,
     taskQueue: conn.taskQueue,
-    deps: { db: database.db, box, settings: configFile.settings, logger },
+    deps: {
+      db: database.db,
+      temporal,
+      taskQueue: conn.taskQueue,
+      box,
+      settings: configFile.settings,
+      logger,
+    },
     workflowBundle: bundle,
   });
   const running = worker.run();
 
-  const clientConnection = await Connection.connect(temporalConnectOptions(conn));
-  const temporal = new Client({ connection: clientConnection, namespace: conn.namespace });
   const app = createApp({
     database,
     temporal,
@@ -121,6 +128,7 @@ async function main() {
     box,
     settings: configFile.settings,
     apiKeys,
+    webhookSecret: process.env.ESCALATE_WEBHOOK_SECRET,
     logger,
   });
   const port = Number(process.env.PORT ?? 8080);

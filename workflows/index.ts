@@ -1,3 +1,4 @@
 export { connectorActionWorkflow } from './connector-action.js';
 export { deliveryWorkflow } from './delivery.js';
+export { ticketSyncWorkflow } from './ticket-sync.js';
 export { violationWorkflow } from './violation.js';

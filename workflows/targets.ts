@@ -45,16 +45,47 @@ export const targetSummary = (target: Target): string =>
 export async function runTarget(event: CompactEvent, target: Target): Promise<TargetOutcome> {
   const base = { deliveryId: target.deliveryId, connectorId: target.connectorId, purpose: target.purpose };
   const acts = targetActivities(target, targetSummary(target));
+  let claimedTicketId: string | undefined;
   try {
     if (target.purpose === 'ticket') {
+      const priority = target.priority ?? event.severity;
+      if (target.ticket) {
+        // Correlation: join an active ticket with the same key, or claim the right to open one.
+        const claim = await bookkeeping.claimTicket({
+          deliveryId: target.deliveryId,
+          connectorId: target.connectorId,
+          eventId: event.event_id,
+          severity: event.severity,
+          priority,
+          spec: target.ticket,
+          kind: target.kind,
+        });
+        if (claim.role === 'recurrence') {
+          await bookkeeping.signalRecurrence({
+            ticketId: claim.ticketId,
+            eventId: event.event_id,
+            reopen: claim.reopen,
+          });
+          return {
+            ...base,
+            ok: true,
+            recurrence: true,
+            ticketId: claim.ticketId,
+            externalId: claim.externalId ?? undefined,
+          };
+        }
+        claimedTicketId = claim.ticketId;
+      }
       const ticket = await acts.createTicket({
         deliveryId: target.deliveryId,
         connectorId: target.connectorId,
         eventId: event.event_id,
-        priority: target.priority ?? event.severity,
+        priority,
         timeoutMs: target.timeoutMs,
         maxRetryDelayMs: target.retry.maximumIntervalMs,
+        spec: target.ticket,
       });
+      await bookkeeping.startTicketSync({ ticketId: ticket.ticketId });
       return { ...base, ok: true, ticketId: ticket.ticketId, externalId: ticket.externalId };
     }
     await acts.deliverToSiem({
@@ -73,6 +104,7 @@ export async function runTarget(event: CompactEvent, target: Target): Promise<Ta
       connectorId: target.connectorId,
       error,
     });
+    if (claimedTicketId) await bookkeeping.releaseTicketClaim({ ticketId: claimedTicketId, error });
     return { ...base, ok: false, error };
   }
 }

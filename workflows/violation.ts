@@ -6,6 +6,8 @@ import { bookkeeping, runTarget } from './targets.js';
 
 export interface ViolationWorkflowInput {
   event: CompactEvent;
+  /** API key label that posted it (audit trail). */
+  acceptedBy?: string;
 }
 
 export interface ViolationWorkflowResult {
@@ -20,7 +22,7 @@ export interface ViolationWorkflowResult {
 export async function violationWorkflow(input: ViolationWorkflowInput): Promise<ViolationWorkflowResult> {
   const { event } = input;
   setCurrentDetails('planning targets');
-  const plan = await bookkeeping.planViolation(event);
+  const plan = await bookkeeping.planViolation(event, input.acceptedBy ?? 'api');
   upsertSearchAttributes([{ key: EscalateConnectors, value: plan.targets.map((t) => t.connectorId) }]);
   setCurrentDetails(`delivering to ${plan.targets.map((t) => t.connectorName).join(', ') || 'no target'}`);
 

@@ -113,7 +113,17 @@ export async function upsertTicket(db: Db, t: typeof tickets.$inferInsert): Prom
   const [row] = await db
     .insert(tickets)
     .values(t)
-    .onConflictDoUpdate({ target: tickets.idempotencyKey, set: { updatedAt: new Date() } })
+    .onConflictDoUpdate({
+      target: tickets.idempotencyKey,
+      // A claimed row (correlation) gets its remote reference once the create succeeded.
+      set: {
+        externalId: t.externalId,
+        externalUrl: t.externalUrl,
+        remoteId: t.remoteId,
+        sysId: t.sysId,
+        updatedAt: new Date(),
+      },
+    })
     .returning();
   return row!;
 }

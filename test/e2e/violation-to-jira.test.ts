@@ -60,7 +60,7 @@ describe('a violation becomes one Jira ticket', () => {
     expect(issue.fields.summary).toBe('[escalate] policy_violation: max-tokens exceeded');
     expect(issue.fields.labels).toEqual(expect.arrayContaining(['escalate', 'ai-policy', 'critical']));
     expect(issue.fields.priority).toEqual({ name: 'Highest' });
-    expect(adfText(issue.fields.description)).toContain('alice@example.com');
+    expect(adfText(issue.fields.description)).toContain(event.user_email as string);
     expect(adfText(issue.fields.description)).toContain('"tokens": 182000');
     expect(issue.properties.escalate).toMatchObject({ event_id: event.event_id });
     expect(v.deliveries).toEqual([

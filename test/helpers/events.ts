@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 
+/** A valid event; its user differs per call so unrelated tests never correlate into one ticket. */
 export function makeEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const eventId = randomUUID();
   return {
-    event_id: randomUUID(),
+    event_id: eventId,
     event_type: 'policy_violation',
     summary: 'max-tokens exceeded',
     severity: 'critical',
     occurred_at: '2026-11-20T10:15:00Z',
     source: 'ai-gateway',
-    user_email: 'alice@example.com',
+    user_email: `alice+${eventId.slice(0, 8)}@example.com`,
     model: 'gpt-5',
     provider: 'openai',
     platform_id: 'prod-eu',

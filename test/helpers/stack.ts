@@ -43,6 +43,7 @@ export async function createTestDatabase(): Promise<string> {
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 export const INGEST_KEY = 'test-ingest-key-0123456789';
+export const WEBHOOK_SECRET = 'test-webhook-secret';
 
 export interface Stack {
   url: string;
@@ -71,7 +72,7 @@ export async function startStack(opts: { settings?: Partial<Settings> } = {}): P
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
   const nativeConnection = await NativeConnection.connect({ address });
-  const deps = { db: database.db, box, settings, logger };
+  const deps = { db: database.db, temporal: client, taskQueue, box, settings, logger };
 
   let worker!: Worker;
   let running: Promise<void> | undefined;
@@ -98,6 +99,7 @@ export async function startStack(opts: { settings?: Partial<Settings> } = {}): P
     box,
     settings,
     apiKeys: parseApiKeys(`${ADMIN_KEY}:admin,${INGEST_KEY}:ingest`),
+    webhookSecret: WEBHOOK_SECRET,
     logger,
   });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });

@@ -1,0 +1,255 @@
+import { eq } from 'drizzle-orm';
+import {
+  addJiraComment,
+  jiraPriorityFor,
+  setJiraPriority,
+  transitionJiraIssue,
+} from '../connectors/jira-lifecycle.js';
+import {
+  addServiceNowWorkNote,
+  serviceNowStatusPatch,
+  updateServiceNowIncident,
+  urgencyImpact,
+} from '../connectors/servicenow.js';
+import { audit } from '../db/repos/audit.js';
+import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
+import { ticketEvents, tickets } from '../db/schema.js';
+import {
+  type Connector,
+  connectorTimeoutMs,
+  type JiraConfig,
+  retryPolicyFor,
+  type ServiceNowConfig,
+} from '../domain/connector.js';
+import { tryParseDuration } from '../domain/duration.js';
+import type { RetryPolicyMs } from '../domain/retry.js';
+import { raiseSeverity, type Severity } from '../domain/severity.js';
+import type { TicketStatus, TransitionSource } from '../domain/ticket-status.js';
+import type { ActivityDeps } from './deps.js';
+import { connectorUnavailable, toTemporalFailure } from './failures.js';
+
+/** What a TicketSyncWorkflow needs to follow its ticket. */
+export interface TicketSyncInit {
+  status: TicketStatus;
+  created: boolean;
+  externalId: string | null;
+  connectorId: string;
+  connectorName: string;
+  kind: string;
+  priority: Severity;
+  recurrenceCount: number;
+  slaBreached: boolean;
+  /** Epoch ms. */
+  slaDueAt?: number;
+  autoResolveAfterMs?: number;
+  /** Epoch ms of the last recurrence (or creation): the auto-resolve window starts there. */
+  lastActivityAt: number;
+  resolvedAt?: number;
+  autoCloseAfterMs?: number;
+  /** The ITSM policy, for pushes and comments. */
+  retry: RetryPolicyMs;
+  timeoutMs: number;
+}
+
+export function ticketSyncActivities(deps: ActivityDeps) {
+  const { db } = deps;
+
+  async function loadTicket(ticketId: string) {
+    const [t] = await db.select().from(tickets).where(eq(tickets.id, ticketId));
+    if (!t) throw connectorUnavailable(`ticket ${ticketId} does not exist`);
+    return t;
+  }
+
+  async function ticketConnector(connectorId: string): Promise<Connector> {
+    const row = await getConnectorRow(db, connectorId);
+    if (!row) throw connectorUnavailable(`connector ${connectorId} no longer exists`);
+    return toConnector(row, deps.box);
+  }
+
+  /** Runs a call to the ITSM, translating its errors into retry decisions. */
+  async function remote<T>(connector: Connector, call: (timeoutMs: number) => Promise<T>): Promise<T> {
+    const policy = retryPolicyFor(connector.kind, connector.retry, deps.settings.retry[connector.kind]);
+    try {
+      return await call(connectorTimeoutMs(connector.config));
+    } catch (err) {
+      throw toTemporalFailure(err, policy.maximumIntervalMs);
+    }
+  }
+
+  const requireExternal = (
+    t: { externalId: string | null; sysId: string | null; id: string },
+    kind: string,
+  ) => {
+    const ref = kind === 'servicenow' ? t.sysId : t.externalId;
+    if (!ref) throw connectorUnavailable(`ticket ${t.id} has no remote reference yet`);
+    return ref;
+  };
+
+  async function addEvent(ticketId: string, e: Omit<typeof ticketEvents.$inferInsert, 'ticketId'>) {
+    await db.insert(ticketEvents).values({ ticketId, ...e });
+  }
+
+  return {
+    async loadTicketForSync(input: { ticketId: string }): Promise<TicketSyncInit | null> {
+      const [t] = await db.select().from(tickets).where(eq(tickets.id, input.ticketId));
+      if (!t) return null;
+      const connector = await getConnectorRow(db, t.connectorId);
+      const c = connector ? toConnector(connector, deps.box) : undefined;
+      return {
+        status: t.status as TicketStatus,
+        created: t.externalId !== null,
+        externalId: t.externalId,
+        connectorId: t.connectorId,
+        connectorName: connector?.name ?? t.connectorId,
+        kind: t.kind,
+        priority: t.priority as Severity,
+        recurrenceCount: t.recurrenceCount,
+        slaBreached: t.slaBreached,
+        slaDueAt: t.slaDueAt?.getTime(),
+        autoResolveAfterMs: t.autoResolveAfterMs ?? undefined,
+        lastActivityAt: (t.lastRecurrenceAt ?? t.createdAt).getTime(),
+        resolvedAt: t.resolvedAt?.getTime(),
+        autoCloseAfterMs:
+          deps.settings.auto_close_after !== undefined
+            ? tryParseDuration(deps.settings.auto_close_after)
+            : undefined,
+        retry: retryPolicyFor(
+          t.kind as Connector['kind'],
+          c?.retry,
+          deps.settings.retry[t.kind as Connector['kind']],
+        ),
+        timeoutMs: c ? connectorTimeoutMs(c.config) : 30_000,
+      };
+    },
+
+    /** Mirrors a status change to PostgreSQL (ticket row, its story, the audit trail). */
+    async recordTransition(input: {
+      ticketId: string;
+      from: TicketStatus;
+      to: TicketStatus;
+      source: TransitionSource;
+      actor: string;
+      note?: string;
+    }): Promise<void> {
+      const now = new Date();
+      await db.transaction(async (tx) => {
+        await tx
+          .update(tickets)
+          .set({
+            status: input.to,
+            updatedAt: now,
+            ...(input.to === 'resolved' ? { resolvedAt: now } : {}),
+            ...(input.to === 'closed' ? { closedAt: now } : {}),
+            ...(input.to === 'open' || input.to === 'in_progress' ? { resolvedAt: null } : {}),
+          })
+          .where(eq(tickets.id, input.ticketId));
+        await tx.insert(ticketEvents).values({
+          ticketId: input.ticketId,
+          type: 'transition',
+          fromStatus: input.from,
+          toStatus: input.to,
+          source: input.source,
+          actor: input.actor,
+          note: input.note,
+        });
+        await audit(tx, {
+          actor: input.actor,
+          action: 'ticket.status_changed',
+          subjectType: 'ticket',
+          subjectId: input.ticketId,
+          details: { from: input.from, to: input.to, source: input.source, note: input.note },
+        });
+      });
+    },
+
+    /** Pushes a change made on our side to the ITSM (Jira transition / ServiceNow state). */
+    async pushStatus(input: { ticketId: string; to: TicketStatus; note?: string }): Promise<string> {
+      const t = await loadTicket(input.ticketId);
+      const c = await ticketConnector(t.connectorId);
+      const ref = requireExternal(t, c.kind);
+      if (c.kind === 'jira') {
+        const r = await remote(c, (timeoutMs) =>
+          transitionJiraIssue(c.config as JiraConfig, ref, input.to, { timeoutMs }),
+        );
+        return r.changed
+          ? `Jira ${ref} moved via "${r.transition?.name}"`
+          : `Jira ${ref} already ${r.from.name}`;
+      }
+      const config = c.config as ServiceNowConfig;
+      await remote(c, (timeoutMs) =>
+        updateServiceNowIncident(
+          config,
+          ref,
+          serviceNowStatusPatch(config, input.to, input.note ?? `escalate: ${input.to}`),
+          timeoutMs,
+        ),
+      );
+      return `ServiceNow ${t.externalId} set to ${input.to}`;
+    },
+
+    /** Jira comment (ADF on Cloud) or ServiceNow work note; recorded in the ticket's story. */
+    async postComment(input: { ticketId: string; text: string; actor: string }): Promise<void> {
+      const t = await loadTicket(input.ticketId);
+      const c = await ticketConnector(t.connectorId);
+      const ref = requireExternal(t, c.kind);
+      if (c.kind === 'jira')
+        await remote(c, (ms) => addJiraComment(c.config as JiraConfig, ref, input.text, ms));
+      else await remote(c, (ms) => addServiceNowWorkNote(c.config as ServiceNowConfig, ref, input.text, ms));
+      await addEvent(input.ticketId, {
+        type: 'comment',
+        actor: input.actor,
+        note: input.text.slice(0, 4000),
+      });
+    },
+
+    /** SLA passed while open: mark the breach and raise the priority one step (in PostgreSQL). */
+    async recordEscalation(input: { ticketId: string }): Promise<{ priority: Severity; previous: Severity }> {
+      const t = await loadTicket(input.ticketId);
+      const previous = t.priority as Severity;
+      const priority = raiseSeverity(previous);
+      await db
+        .update(tickets)
+        .set({ slaBreached: true, priority, updatedAt: new Date() })
+        .where(eq(tickets.id, t.id));
+      await addEvent(t.id, {
+        type: 'escalation',
+        source: 'escalation',
+        actor: 'system',
+        note: `SLA breached: priority ${previous} → ${priority}`,
+      });
+      await audit(db, {
+        actor: 'system',
+        action: 'ticket.sla_breached',
+        subjectType: 'ticket',
+        subjectId: t.id,
+        details: { previous_priority: previous, priority },
+      });
+      return { priority, previous };
+    },
+
+    /** Raises the priority in the ITSM (Jira priority / ServiceNow urgency+impact). */
+    async pushPriority(input: { ticketId: string; priority: Severity }): Promise<void> {
+      const t = await loadTicket(input.ticketId);
+      const c = await ticketConnector(t.connectorId);
+      const ref = requireExternal(t, c.kind);
+      if (c.kind === 'jira') {
+        const p = jiraPriorityFor(c.config as JiraConfig, input.priority);
+        if (p) await remote(c, (ms) => setJiraPriority(c.config as JiraConfig, ref, p, ms));
+        return;
+      }
+      const config = c.config as ServiceNowConfig;
+      await remote(c, (ms) =>
+        updateServiceNowIncident(config, ref, urgencyImpact(config, input.priority), ms),
+      );
+    },
+
+    /** A push that failed for good is part of the ticket's story, not a crash of its workflow. */
+    async recordSyncError(input: { ticketId: string; what: string; error: string }): Promise<void> {
+      await addEvent(input.ticketId, {
+        type: 'sync_error',
+        actor: 'system',
+        note: `${input.what}: ${input.error}`.slice(0, 4000),
+      });
+    },
+  };
+}

@@ -1,0 +1,227 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createRoute, z } from '@hono/zod-openapi';
+import { and, eq, or } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { jiraStatusFromWebhook } from '../connectors/jira-lifecycle.js';
+import { statusFromServiceNowState } from '../connectors/servicenow.js';
+import { verifyEscalateSignature } from '../connectors/signing.js';
+import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
+import { tickets, webhookReceipts } from '../db/schema.js';
+import type { JiraConfig, ServiceNowConfig } from '../domain/connector.js';
+import { TICKET_STATUSES, type TicketStatus } from '../domain/ticket-status.js';
+import type { ApiDeps } from './deps.js';
+import { ApiProblem, apiError, fieldIssues } from './errors.js';
+import { parseJsonBody, readRawBody } from './raw-body.js';
+import { createRouter } from './router.js';
+import { errorResponse, jsonContent } from './schemas.js';
+import { changeTicketStatus, recordInboundNote } from './ticket-changes.js';
+
+const MAX_WEBHOOK_BYTES = 1024 * 1024;
+const TIMESTAMP_TOLERANCE_S = 300;
+
+const ResultSchema = z
+  .object({
+    result: z.enum(['applied', 'noop', 'ignored', 'duplicate']),
+    ticket_id: z.string().optional(),
+    status: z.string().optional(),
+    reason: z.string().optional(),
+  })
+  .openapi('WebhookResult');
+
+const responses = {
+  200: jsonContent(ResultSchema, 'Applied, no-op, ignored (not a status change) or duplicate'),
+  400: errorResponse('Malformed payload'),
+  401: errorResponse('Missing or bad signature'),
+  404: errorResponse('Unknown connector or ticket'),
+  409: errorResponse('Transition refused (with the reason)'),
+};
+
+const genericBody = z.object({
+  external_ticket_id: z.string().min(1).max(255),
+  status: z.enum(TICKET_STATUSES),
+});
+const jiraBody = z.looseObject({
+  webhookEvent: z.string(),
+  issue: z.looseObject({ key: z.string().min(1), fields: z.looseObject({}).optional() }),
+  changelog: z
+    .looseObject({ items: z.array(z.looseObject({ field: z.string().optional() })).optional() })
+    .optional(),
+});
+const snowBody = z
+  .object({
+    sys_id: z.string().max(64).optional(),
+    number: z.string().max(64).optional(),
+    state: z.union([z.string(), z.number()]),
+    work_notes: z.string().max(32_000).optional(),
+  })
+  .refine((b) => b.sys_id || b.number, { message: 'sys_id or number is required', path: ['sys_id'] });
+
+function parse<T extends z.ZodType>(schema: T, text: string): z.output<T> {
+  const r = schema.safeParse(parseJsonBody(text));
+  if (!r.success)
+    throw new ApiProblem(400, 'validation_failed', 'invalid webhook payload', fieldIssues(r.error));
+  return r.data;
+}
+
+const unauthorized = (message: string) => new ApiProblem(401, 'unauthorized', message);
+
+const sameSecret = (given: string, expected: string) => {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+};
+
+export function webhooksRouter(deps: ApiDeps) {
+  const router = createRouter();
+  const { db } = deps.database;
+
+  async function connectorOf(id: string, kind: 'jira' | 'servicenow') {
+    const row = await getConnectorRow(db, id);
+    if (!row || row.kind !== kind) throw new ApiProblem(404, 'not_found', `no ${kind} connector ${id}`);
+    return toConnector(row, deps.box);
+  }
+
+  async function apply(
+    c: Context,
+    ticket: typeof tickets.$inferSelect | undefined,
+    status: TicketStatus,
+    actor: string,
+  ) {
+    if (!ticket) return apiError(c, 404, 'not_found', 'no ticket with that external id');
+    const outcome = await changeTicketStatus(deps, ticket, { status, source: 'itsm', actor });
+    if (outcome.kind === 'refused')
+      return apiError(c, 409, 'invalid_transition', outcome.reason, { status: outcome.status });
+    return c.json({ result: outcome.kind, ticket_id: ticket.id, status: outcome.status }, 200);
+  }
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/webhooks/itsm',
+      summary:
+        'Generic ITSM status webhook {external_ticket_id, status}, signed X-Escalate-Signature: sha256=<hex HMAC of the body> ' +
+        '(with X-Escalate-Timestamp: HMAC of "<timestamp>.<body>", within 5 minutes)',
+      security: [],
+      responses,
+    }),
+    async (c) => {
+      const raw = await readRawBody(c, MAX_WEBHOOK_BYTES);
+      if (!deps.webhookSecret)
+        throw unauthorized('ESCALATE_WEBHOOK_SECRET is not configured: generic webhooks are disabled');
+      const timestamp = c.req.header('x-escalate-timestamp');
+      if (timestamp !== undefined) {
+        const ts = Number(timestamp);
+        if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() / 1000 - ts) > TIMESTAMP_TOLERANCE_S) {
+          throw unauthorized('X-Escalate-Timestamp missing from tolerance (±5 minutes)');
+        }
+      }
+      const signed = timestamp !== undefined ? `${timestamp}.${raw}` : raw;
+      if (!verifyEscalateSignature(deps.webhookSecret, signed, c.req.header('x-escalate-signature'))) {
+        throw unauthorized('bad or missing X-Escalate-Signature');
+      }
+      const body = parse(genericBody, raw);
+      const found = await db
+        .select()
+        .from(tickets)
+        .where(eq(tickets.externalId, body.external_ticket_id))
+        .limit(2);
+      if (found.length > 1) {
+        return apiError(
+          c,
+          409,
+          'ambiguous',
+          `${body.external_ticket_id} exists on several connectors: use /v1/webhooks/jira|servicenow/{connector_id}`,
+        );
+      }
+      return apply(c, found[0], body.status, 'itsm:webhook');
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/webhooks/jira/{connector_id}',
+      summary:
+        'Native Jira jira:issue_updated webhook, verified by X-Hub-Signature (the connector webhook_secret)',
+      security: [],
+      request: { params: z.object({ connector_id: z.string().min(1).max(64) }) },
+      responses,
+    }),
+    async (c) => {
+      const connector = await connectorOf(c.req.valid('param').connector_id, 'jira');
+      const raw = await readRawBody(c, MAX_WEBHOOK_BYTES);
+      const config = connector.config as JiraConfig;
+      if (!config.webhook_secret) throw unauthorized(`connector ${connector.id} has no webhook_secret`);
+      if (!verifyEscalateSignature(config.webhook_secret, raw, c.req.header('x-hub-signature'))) {
+        throw unauthorized('bad or missing X-Hub-Signature');
+      }
+      const body = parse(jiraBody, raw);
+      const source = `jira:${connector.id}`;
+      const identifier = c.req.header('x-atlassian-webhook-identifier');
+      if (identifier) {
+        const [seen] = await db
+          .select()
+          .from(webhookReceipts)
+          .where(and(eq(webhookReceipts.source, source), eq(webhookReceipts.identifier, identifier)));
+        if (seen) return c.json({ result: 'duplicate' as const }, 200);
+      }
+      const statusChanged = body.changelog?.items?.some((i) => i.field === 'status') ?? true;
+      if (body.webhookEvent !== 'jira:issue_updated' || !statusChanged) {
+        return c.json({ result: 'ignored' as const, reason: 'not a status change' }, 200);
+      }
+      const status = jiraStatusFromWebhook(body.issue as never, config.status_map);
+      if (!status)
+        throw new ApiProblem(
+          400,
+          'validation_failed',
+          'issue.fields.status.statusCategory.key is missing or unknown',
+        );
+      const [ticket] = await db
+        .select()
+        .from(tickets)
+        .where(and(eq(tickets.connectorId, connector.id), eq(tickets.externalId, body.issue.key)));
+      const res = await apply(c, ticket, status, source);
+      if (identifier && res.status < 500)
+        await db.insert(webhookReceipts).values({ source, identifier }).onConflictDoNothing();
+      return res;
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/webhooks/servicenow/{connector_id}',
+      summary:
+        'ServiceNow business-rule webhook {sys_id|number, state, work_notes?}; X-Escalate-Signature HMAC or Authorization: Bearer <webhook_secret>',
+      security: [],
+      request: { params: z.object({ connector_id: z.string().min(1).max(64) }) },
+      responses,
+    }),
+    async (c) => {
+      const connector = await connectorOf(c.req.valid('param').connector_id, 'servicenow');
+      const raw = await readRawBody(c, MAX_WEBHOOK_BYTES);
+      const secret = (connector.config as ServiceNowConfig).webhook_secret;
+      if (!secret) throw unauthorized(`connector ${connector.id} has no webhook_secret`);
+      const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+      const ok = bearer
+        ? sameSecret(bearer.trim(), secret)
+        : verifyEscalateSignature(secret, raw, c.req.header('x-escalate-signature'));
+      if (!ok) throw unauthorized('bad or missing X-Escalate-Signature / bearer secret');
+      const body = parse(snowBody, raw);
+      const status = statusFromServiceNowState(body.state);
+      if (!status)
+        throw new ApiProblem(400, 'validation_failed', `unknown ServiceNow state ${body.state}`, [
+          { path: 'state', message: 'expected 1, 2, 3, 6, 7 or 8' },
+        ]);
+      const match = body.sys_id ? eq(tickets.sysId, body.sys_id) : eq(tickets.externalId, body.number!);
+      const [ticket] = await db
+        .select()
+        .from(tickets)
+        .where(and(eq(tickets.connectorId, connector.id), or(match)));
+      const actor = `servicenow:${connector.id}`;
+      if (ticket && body.work_notes) await recordInboundNote(deps, ticket.id, actor, body.work_notes);
+      return apply(c, ticket, status, actor);
+    },
+  );
+  return router;
+}

@@ -1,0 +1,5 @@
+/** Entry point of the `escalate` command (started by `cli/bin.js`). */
+import { processIO } from './io.js';
+import { runCli } from './program.js';
+
+process.exitCode = await runCli(process.argv.slice(2), processIO());

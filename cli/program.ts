@@ -1,0 +1,244 @@
+/** The `escalate` command line: commander wiring, help texts, exit codes. */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { SEVERITIES } from '../domain/severity.js';
+import { TICKET_STATUSES } from '../domain/ticket-status.js';
+import { ApiError, NetworkError } from './client.js';
+import {
+  connectorsList,
+  connectorTest,
+  deliveriesList,
+  rulesDryRun,
+  send,
+  ticketsList,
+  violationGet,
+} from './commands.js';
+import { Ctx, type ExitCode, type GlobalOptions } from './context.js';
+import { describeError } from './format.js';
+import type { CliIO } from './io.js';
+import { replay } from './replay.js';
+import { toTimestamp } from './time.js';
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return n;
+}
+
+/** Validates a --since/--until value at parse time (it is converted again when the command runs). */
+function timeArg(value: string): string {
+  try {
+    toTimestamp(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value;
+}
+
+const sinceOption = (what: string) =>
+  new Option(
+    '--since <time>',
+    `only ${what} since then: a duration before now (30m, 24h, 7d) or ISO date-time`,
+  ).argParser(timeArg);
+const untilOption = (what: string) =>
+  new Option('--until <time>', `only ${what} before then: a duration before now or ISO date-time`).argParser(
+    timeArg,
+  );
+
+export function buildProgram(io: CliIO, setExit: (code: ExitCode) => void): Command {
+  const program = new Command('escalate');
+
+  /** Runs one command's body with the global options and records its exit code. */
+  const run =
+    <A extends unknown[]>(body: (ctx: Ctx, ...args: A) => Promise<ExitCode>) =>
+    async (...args: A) => {
+      const command = args[args.length - 1] as Command;
+      const ctx = new Ctx(io, command.optsWithGlobals<GlobalOptions>());
+      try {
+        setExit(await body(ctx, ...args));
+      } catch (err) {
+        if (ctx.json && err instanceof ApiError && err.body !== undefined) ctx.printJson(err.body);
+        io.stderr.write(`${describeError(err, ctx.client.hasApiKey)}\n`);
+        setExit(err instanceof NetworkError ? 2 : 1);
+      }
+    };
+
+  program
+    .description(
+      'Operate escalate: send violations, inspect tickets and deliveries, test connectors, dry-run rules, replay failed deliveries.',
+    )
+    .version(version(), '-V, --version')
+    .option('--url <url>', 'API base URL (env ESCALATE_URL, default http://127.0.0.1:8080)')
+    .option('--api-key <key>', 'API key sent as a bearer token (env ESCALATE_API_KEY; prefer the env)')
+    .option('--json', 'print the raw JSON answers (for scripts)')
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 ok; 1 the API answered with an error, or something failed; 2 the API is unreachable.
+${examples(
+  'export ESCALATE_URL=https://escalate.internal ESCALATE_API_KEY=...',
+  'escalate deliveries list --status failed --since 24h',
+  'escalate replay --status failed --connector splunk-prod --since 24h --dry-run',
+  'escalate replay --status failed --connector splunk-prod --since 24h',
+  'escalate --json tickets list --severity critical | jq ".items[].external_id"',
+)}`,
+    );
+
+  // `command()` copies the output routing, exit override and help settings to each subcommand.
+  const sub = (parent: Command, name: string, description: string, isDefault = false) =>
+    parent.command(name, { isDefault }).description(description);
+
+  sub(program, 'send', 'send a violation event (or a JSON array of events, as one batch)')
+    .argument('<event.json|->', 'a JSON file, or - for standard input')
+    .addHelpText(
+      'after',
+      `
+A JSON object is posted to /v1/violations; a JSON array to /v1/violations:batch (each item is
+answered accepted, duplicate, conflict or invalid; exit 1 if any is conflict or invalid).
+${examples(
+  'escalate send event.json',
+  'cat event.json | escalate send -',
+  'escalate send events.json          # an array: one batch',
+)}`,
+    )
+    .action(run((ctx, source: string) => send(ctx, source)));
+
+  const violations = sub(program, 'violations', 'inspect violations').addHelpText(
+    'after',
+    examples('escalate violations get 3f1c0a52-7e3b-4b8e-9d0e-0c9b8f6e2a11'),
+  );
+  sub(violations, 'get', 'a violation with its status, decisions, tickets and deliveries')
+    .argument('<event_id>', 'the event id')
+    .addHelpText('after', examples('escalate violations get 3f1c0a52-7e3b-4b8e-9d0e-0c9b8f6e2a11'))
+    .action(run((ctx, eventId: string) => violationGet(ctx, eventId)));
+
+  const tickets = sub(program, 'tickets', 'tickets opened in Jira / ServiceNow').addHelpText(
+    'after',
+    examples(
+      'escalate tickets                  # same as: escalate tickets list',
+      'escalate tickets list --help',
+    ),
+  );
+  sub(tickets, 'list', 'list tickets, newest first (the default subcommand)', true)
+    .addOption(new Option('--status <status>', 'only this ticket status').choices([...TICKET_STATUSES]))
+    .option('--connector <id>', 'only this connector')
+    .addOption(new Option('--severity <severity>', 'only this severity').choices([...SEVERITIES]))
+    .addOption(sinceOption('tickets created'))
+    .option('--limit <n>', 'at most this many tickets (follows pages)', positiveInt, 100)
+    .addHelpText(
+      'after',
+      examples(
+        'escalate tickets list --severity critical --since 24h',
+        'escalate tickets --connector jira-sec --status open --limit 20',
+      ),
+    )
+    .action(run((ctx, opts: Parameters<typeof ticketsList>[1]) => ticketsList(ctx, opts)));
+
+  const deliveries = sub(program, 'deliveries', 'ticket and SIEM deliveries with their attempts').addHelpText(
+    'after',
+    examples('escalate deliveries --status failed   # same as: escalate deliveries list --status failed'),
+  );
+  sub(deliveries, 'list', 'list deliveries (the default subcommand)', true)
+    .addOption(new Option('--status <status>', 'delivery status').choices(['pending', 'delivered', 'failed']))
+    .option('--connector <id>', 'only this connector')
+    .addOption(sinceOption('deliveries created'))
+    .addOption(untilOption('deliveries created'))
+    .option('--limit <n>', 'at most this many deliveries (follows pages)', positiveInt, 100)
+    .addHelpText(
+      'after',
+      examples(
+        'escalate deliveries list --status failed',
+        'escalate deliveries list --status failed --connector splunk-prod --since 24h --limit 500',
+      ),
+    )
+    .action(run((ctx, opts: Parameters<typeof deliveriesList>[1]) => deliveriesList(ctx, opts)));
+
+  const connectors = sub(program, 'connectors', 'Jira, ServiceNow and SIEM connectors').addHelpText(
+    'after',
+    examples('escalate connectors', 'escalate connectors test jira-sec'),
+  );
+  sub(connectors, 'list', 'list connectors with their last test (the default subcommand)', true)
+    .addHelpText('after', examples('escalate connectors list'))
+    .action(run((ctx) => connectorsList(ctx)));
+  sub(connectors, 'test', 'check a connector end to end (credentials, reachability); exit 1 if it fails')
+    .argument('<id>', 'the connector id')
+    .addHelpText(
+      'after',
+      examples('escalate connectors test jira-sec', 'escalate --json connectors test splunk-prod'),
+    )
+    .action(run((ctx, id: string) => connectorTest(ctx, id)));
+
+  const rules = sub(program, 'rules', 'routing rules').addHelpText(
+    'after',
+    examples('escalate rules dry-run event.json'),
+  );
+  sub(rules, 'dry-run', 'which rules an event would match and which tickets it would open; nothing is sent')
+    .argument('<event.json|->', 'a JSON file, or - for standard input')
+    .addHelpText(
+      'after',
+      examples('escalate rules dry-run event.json', 'cat event.json | escalate rules dry-run -'),
+    )
+    .action(run((ctx, source: string) => rulesDryRun(ctx, source)));
+
+  sub(program, 'replay', 'replay deliveries (by default the failed ones) through Temporal, with progress')
+    .addOption(
+      new Option('--status <status>', 'which deliveries to replay')
+        .choices(['failed', 'pending'])
+        .default('failed'),
+    )
+    .option('--connector <id>', 'only this connector')
+    .addOption(sinceOption('deliveries created'))
+    .addOption(untilOption('deliveries created'))
+    .option('--event-id <id...>', 'only these events (repeatable)')
+    .option('--dry-run', 'list what would be replayed; replay nothing')
+    .addHelpText(
+      'after',
+      `
+Deliveries that have succeeded since are skipped; ticket creations reuse their idempotency keys,
+so a replay never opens a second ticket. Progress goes to stderr (a bar on a terminal, plain lines
+otherwise); the summary to stdout. Exit 1 if any delivery failed again.
+${examples(
+  'escalate replay --status failed --since 24h --dry-run',
+  'escalate replay --status failed --connector splunk-prod --since 24h',
+  'escalate replay --event-id 3f1c0a52-7e3b-4b8e-9d0e-0c9b8f6e2a11 --event-id 9b2d...',
+)}`,
+    )
+    .action(run((ctx, opts: Parameters<typeof replay>[1]) => replay(ctx, opts)));
+
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and the script) and answers the exit code. */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  let code: ExitCode = 0;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    io.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  return code;
+}

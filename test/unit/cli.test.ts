@@ -1,0 +1,574 @@
+/**
+ * The `escalate` CLI against a fake API (test/cli/fake-api.ts): most commands in-process through
+ * `runCli`, and `replay` and `send` as real subprocesses through `cli/bin.js` (proving the tsx shim).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIO, Output } from '../../cli/io.js';
+import { runCli } from '../../cli/program.js';
+import { replayBody } from '../../cli/replay.js';
+import { toTimestamp } from '../../cli/time.js';
+import { API_KEY, makeDeliveries, startFakeApi } from '../cli/fake-api.js';
+
+const BIN = fileURLToPath(new URL('../../cli/bin.js', import.meta.url));
+const NOW = new Date('2026-11-21T12:00:00.000Z');
+
+let api: Awaited<ReturnType<typeof startFakeApi>>;
+let dir: string;
+
+beforeAll(async () => {
+  api = await startFakeApi();
+  dir = await mkdtemp(join(tmpdir(), 'escalate-cli-'));
+});
+afterAll(async () => {
+  await api.close();
+  await rm(dir, { recursive: true, force: true });
+});
+afterEach(() => {
+  api.state.requests.length = 0;
+  api.state.deliveries = makeDeliveries();
+  api.state.failOnReplay.clear();
+  api.state.replays.clear();
+});
+
+/** A local URL nobody listens on (a port just released). */
+async function deadUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function capture(tty = false): { stream: Output; text: () => string } {
+  const stream = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number };
+  if (tty) {
+    stream.isTTY = true;
+    stream.columns = 100;
+  }
+  let text = '';
+  stream.on('data', (chunk: Buffer) => {
+    text += chunk.toString('utf8');
+  });
+  return { stream, text: () => text };
+}
+
+/** Runs the CLI in this process with a fixed clock and a fast poll. */
+async function cli(
+  args: string[],
+  opts: { env?: Record<string, string>; stdin?: string; tty?: boolean } = {},
+): Promise<Result> {
+  const stdout = capture();
+  const stderr = capture(opts.tty);
+  const io: CliIO = {
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    stdin: Readable.from(opts.stdin === undefined ? [] : [opts.stdin]),
+    env: opts.env ?? { ESCALATE_URL: api.url, ESCALATE_API_KEY: API_KEY },
+    fetch: globalThis.fetch,
+    now: () => NOW,
+    sleep: () => new Promise((resolve) => setTimeout(resolve, 5)),
+    onInterrupt: () => () => {},
+  };
+  const code = await runCli(args, io);
+  await new Promise((resolve) => setImmediate(resolve));
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+/** Runs `node cli/bin.js` as a subprocess (stdio pipes: not a TTY). */
+function bin(args: string[], opts: { env?: Record<string, string>; stdin?: string } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ESCALATE_URL: api.url, ESCALATE_API_KEY: API_KEY, ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(opts.stdin ?? '');
+  });
+}
+
+const event = (overrides: Record<string, unknown> = {}) => ({
+  event_id: '3f1c0a52-7e3b-4b8e-9d0e-0c9b8f6e2a11',
+  event_type: 'policy_violation',
+  severity: 'critical',
+  summary: 'max-tokens exceeded',
+  ...overrides,
+});
+
+const requestsTo = (method: string, path: string) =>
+  api.state.requests.filter((r) => r.method === method && r.path === path);
+
+describe('durations for --since / --until', () => {
+  it('turns a duration into the ISO time that long before now, and passes ISO through', () => {
+    expect(toTimestamp('24h', NOW)).toBe('2026-11-20T12:00:00.000Z');
+    expect(toTimestamp('30m', NOW)).toBe('2026-11-21T11:30:00.000Z');
+    expect(toTimestamp('7d', NOW)).toBe('2026-11-14T12:00:00.000Z');
+    expect(toTimestamp('2026-11-01T00:00:00Z', NOW)).toBe('2026-11-01T00:00:00Z');
+    expect(toTimestamp('2026-11-01T02:00:00.5+02:00', NOW)).toBe('2026-11-01T02:00:00.5+02:00');
+    expect(() => toTimestamp('yesterday', NOW)).toThrow(/invalid time "yesterday"/);
+    expect(() => toTimestamp('2026-11-01', NOW)).toThrow(/invalid time/);
+  });
+
+  it('builds the replay filter with converted times and without unset fields', () => {
+    const body = replayBody({ status: 'failed', connector: 'splunk-prod', since: '24h', until: '1h' }, NOW);
+    expect(JSON.parse(JSON.stringify(body))).toEqual({
+      filter: {
+        status: 'failed',
+        connector_id: 'splunk-prod',
+        since: '2026-11-20T12:00:00.000Z',
+        until: '2026-11-21T11:00:00.000Z',
+      },
+      dry_run: false,
+    });
+  });
+
+  it('rejects a bad duration before calling the API', async () => {
+    const r = await cli(['deliveries', 'list', '--since', 'soon']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/invalid time "soon"/);
+    expect(api.state.requests).toHaveLength(0);
+  });
+});
+
+describe('replay (subprocess through cli/bin.js)', () => {
+  it('replays with plain progress lines when not a TTY, summarises, and exits 1 when one failed', async () => {
+    api.state.failOnReplay.add(api.state.deliveries[2]!.id);
+    const before = Date.now();
+    const r = await bin(['replay', '--status', 'failed', '--connector', 'splunk-prod', '--since', '24h']);
+    const after = Date.now();
+
+    expect(r.code, r.stderr).toBe(1);
+    const [start] = requestsTo('POST', '/v1/deliveries:replay');
+    const body = start!.body as { filter: Record<string, unknown>; dry_run: boolean };
+    expect(body.dry_run).toBe(false);
+    expect(body.filter).toMatchObject({ status: 'failed', connector_id: 'splunk-prod' });
+    const since = Date.parse(body.filter['since'] as string);
+    expect(since).toBeGreaterThanOrEqual(before - 24 * 3_600_000 - 1_000);
+    expect(since).toBeLessThanOrEqual(after - 24 * 3_600_000);
+    expect(start!.authorization).toBe(`Bearer ${API_KEY}`);
+
+    // Polled until completed; progress on stderr as plain lines (no bar escape codes).
+    expect(requestsTo('GET', '/v1/replays/rep-1').length).toBeGreaterThanOrEqual(6);
+    expect(r.stderr).toContain('replay rep-1 started: 5 deliveries (workflow replay-rep-1)');
+    expect(r.stderr).toContain('replay rep-1: 0/5 done (0 succeeded, 0 failed, 0 skipped)');
+    expect(r.stderr).toContain('replay rep-1: 3/5 done (2 succeeded, 1 failed, 0 skipped)');
+    expect(r.stderr).toContain('replay rep-1: 5/5 done (4 succeeded, 1 failed, 0 skipped)');
+    expect(r.stderr).not.toContain('\u001b[');
+
+    // Summary on stdout: counts and the failed delivery with its error.
+    expect(r.stdout).toContain('Replay rep-1: completed');
+    expect(r.stdout).toMatch(/│ succeeded │ failed │ skipped │ total │/);
+    expect(r.stdout).toMatch(/│ 4\s+│ 1\s+│ 0\s+│ 5\s+│/);
+    expect(r.stdout).toContain('Failed deliveries');
+    expect(r.stdout).toContain(api.state.deliveries[2]!.id);
+    expect(r.stdout).toContain('HTTP 503 from splunk-prod: still down');
+  }, 30_000);
+
+  it('exits 0 when every delivery is replayed, with --event-id filters', async () => {
+    const ids = [api.state.deliveries[0]!.event_id, api.state.deliveries[5]!.event_id];
+    const r = await bin(['replay', '--event-id', ids[0]!, '--event-id', ids[1]!]);
+    expect(r.code, r.stderr).toBe(0);
+    const body = requestsTo('POST', '/v1/deliveries:replay')[0]!.body as { filter: Record<string, unknown> };
+    expect(body.filter).toEqual({ status: 'failed', event_ids: ids });
+    expect(r.stdout).toMatch(/│ 2\s+│ 0\s+│ 0\s+│ 2\s+│/);
+    expect(r.stdout).not.toContain('Failed deliveries');
+  }, 30_000);
+
+  it('Ctrl-C stops following (exit 130) and says the replay goes on on the server', async () => {
+    const child = spawn(process.execPath, [BIN, 'replay'], {
+      env: { ...process.env, ESCALATE_URL: api.url, ESCALATE_API_KEY: API_KEY },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        if (stderr.includes('1/7 done') && !child.killed) child.kill('SIGINT');
+      });
+      child.on('close', resolve);
+    });
+    expect(code).toBe(130);
+    expect(stderr).toContain('interrupted: replay rep-1 goes on on the server (workflow replay-rep-1)');
+    expect(stderr).not.toContain('7/7 done');
+    expect(stdout).toBe('');
+  }, 30_000);
+
+  it('--json prints the final replay status on stdout and keeps progress on stderr', async () => {
+    api.state.failOnReplay.add(api.state.deliveries[5]!.id);
+    const r = await bin(['--json', 'replay', '--connector', 'jira-sec']);
+    expect(r.code).toBe(1);
+    const final = JSON.parse(r.stdout);
+    expect(final).toMatchObject({ status: 'completed', total: 2, done: 2, succeeded: 1, failed: 1 });
+    expect(final.items.find((i: { outcome: string }) => i.outcome === 'failed').error).toMatch(/still down/);
+    expect(r.stderr).toContain('2/2 done (1 succeeded, 1 failed, 0 skipped)');
+  }, 30_000);
+});
+
+describe('replay (in-process)', () => {
+  it('--dry-run prints what would be replayed and replays nothing', async () => {
+    const r = await cli([
+      'replay',
+      '--status',
+      'failed',
+      '--connector',
+      'jira-sec',
+      '--since',
+      '7d',
+      '--dry-run',
+    ]);
+    expect(r.code).toBe(0);
+    expect(requestsTo('POST', '/v1/deliveries:replay')[0]!.body).toEqual({
+      filter: { status: 'failed', connector_id: 'jira-sec', since: '2026-11-14T12:00:00.000Z' },
+      dry_run: true,
+    });
+    expect(api.state.replays.size).toBe(0);
+    expect(r.stdout).toContain(api.state.deliveries[5]!.id);
+    expect(r.stdout).toContain('HTTP 503 from https://jira.example.com');
+    expect(r.stdout).toContain('2 deliveries would be replayed');
+    expect(requestsTo('GET', '/v1/replays/rep-1')).toHaveLength(0);
+  });
+
+  it('--dry-run --json prints the raw answer', async () => {
+    const r = await cli(['replay', '--dry-run', '--json', '--connector', 'jira-sec']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ dry_run: true, total: 2 });
+  });
+
+  it('draws a cli-progress bar on a terminal', async () => {
+    const r = await cli(['replay', '--connector', 'jira-sec'], { tty: true });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/replay \[[█░]+\] 2\/2 \| 2 ok, 0 failed, 0 skipped/);
+    expect(r.stderr).not.toContain('done (');
+    expect(r.stdout).toContain('Replay rep-');
+  });
+
+  it('rejects an unknown --status', async () => {
+    const r = await cli(['replay', '--status', 'delivered']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Allowed choices are failed, pending/);
+    expect(api.state.requests).toHaveLength(0);
+  });
+});
+
+describe('send (subprocess through cli/bin.js)', () => {
+  it('sends an event from standard input', async () => {
+    const r = await bin(['send', '-'], { stdin: JSON.stringify(event()) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('accepted 3f1c0a52-7e3b-4b8e-9d0e-0c9b8f6e2a11');
+    expect(r.stdout).toContain('violation-3f1c0a52-7e3b-4b8e-9d0e-0c9b8f6e2a11');
+    expect(requestsTo('POST', '/v1/violations')[0]!.body).toEqual(event());
+  }, 30_000);
+
+  it('prints the validation error with its field paths and exits 1', async () => {
+    const r = await bin(['send', '-'], { stdin: JSON.stringify({ summary: 'no ids' }) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'error: validation_failed: invalid request: event_id, event_type, severity\n' +
+        '  - event_id: Required\n  - event_type: Required\n  - severity: Required\n',
+    );
+    expect(r.stdout).toBe('');
+  }, 30_000);
+
+  it('sends a JSON array file as one batch and exits 1 when an item is invalid or in conflict', async () => {
+    const file = join(dir, 'events.json');
+    await writeFile(
+      file,
+      JSON.stringify([
+        event({ event_id: '11111111-1111-4111-8111-111111111111' }),
+        event({ event_id: '11111111-1111-4111-8111-111111111111' }),
+        event({ event_id: '3f1c0a52-7e3b-4b8e-9d0e-0c9b8f6e2a11', summary: 'changed' }),
+        { event_id: '22222222-2222-4222-8222-222222222222' },
+      ]),
+    );
+    const r = await bin(['send', file]);
+    expect(r.code).toBe(1);
+    expect(requestsTo('POST', '/v1/violations:batch')[0]!.body).toMatchObject({ events: expect.any(Array) });
+    expect(r.stdout).toContain('1 accepted, 1 duplicate, 1 conflict, 1 invalid');
+    expect(r.stdout).toContain('validation_failed: invalid request: event_type, severity');
+    expect(r.stdout).toContain('- event_type: Required');
+  }, 30_000);
+
+  it('splits an array longer than 500 events into several batch calls', async () => {
+    const file = join(dir, 'many.json');
+    const events = Array.from({ length: 501 }, (_, i) =>
+      event({ event_id: `55555555-5555-4555-8555-${String(i).padStart(12, '0')}` }),
+    );
+    await writeFile(file, JSON.stringify(events));
+    const r = await bin(['--json', 'send', file]);
+    expect(r.code, r.stderr).toBe(0);
+    const calls = requestsTo('POST', '/v1/violations:batch').map(
+      (q) => (q.body as { events: unknown[] }).events,
+    );
+    expect(calls.map((e) => e.length)).toEqual([500, 1]);
+    const items = JSON.parse(r.stdout).items as { event_id: string; status: string }[];
+    expect(items).toHaveLength(501);
+    expect(items.every((i) => i.status === 'accepted')).toBe(true);
+    expect(items[500]!.event_id).toBe(events[500]!['event_id']);
+  }, 30_000);
+
+  it('cannot reach a server that is not there: exit 2', async () => {
+    const url = await deadUrl();
+    const r = await bin(['send', '-'], { stdin: JSON.stringify(event()), env: { ESCALATE_URL: url } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error: cannot reach the escalate API at ${url}/v1/violations`);
+    expect(r.stderr).toContain('ECONNREFUSED');
+  }, 30_000);
+});
+
+describe('send (in-process)', () => {
+  it('--json prints the raw answer; a repeat is answered as a duplicate', async () => {
+    const body = JSON.stringify(event({ event_id: '44444444-4444-4444-8444-444444444444' }));
+    const first = await cli(['--json', 'send', '-'], { stdin: body });
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual({
+      event_id: '44444444-4444-4444-8444-444444444444',
+      workflow_id: 'violation-44444444-4444-4444-8444-444444444444',
+      status_url: '/v1/violations/44444444-4444-4444-8444-444444444444',
+    });
+    const again = await cli(['send', '-', '--json'], { stdin: body });
+    expect(again.code).toBe(0);
+  });
+
+  it('--json on an API error prints the error body on stdout and the error line on stderr', async () => {
+    const r = await cli(['--json', 'send', '-'], {
+      stdin: JSON.stringify(event({ event_id: '44444444-4444-4444-8444-444444444444', summary: 'other' })),
+    });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'conflict' } });
+    expect(r.stderr).toMatch(/^error: conflict: event 4444.* was accepted with another body\n$/);
+  });
+
+  it('reports unreadable input without calling the API', async () => {
+    const notJson = await cli(['send', '-'], { stdin: '{nope' });
+    expect(notJson.code).toBe(1);
+    expect(notJson.stderr).toMatch(/^error: standard input is not valid JSON/);
+    const missing = await cli(['send', join(dir, 'missing.json')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/error: cannot read .*missing\.json/);
+    expect(api.state.requests).toHaveLength(0);
+  });
+});
+
+describe('configuration and auth', () => {
+  it('--url and --api-key override the environment', async () => {
+    const r = await cli(['--url', `${api.url}/`, '--api-key', API_KEY, 'connectors', 'list'], {
+      env: { ESCALATE_URL: 'http://127.0.0.1:1', ESCALATE_API_KEY: 'wrong' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(requestsTo('GET', '/v1/connectors')[0]!.authorization).toBe(`Bearer ${API_KEY}`);
+  });
+
+  it('401 without a key prints the error and a hint', async () => {
+    const r = await cli(['connectors', 'list'], { env: { ESCALATE_URL: api.url } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'error: unauthorized: missing or invalid API key\nhint: set ESCALATE_API_KEY or pass --api-key\n',
+    );
+    expect(api.state.requests[0]!.authorization).toBeUndefined();
+  });
+
+  it('a network error exits 2 in-process too', async () => {
+    const url = await deadUrl();
+    const r = await cli(['tickets'], { env: { ESCALATE_URL: url } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`cannot reach the escalate API at ${url}/v1/tickets`);
+  });
+});
+
+describe('read commands', () => {
+  it('violations get prints status, severity, tickets and deliveries', async () => {
+    const id = api.uuid(201);
+    const r = await cli(['violations', 'get', id]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Violation ${id}`);
+    expect(r.stdout).toMatch(/status:\s+partially_failed/);
+    expect(r.stdout).toMatch(/severity:\s+critical/);
+    expect(r.stdout).toMatch(/Jira SEC \(jira-sec\)\s+│ ticket/);
+    expect(r.stdout).toMatch(/SEC-42 .*open.*https:\/\/jira\.example\.com\/browse\/SEC-42/);
+    expect(r.stdout).toContain('(breached)');
+    expect(r.stdout).toMatch(/splunk-prod .*failed\s+│ 5\s+│ connect ECONNREFUSED/);
+    expect(r.stdout).toMatch(/jira-sec .*delivered\s+│ 2\s+│ -/);
+  });
+
+  it('violations get of an unknown id: error and exit 1', async () => {
+    const r = await cli(['violations', 'get', 'nope']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: not_found: no violation with event_id nope\n');
+  });
+
+  it('tickets list passes the filters (duration converted) and prints a table', async () => {
+    const r = await cli(['tickets', 'list', '--status', 'open', '--severity', 'critical', '--since', '7d']);
+    expect(r.code).toBe(0);
+    expect(requestsTo('GET', '/v1/tickets')[0]!.query).toEqual({
+      status: 'open',
+      severity: 'critical',
+      since: '2026-11-14T12:00:00.000Z',
+      limit: '100',
+    });
+    expect(r.stdout).toMatch(/│ key\s+│ connector\s+│ status/);
+    expect(r.stdout).toContain('SEC-42');
+    expect(r.stdout).toContain('1 ticket');
+  });
+
+  it('deliveries list follows next_cursor up to --limit', async () => {
+    const r = await cli(['deliveries', '--status', 'failed', '--limit', '6', '--json']);
+    expect(r.code).toBe(0);
+    const page = JSON.parse(r.stdout);
+    expect(page.items).toHaveLength(6);
+    expect(page.next_cursor).toBe('6');
+
+    api.state.requests.length = 0;
+    const table = await cli(['deliveries', 'list', '--status', 'failed', '--until', '1h']);
+    expect(table.code).toBe(0);
+    expect(requestsTo('GET', '/v1/deliveries')[0]!.query).toEqual({
+      status: 'failed',
+      until: '2026-11-21T11:00:00.000Z',
+      limit: '100',
+    });
+    expect(table.stdout).toContain('7 deliveries');
+    expect(table.stdout).not.toContain('more exist');
+  });
+
+  it('deliveries list asks page after page', async () => {
+    const many = Array.from({ length: 3 }, () => makeDeliveries()).flat();
+    api.state.deliveries = many.map((d, i) => ({ ...d, id: `d-${i}` }));
+    const r = await cli(['--json', 'deliveries', 'list', '--limit', '600']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).items).toHaveLength(24);
+    expect(JSON.parse(r.stdout).next_cursor).toBeNull();
+
+    const small = api.state.deliveries.length;
+    api.state.deliveries = Array.from({ length: 700 }, (_, i) => ({ ...many[0]!, id: `d-${i}` }));
+    api.state.requests.length = 0;
+    const big = await cli(['--json', 'deliveries', 'list', '--limit', '600']);
+    expect(JSON.parse(big.stdout).items).toHaveLength(600);
+    expect(requestsTo('GET', '/v1/deliveries').map((q) => q.query)).toEqual([
+      { limit: '500' },
+      { limit: '100', cursor: '500' },
+    ]);
+    expect(small).toBe(24);
+  });
+
+  it('connectors list shows the last test', async () => {
+    const r = await cli(['connectors']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/jira-sec .*Jira SEC .*jira .*yes .*yes .*✓ 2026-11-20T09:00:00.000Z/);
+    expect(r.stdout).toMatch(/splunk-prod .*never/);
+  });
+
+  it('connectors test: ok exits 0, a failed test exits 1', async () => {
+    const ok = await cli(['connectors', 'test', 'jira-sec']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('✓ jira-sec: authenticated as bot@example.com');
+    expect(requestsTo('POST', '/v1/connectors/jira-sec/test')).toHaveLength(1);
+
+    const bad = await cli(['connectors', 'test', 'splunk-prod']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('✗ splunk-prod: HEC rejected the token');
+    expect(bad.stdout).toMatch(/remote code:\s+invalid_token/);
+
+    const json = await cli(['--json', 'connectors', 'test', 'splunk-prod']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, remote_code: 'invalid_token' });
+
+    const unknown = await cli(['connectors', 'test', 'ghost']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('error: not_found: no connector ghost\n');
+  });
+
+  it('rules dry-run prints each rule with ✓/✗ conditions, the decisions and the planned tickets', async () => {
+    const file = join(dir, 'event.json');
+    await writeFile(file, JSON.stringify(event({ severity: 'high' })));
+    const r = await cli(['rules', 'dry-run', file]);
+    expect(r.code).toBe(0);
+    expect(requestsTo('POST', '/v1/rules/dry-run')[0]!.body).toEqual({ event: event({ severity: 'high' }) });
+    expect(r.stdout).toContain('severity: high');
+    expect(r.stdout).toContain('✗ #1 Critical to SEC [not_matched]');
+    expect(r.stdout).toContain('    ✗ min_severity: min_severity critical: event is high ✗');
+    expect(r.stdout).toContain('- #2 Old rule [disabled]');
+    expect(r.stdout).toContain('No rule matched: default routing (auto_push connectors, from severity high)');
+    expect(r.stdout).toMatch(/Jira SEC \(jira-sec\) │ ticket\s+│ default routing \(auto_push\)/);
+    expect(r.stdout).toMatch(/Jira SEC \(jira-sec\) │ default routing │ high\s+│ SEC\s+│ -/);
+    expect(r.stdout).toContain('SIEM deliveries: splunk-prod');
+
+    const matched = await cli(['rules', 'dry-run', '-'], { stdin: JSON.stringify(event()) });
+    expect(matched.stdout).toContain('✓ #1 Critical to SEC [matched]');
+    expect(matched.stdout).toContain('    ✓ min_severity');
+    expect(matched.stdout).toContain('    → jira-sec: claimed (Jira SEC: ticket)');
+    expect(matched.stdout).toMatch(/│ rule Critical to SEC │ critical │ secops \/ SEC │ 4h\s+│/);
+    expect(matched.stdout).not.toContain('No rule matched');
+
+    const invalid = await cli(['rules', 'dry-run', '-'], { stdin: '{"summary":"x"}' });
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('  - event.event_id: Required');
+  });
+
+  it('rules dry-run also reads camelCase explanations (ruleName, connectorId)', async () => {
+    api.state.camelCaseDryRun = true;
+    try {
+      const r = await cli(['rules', 'dry-run', '-'], { stdin: JSON.stringify(event()) });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('✓ #1 Critical to SEC [matched]');
+      expect(r.stdout).toContain('    → jira-sec: claimed (Jira SEC: ticket)');
+      expect(r.stdout).not.toContain('Tickets that would be opened');
+    } finally {
+      api.state.camelCaseDryRun = false;
+    }
+  });
+});
+
+describe('help', () => {
+  it.each([
+    [[]],
+    [['send']],
+    [['violations']],
+    [['violations', 'get']],
+    [['tickets']],
+    [['tickets', 'list']],
+    [['deliveries']],
+    [['deliveries', 'list']],
+    [['connectors']],
+    [['connectors', 'list']],
+    [['connectors', 'test']],
+    [['rules']],
+    [['rules', 'dry-run']],
+    [['replay']],
+  ])('escalate %j --help shows usage and examples', async (words) => {
+    const r = await cli([...words, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Usage: escalate${words.length ? ` ${words.join(' ')}` : ''}`);
+    expect(r.stdout).toContain('Examples:');
+    expect(api.state.requests).toHaveLength(0);
+  });
+
+  it('an unknown command fails with a suggestion', async () => {
+    const r = await cli(['replya']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unknown command 'replya'[\s\S]*Did you mean replay\?/);
+  });
+});
