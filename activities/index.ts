@@ -4,6 +4,7 @@ import type { ActivityDeps } from './deps.js';
 import { outcomeActivities } from './outcomes.js';
 import { planActivities } from './plan.js';
 import { redeliveryActivities } from './redeliver.js';
+import { replayActivities } from './replays.js';
 import { siemActivities } from './siem.js';
 import { ticketSyncActivities } from './ticket-sync.js';
 import { ticketActivities } from './tickets.js';
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...ticketActivities(deps),
     ...siemActivities(deps),
     ...redeliveryActivities(deps),
+    ...replayActivities(deps),
     ...connectorActionActivities(deps),
     ...claimActivities(deps),
     ...ticketSyncActivities(deps),

@@ -7,6 +7,7 @@ import { bearerAuth } from './auth.js';
 import { connectorActionsRouter } from './connector-actions.js';
 import { connectorsRouter } from './connectors.js';
 import { deliveriesRouter } from './deliveries.js';
+import { replaysRouter } from './replays.js';
 import type { ApiDeps } from './deps.js';
 import type { AppEnv } from './env.js';
 import { ApiProblem, apiError, validationError } from './errors.js';
@@ -84,6 +85,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/v1', connectorsRouter(deps));
   app.route('/v1', connectorActionsRouter(deps));
   app.route('/v1', deliveriesRouter(deps));
+  app.route('/v1', replaysRouter(deps));
   app.route('/v1', rulesRouter(deps));
   app.route('/v1', auditRouter(deps));
 

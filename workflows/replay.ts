@@ -1,0 +1,74 @@
+import {
+  allHandlersFinished,
+  ChildWorkflowFailure,
+  condition,
+  continueAsNew,
+  executeChild,
+  ParentClosePolicy,
+  setCurrentDetails,
+  WorkflowIdReusePolicy,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { TargetOutcome } from '../domain/plan.js';
+import { deliveryWorkflow } from './delivery.js';
+import { bookkeeping, failureMessage } from './targets.js';
+
+export interface ReplayWorkflowInput {
+  replayId: string;
+  requestedBy: string;
+  /** Deliveries are paged by id; carried across continue-as-new. */
+  after?: string;
+  concurrency?: number;
+}
+
+const PAGE = 50;
+
+/**
+ * A bulk replay (ID `replay-{replay_id}`): runs each selected delivery again as its own
+ * `delivery-{id}` child (same idempotency keys; already-delivered ones are skipped) with bounded
+ * concurrency, recording every outcome so `GET /v1/replays/{id}` shows progress.
+ */
+export async function replayWorkflow(input: ReplayWorkflowInput): Promise<void> {
+  const concurrency = input.concurrency ?? 10;
+  let after = input.after;
+  for (;;) {
+    const batch = await bookkeeping.nextReplayBatch({ replayId: input.replayId, after, limit: PAGE });
+    if (!batch.length) break;
+    setCurrentDetails(`replaying deliveries after ${after ?? 'the start'}`);
+    const queue = [...batch];
+    const lane = async () => {
+      for (let id = queue.shift(); id; id = queue.shift()) await replayOne(input, id);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, lane));
+    after = batch[batch.length - 1];
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof replayWorkflow>({ ...input, after });
+    }
+  }
+  await bookkeeping.completeReplay({ replayId: input.replayId, requestedBy: input.requestedBy });
+  setCurrentDetails('completed');
+}
+
+async function replayOne(input: ReplayWorkflowInput, deliveryId: string): Promise<void> {
+  try {
+    const outcome: TargetOutcome & { skipped?: boolean } = await executeChild(deliveryWorkflow, {
+      workflowId: `delivery-${deliveryId}`,
+      args: [{ deliveryId, requestedBy: input.requestedBy, reason: 'replay' }],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: `replay delivery ${deliveryId}`,
+    });
+    await bookkeeping.recordReplayItem({
+      replayId: input.replayId,
+      deliveryId,
+      outcome: outcome.skipped ? 'skipped' : outcome.ok ? 'delivered' : 'failed',
+      error: outcome.error,
+    });
+  } catch (err) {
+    // Already being replayed by someone else, or the delivery vanished: say so, carry on.
+    const error =
+      err instanceof ChildWorkflowFailure ? failureMessage(err.cause ?? err) : failureMessage(err);
+    await bookkeeping.recordReplayItem({ replayId: input.replayId, deliveryId, outcome: 'skipped', error });
+  }
+}
