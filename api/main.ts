@@ -8,6 +8,7 @@ import { createLogger } from '../infra/logger.js';
 import { SecretBox } from '../infra/secret-box.js';
 import { resolveSecretKey } from '../infra/secret-key.js';
 import { createApp } from './app.js';
+import { startPendingSweeper } from './pending-starts.js';
 
 /** `npm run start:api`: a stateless API process against PostgreSQL and a Temporal cluster. */
 async function main() {
@@ -26,7 +27,7 @@ async function main() {
   await applyConfigFile(database.db, box, configFile);
   const connection = await Connection.connect(temporalConnectOptions(conn));
   const temporal = new Client({ connection, namespace: conn.namespace });
-  const app = createApp({
+  const apiDeps = {
     database,
     temporal,
     taskQueue: conn.taskQueue,
@@ -35,11 +36,14 @@ async function main() {
     apiKeys,
     webhookSecret: process.env.ESCALATE_WEBHOOK_SECRET,
     logger,
-  });
+  };
+  const app = createApp(apiDeps);
+  const sweeper = startPendingSweeper(apiDeps);
   const port = Number(process.env.PORT ?? 8080);
   const server = serve({ fetch: app.fetch, port, hostname: process.env.HOST ?? '0.0.0.0' });
   logger.info({ port }, 'API listening');
   const shutdown = () => {
+    sweeper.stop();
     server.close();
     void connection
       .close()

@@ -9,17 +9,19 @@ import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app.js';
+import { startPendingSweeper } from '../api/pending-starts.js';
 import { parseApiKeys, temporalConnectionFromEnv, temporalConnectOptions } from '../config.js';
 import { connectDatabase } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
 import { applyConfigFile, loadConfigFile } from '../infra/config-file.js';
 import { type EmbeddedPg, startEmbeddedPostgres } from '../infra/embedded-postgres.js';
 import { createLogger } from '../infra/logger.js';
+import { metricsPortFromEnv } from '../infra/metrics.js';
 import { SecretBox } from '../infra/secret-box.js';
 import { resolveSecretKey } from '../infra/secret-key.js';
 import { resolveTemporalCli } from '../infra/temporal-cli.js';
 import { type DevServer, portOpen, startDevServer } from '../infra/temporal-dev-server.js';
-import { bundleWorkflows, connectWorkerTemporal, createWorker } from '../worker.js';
+import { bundleWorkflows, connectWorkerTemporal, createWorker, installTemporalMetrics } from '../worker.js';
 
 const root = resolve(import.meta.dirname, '..');
 const dataDir = resolve(root, '.data');
@@ -81,10 +83,30 @@ async function startPostgres(): Promise<EmbeddedPg | undefined> {
   return pg;
 }
 
+/**
+ * The Temporal SDK's worker metrics (`temporal_*`) on ESCALATE_WORKER_METRICS_PORT (default 9464;
+ * `off` disables). Escalate's own metrics are on the API's /metrics: API and worker share this
+ * process, so one registry has both. Must run before the worker's Temporal connection.
+ */
+async function startTemporalMetrics(host: string): Promise<string | undefined> {
+  const port = metricsPortFromEnv(process.env.ESCALATE_WORKER_METRICS_PORT, 9464);
+  if (!port) return undefined;
+  if (await portOpen(port, host === '0.0.0.0' ? '127.0.0.1' : host)) {
+    say(
+      `port ${port} is taken: no Temporal worker metrics (set ESCALATE_WORKER_METRICS_PORT to another port)`,
+    );
+    return undefined;
+  }
+  return installTemporalMetrics(`${host}:${port}`, logger)
+    ? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/metrics`
+    : undefined;
+}
+
 async function main() {
   mkdirSync(dataDir, { recursive: true });
   // embedded-postgres runs as an unprivileged user when we are root; it must reach .data/.
   chmodSync(dataDir, 0o755);
+  const temporalMetrics = await startTemporalMetrics(process.env.HOST ?? '127.0.0.1');
   const [temporalServer, pg, bundle] = await Promise.all([
     startTemporal(),
     startPostgres(),
@@ -121,7 +143,7 @@ async function main() {
   });
   const running = worker.run();
 
-  const app = createApp({
+  const apiDeps = {
     database,
     temporal,
     taskQueue: conn.taskQueue,
@@ -130,7 +152,9 @@ async function main() {
     apiKeys,
     webhookSecret: process.env.ESCALATE_WEBHOOK_SECRET,
     logger,
-  });
+  };
+  const app = createApp(apiDeps);
+  const sweeper = startPendingSweeper(apiDeps);
   const port = Number(process.env.PORT ?? 8080);
   const server = serve({ fetch: app.fetch, port, hostname: process.env.HOST ?? '127.0.0.1' });
 
@@ -141,6 +165,7 @@ async function main() {
       'escalate is running',
       `  API          ${api}`,
       `  API docs     ${api}/docs   (OpenAPI: ${api}/openapi.json)`,
+      `  Metrics      ${api}/metrics${temporalMetrics ? `   (Temporal worker: ${temporalMetrics})` : ''}`,
       `  Temporal UI  ${temporalServer ? 'http://127.0.0.1:8233' : `(your cluster at ${conn.address})`}`,
       `  Temporal     ${conn.address}  namespace=${conn.namespace}  task queue=${conn.taskQueue}`,
       `  PostgreSQL   ${pg ? 'embedded, data in .data/pg' : 'DATABASE_URL'}`,
@@ -157,6 +182,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     say('shutting down…');
+    sweeper.stop();
     server.close();
     worker.shutdown();
     await running.catch(() => {});

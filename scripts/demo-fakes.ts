@@ -1,0 +1,39 @@
+/**
+ * `npm run demo:fakes`: the test fakes as a local demo — Jira, ServiceNow, Splunk, Datadog,
+ * Elasticsearch on localhost (ports printed at start), with the credentials to use.
+ * Point connectors at them (see README) and watch tickets and events arrive.
+ */
+import { startFakeDatadog } from '../test/fakes/datadog.js';
+import { startFakeElasticsearch } from '../test/fakes/elasticsearch.js';
+import { startFakeJira } from '../test/fakes/jira.js';
+import { startFakeServiceNow } from '../test/fakes/servicenow.js';
+import { startFakeSplunk } from '../test/fakes/splunk.js';
+
+const [jira, snow, splunk, datadog, es] = await Promise.all([
+  startFakeJira(),
+  startFakeServiceNow({ username: 'escalate', password: 'demo' }),
+  startFakeSplunk({ token: 'demo-hec-token' }),
+  startFakeDatadog({ apiKey: 'demo-dd-key' }),
+  startFakeElasticsearch({ apiKey: 'demo-es-key' }),
+]);
+
+console.log(`fakes running (Ctrl-C to stop):
+  jira           ${jira.url}   api=cloud email=bot@example.com api_token=cloud-token project_key=SEC
+  servicenow     ${snow.url}   username=escalate password=demo
+  splunk HEC     ${splunk.url}   hec_token=demo-hec-token
+  datadog        ${datadog.url}   api_key=demo-dd-key
+  elasticsearch  ${es.url}   api_key=demo-es-key
+`);
+
+const report = setInterval(() => {
+  console.log(
+    `[fakes] jira issues=${jira.issues.size} servicenow incidents=${snow.list('incident').length} ` +
+      `splunk events=${splunk.received.length} datadog logs=${datadog.logs.length} es docs=${es.received.length}`,
+  );
+}, 10_000);
+
+process.on('SIGINT', async () => {
+  clearInterval(report);
+  await Promise.allSettled([jira.close(), snow.close(), splunk.close(), datadog.close(), es.close()]);
+  process.exit(0);
+});
