@@ -3,15 +3,19 @@ import { Client, Connection } from '@temporalio/client';
 import {
   bundleWorkflowCode,
   NativeConnection,
+  Runtime,
   Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import type { Logger } from 'pino';
 import { type ActivityDeps, createActivities } from './activities/index.js';
 import { type TemporalConnection, temporalConnectionFromEnv, temporalConnectOptions } from './config.js';
 import { connectDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { applyConfigFile, loadConfigFile } from './infra/config-file.js';
 import { createLogger } from './infra/logger.js';
+import { type MetricsServer, metricsPortFromEnv, scrapeText, serveMetrics } from './infra/metrics.js';
+import { freePort } from './infra/ports.js';
 import { SecretBox } from './infra/secret-box.js';
 import { resolveSecretKey } from './infra/secret-key.js';
 
@@ -56,6 +60,44 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
   });
 }
 
+/**
+ * Installs the Temporal Runtime with its Prometheus exporter (the SDK's `temporal_*` worker
+ * metrics: task slots, poll and schedule-to-start latencies, sticky cache...) on `bindAddress`
+ * (`host:port`, served at `/metrics`). It must run before the first NativeConnection or Worker
+ * of the process, and the Runtime can be installed only once: later calls (and a Runtime already
+ * created) leave it as it is and answer false, as does a failure to bind (logged).
+ */
+export function installTemporalMetrics(bindAddress: string, logger?: Logger): boolean {
+  if (Runtime._instance) return false;
+  try {
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
+    return true;
+  } catch (err) {
+    logger?.warn({ err: (err as Error).message, bindAddress }, 'Temporal metrics exporter not started');
+    return false;
+  }
+}
+
+/**
+ * A standalone worker's metrics on `ESCALATE_WORKER_METRICS_PORT` (unset: none): one `/metrics`
+ * with escalate's own (`escalate_*`, process) and the Temporal SDK's (`temporal_*`, from its
+ * exporter bound on a private loopback port).
+ */
+export async function startWorkerMetrics(logger: Logger): Promise<MetricsServer | undefined> {
+  const port = metricsPortFromEnv(process.env.ESCALATE_WORKER_METRICS_PORT);
+  if (!port) return undefined;
+  const temporalPort = await freePort();
+  const temporalUrl = `http://127.0.0.1:${temporalPort}/metrics`;
+  const withTemporal = installTemporalMetrics(`127.0.0.1:${temporalPort}`, logger);
+  const server = await serveMetrics({
+    port,
+    host: process.env.HOST ?? '0.0.0.0',
+    extra: withTemporal ? () => scrapeText(temporalUrl) : undefined,
+  });
+  logger.info({ port: server.port, temporal: withTemporal }, 'worker metrics on /metrics');
+  return server;
+}
+
 export function connectWorkerTemporal(conn: TemporalConnection): Promise<NativeConnection> {
   return NativeConnection.connect(temporalConnectOptions(conn));
 }
@@ -69,6 +111,8 @@ async function main() {
   const conn = temporalConnectionFromEnv();
   const box = new SecretBox(resolveSecretKey());
   const configFile = loadConfigFile(process.env.ESCALATE_CONFIG);
+  // Before any Temporal connection: the Runtime (with its metrics exporter) is installed once.
+  const metricsServer = await startWorkerMetrics(logger);
   const database = connectDatabase(databaseUrl, { max: 20 });
   await runMigrations(databaseUrl);
   await applyConfigFile(database.db, box, configFile);
@@ -97,6 +141,7 @@ async function main() {
   await connection.close();
   await clientConnection.close();
   await database.close();
+  await metricsServer?.close();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -5,6 +5,7 @@ import { getViolation, storedCompactEvent } from '../db/repos/violations.js';
 import { deliveries, tickets, violations } from '../db/schema.js';
 import type { CompactEvent } from '../domain/event.js';
 import { overallStatus, type Target, type TargetOutcome } from '../domain/plan.js';
+import { replays } from '../infra/metrics.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable } from './failures.js';
 import { toTarget } from './plan.js';
@@ -30,6 +31,7 @@ export function redeliveryActivities(deps: ActivityDeps) {
         purpose: delivery.purpose as Target['purpose'],
       };
       if (delivery.status === 'delivered') {
+        replays.inc({ reason: input.reason, result: 'skipped' });
         const [ticket] = delivery.ticketId
           ? await deps.db.select().from(tickets).where(eq(tickets.id, delivery.ticketId))
           : [];
@@ -53,6 +55,7 @@ export function redeliveryActivities(deps: ActivityDeps) {
         subjectId: delivery.id,
         details: { event_id: delivery.eventId, connector_id: delivery.connectorId },
       });
+      replays.inc({ reason: input.reason, result: 'started' });
       const event = storedCompactEvent(violation);
       return { kind: 'run', event, target: toTarget(connector, delivery, deps.settings, event.severity) };
     },

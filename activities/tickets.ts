@@ -10,6 +10,7 @@ import { parseDuration } from '../domain/duration.js';
 import type { TicketSpec } from '../domain/plan.js';
 import type { Severity } from '../domain/severity.js';
 import type { TicketDraft, TicketRef } from '../domain/ticket.js';
+import { ticketsCreated } from '../infra/metrics.js';
 import { recordedAttempt } from './attempts.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable } from './failures.js';
@@ -107,6 +108,9 @@ export function ticketActivities(deps: ActivityDeps) {
         slaDueAt: new Date(Date.now() + slaMs),
       });
       await markDelivered(deps.db, input.deliveryId, ticket.id);
+      // Created now, or adopted (an earlier attempt created it but never heard back): either
+      // way this is when escalate records it.
+      ticketsCreated.inc({ connector_id: connector.id, kind: connector.kind });
       await audit(deps.db, {
         actor: 'system',
         action: ref.adopted ? 'ticket.adopted' : 'ticket.created',

@@ -7,12 +7,14 @@ import { bearerAuth } from './auth.js';
 import { connectorActionsRouter } from './connector-actions.js';
 import { connectorsRouter } from './connectors.js';
 import { deliveriesRouter } from './deliveries.js';
-import { replaysRouter } from './replays.js';
 import type { ApiDeps } from './deps.js';
 import type { AppEnv } from './env.js';
 import { ApiProblem, apiError, validationError } from './errors.js';
 import { healthRouter } from './health.js';
 import { jsonBody } from './json-body.js';
+import { documentHealthRoutes, httpMetrics, metricsRouter } from './metrics.js';
+import { replaysRouter } from './replays.js';
+import { reportsRouter } from './reports.js';
 import { rulesRouter } from './rules.js';
 import { ticketsRouter } from './tickets.js';
 import { violationTicketsRouter } from './violation-tickets.js';
@@ -66,7 +68,12 @@ export function createApp(deps: ApiDeps) {
   });
   app.notFound((c) => apiError(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
 
+  // First: counts every request, by matched route pattern (never the raw path).
+  app.use('*', httpMetrics());
   app.route('/', healthRouter(deps));
+  documentHealthRoutes(app);
+  // Prometheus scrape endpoint: no API key (ESCALATE_METRICS_TOKEN, if set, guards it).
+  app.route('/', metricsRouter());
 
   const auth = bearerAuth(deps.apiKeys);
   const body = jsonBody(MAX_EVENT_BYTES);
@@ -88,6 +95,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/v1', replaysRouter(deps));
   app.route('/v1', rulesRouter(deps));
   app.route('/v1', auditRouter(deps));
+  app.route('/v1', reportsRouter(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

@@ -12,6 +12,7 @@ import { deliveries, tickets } from '../db/schema.js';
 import { canonicalJson } from '../domain/canonical-json.js';
 import { compactEvent, type ViolationEvent, violationEventSchema } from '../domain/event.js';
 import { deriveSeverity } from '../domain/severity.js';
+import { violationsReceived } from '../infra/metrics.js';
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import { createRouter } from './router.js';
@@ -66,18 +67,22 @@ export async function acceptViolation(
   const hash = bodyHash(raw);
   const occurredAt = event.occurred_at ?? new Date().toISOString();
   const compact = compactEvent(event, occurredAt, deps.settings.risk_bands);
+  const severity = deriveSeverity(event, deps.settings.risk_bands);
+  const count = (result: AcceptOutcome['kind']) =>
+    violationsReceived.inc({ event_type: event.event_type, severity, result });
   const { row, inserted } = await insertViolation(deps.database.db, {
     eventId: event.event_id,
     payload: { ...raw, occurred_at: occurredAt },
     bodyHash: hash,
     eventType: event.event_type,
-    severity: deriveSeverity(event, deps.settings.risk_bands),
+    severity,
     riskScore: event.risk_score,
     platformId: event.platform_id,
     occurredAt: new Date(occurredAt),
     workflowId: violationWorkflowId(event.event_id),
   });
   if (!inserted && row.bodyHash !== hash) {
+    count('conflict');
     return {
       kind: 'conflict',
       message: `event_id ${event.event_id} was already accepted with a different body`,
@@ -92,7 +97,9 @@ export async function acceptViolation(
     );
     await markViolationStarted(deps.database.db, event.event_id);
   }
-  return { kind: inserted ? 'accepted' : 'duplicate', body: accepted(event.event_id) };
+  const kind = inserted ? 'accepted' : 'duplicate';
+  count(kind);
+  return { kind, body: accepted(event.event_id) };
 }
 
 export function violationsRouter(deps: ApiDeps) {

@@ -9,6 +9,7 @@ import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
 import { tickets, webhookReceipts } from '../db/schema.js';
 import type { JiraConfig, ServiceNowConfig } from '../domain/connector.js';
 import { TICKET_STATUSES, type TicketStatus } from '../domain/ticket-status.js';
+import { webhooks } from '../infra/metrics.js';
 import type { ApiDeps } from './deps.js';
 import { ApiProblem, apiError, fieldIssues } from './errors.js';
 import { parseJsonBody, readRawBody } from './raw-body.js';
@@ -65,6 +66,24 @@ function parse<T extends z.ZodType>(schema: T, text: string): z.output<T> {
 
 const unauthorized = (message: string) => new ApiProblem(401, 'unauthorized', message);
 
+/** `escalate_webhooks_total` outcome for an answer: the `result` of a 200, or the error class. */
+async function webhookOutcome(res: Response): Promise<string> {
+  if (res.status === 200) {
+    try {
+      const { result } = (await res.clone().json()) as { result?: unknown };
+      if (typeof result === 'string' && ResultSchema.shape.result.safeParse(result).success) return result;
+    } catch {}
+    return 'applied';
+  }
+  if (res.status === 401 || res.status === 403) return 'unauthorized';
+  if (res.status === 404) return 'not_found';
+  if (res.status === 409) return 'refused';
+  if (res.status >= 400 && res.status < 500) return 'invalid';
+  return 'error';
+}
+
+const WEBHOOK_SOURCES = new Set(['itsm', 'jira', 'servicenow']);
+
 const sameSecret = (given: string, expected: string) => {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
@@ -74,6 +93,15 @@ const sameSecret = (given: string, expected: string) => {
 export function webhooksRouter(deps: ApiDeps) {
   const router = createRouter();
   const { db } = deps.database;
+
+  // Counts every webhook by source and outcome (errors thrown below are answered by the app's
+  // onError before this middleware resumes, so their status is known here).
+  router.use('/webhooks/*', async (c, next) => {
+    await next();
+    const segment = c.req.path.split('/')[3] ?? '';
+    const source = WEBHOOK_SOURCES.has(segment) ? segment : 'other';
+    webhooks.inc({ source, outcome: await webhookOutcome(c.res) });
+  });
 
   async function connectorOf(id: string, kind: 'jira' | 'servicenow') {
     const row = await getConnectorRow(db, id);
