@@ -43,6 +43,13 @@ export function isUnavailable(err: unknown): boolean {
   return e.cause ? isUnavailable(e.cause) : false;
 }
 
+function postgresCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: unknown; name?: string } | undefined;
+  if (!e || typeof e !== 'object') return undefined;
+  if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+  return postgresCode(e.cause);
+}
+
 export function createApp(deps: ApiDeps) {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
@@ -52,6 +59,11 @@ export function createApp(deps: ApiDeps) {
 
   app.onError((err, c) => {
     if (err instanceof ApiProblem) return apiError(c, err.status, err.code, err.message, err.details);
+    // PostgreSQL class 22 (data exception): a value the API let through that the database cannot
+    // hold (NUL bytes, a malformed uuid, year 0). The statement failed, nothing was written.
+    const pgCode = postgresCode(err);
+    if (pgCode?.startsWith('22'))
+      return apiError(c, 400, 'invalid_input', `a value cannot be stored or compared (PostgreSQL ${pgCode})`);
     if (err instanceof HTTPException) return apiError(c, err.status as 400, 'bad_request', err.message);
     if (isUnavailable(err)) {
       deps.logger.warn({ err: (err as Error).message, path: c.req.path }, 'dependency unavailable');

@@ -42,7 +42,11 @@ const PublicConnectorSchema = z
 
 const idParam = z.object({ id: z.string().min(1).max(64) });
 
-const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
+/** drizzle wraps the driver's error: the PostgreSQL code may be on `cause`. */
+const isUniqueViolation = (err: unknown): boolean => {
+  const e = err as { code?: string; cause?: unknown } | undefined;
+  return e?.code === '23505' || (e?.cause !== undefined && isUniqueViolation(e.cause));
+};
 
 export function connectorsRouter(deps: ApiDeps) {
   const router = createRouter();

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { ApiProblem } from './errors.js';
+import { storageIssues } from './json-body.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -24,9 +25,14 @@ export async function readRawBody(c: Context, maxBytes: number): Promise<string>
 }
 
 export function parseJsonBody(text: string): unknown {
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new ApiProblem(400, 'invalid_json', `body is not valid JSON: ${(err as Error).message}`);
   }
+  const issues = storageIssues(parsed);
+  if (issues.length)
+    throw new ApiProblem(400, 'validation_failed', 'body holds values that cannot be stored', issues);
+  return parsed;
 }

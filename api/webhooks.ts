@@ -203,6 +203,12 @@ export function webhooksRouter(deps: ApiDeps) {
           400,
           'validation_failed',
           'issue.fields.status.statusCategory.key is missing or unknown',
+          [
+            {
+              path: 'issue.fields.status.statusCategory.key',
+              message: 'expected new, indeterminate or done (or a status_map name)',
+            },
+          ],
         );
       const [ticket] = await db
         .select()
