@@ -96,10 +96,23 @@ export async function markDelivered(db: Db, deliveryId: string, ticketId?: strin
 }
 
 export async function markFailed(db: Db, deliveryId: string, error: string): Promise<void> {
-  await db
-    .update(deliveries)
-    .set({ status: 'failed', lastError: error.slice(0, 4000), updatedAt: new Date() })
-    .where(and(eq(deliveries.id, deliveryId), sql`${deliveries.status} <> 'delivered'`));
+  const now = new Date();
+  await db.transaction(async (tx) => {
+    // An attempt cut on its last allowed try (worker died, activity timed out) is never closed by
+    // a later startAttempt: close it here.
+    await tx
+      .update(deliveryAttempts)
+      .set({
+        outcome: 'interrupted',
+        finishedAt: now,
+        message: 'attempt ended without a result (worker stopped or timed out)',
+      })
+      .where(and(eq(deliveryAttempts.deliveryId, deliveryId), eq(deliveryAttempts.outcome, 'running')));
+    await tx
+      .update(deliveries)
+      .set({ status: 'failed', lastError: error.slice(0, 4000), updatedAt: now })
+      .where(and(eq(deliveries.id, deliveryId), sql`${deliveries.status} <> 'delivered'`));
+  });
 }
 
 export const listAttempts = (db: Db, deliveryId: string) =>

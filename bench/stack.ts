@@ -1,0 +1,362 @@
+/**
+ * The stack `npm run bench` measures, all started here in a temp dir and all stopped by `stop()`:
+ * its own Temporal dev server (headless, file-backed SQLite so its size can be reported), its own
+ * embedded PostgreSQL, the fakes (child process), the API over real HTTP and two workers in this
+ * process (escalate's, built by `createWorker`, and the baseline's with the very same options).
+ *
+ * Layout on purpose: API + escalate worker + baseline worker + load generator share this Node
+ * process (one event loop), as `npm start` runs API and worker together; the fakes run in a
+ * child process so their in-memory stores stay out of the reported RSS.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
+import postgres from 'postgres';
+import { createApp } from '../api/app.js';
+import { parseApiKeys } from '../config.js';
+import { connectDatabase, type Database } from '../db/client.js';
+import { runMigrations } from '../db/migrate.js';
+import { defaultSettings } from '../domain/settings.js';
+import { type EmbeddedPg, startEmbeddedPostgres } from '../infra/embedded-postgres.js';
+import { createLogger } from '../infra/logger.js';
+import { freePort } from '../infra/ports.js';
+import { SecretBox } from '../infra/secret-box.js';
+import { resolveTemporalCli, temporalCliVersion } from '../infra/temporal-cli.js';
+import { type DevServer, startDevServer, stopProcess } from '../infra/temporal-dev-server.js';
+import { jiraConnector } from '../test/helpers/events.js';
+import { bundleWorkflows, createWorker } from '../worker.js';
+import { SPLUNK_TOKEN } from './config.js';
+import { Processes, postgresPids } from './probes.js';
+
+const root = resolve(import.meta.dirname, '..');
+export const TASK_QUEUE = 'escalate-bench';
+export const BASELINE_QUEUE = 'escalate-bench-baseline';
+export const DATABASE = 'escalate';
+const NAMESPACE = 'default';
+
+export const say = (m: string) =>
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+
+interface FakesProcess {
+  child: ChildProcess;
+  jira: string;
+  splunk: string;
+  stats(): Promise<{ jiraIssues: number; jiraDuplicateCreates: number; splunkEvents: number }>;
+}
+
+async function startFakes(): Promise<FakesProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./fakes-server.ts', import.meta.url))],
+    { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: child.stdout! });
+  const waiters: ((line: Record<string, unknown>) => void)[] = [];
+  lines.on('line', (line) => {
+    try {
+      waiters.shift()?.(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // not ours
+    }
+  });
+  const next = () =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('fakes process did not answer')), 30_000);
+      waiters.push((v) => {
+        clearTimeout(timer);
+        resolve(v);
+      });
+      child.once('exit', (code) => reject(new Error(`fakes process exited (${code})`)));
+    });
+  const ready = await next();
+  return {
+    child,
+    jira: String(ready.jira),
+    splunk: String(ready.splunk),
+    async stats() {
+      const answer = next();
+      child.stdin!.write('stats\n');
+      return (await answer).stats as Awaited<ReturnType<FakesProcess['stats']>>;
+    },
+  };
+}
+
+export interface BenchStack {
+  root: string;
+  apiUrl: string;
+  apiKey: string;
+  webhookSecret: string;
+  /** Empty when the dev server runs in memory. */
+  temporalDbFile: string;
+  pgDataDir: string;
+  temporalCli: string;
+  temporalVersion: string;
+  /** A client of its own for the bench's direct starts (baseline, scale run). */
+  client: Client;
+  /** The API's and activities' client (what production uses). */
+  appClient: Client;
+  database: Database;
+  /** Bench-only queries (completion polling, sizes, counters): its own small pool. */
+  benchSql: postgres.Sql;
+  fakes: FakesProcess;
+  processes: Processes;
+  connectors: { jira: string; splunk: string };
+  /** The options createWorker passed to Worker.create, as used for the baseline worker too. */
+  workerOptions: Record<string, unknown>;
+  escalateWorker: Worker;
+  baselineWorker: Worker;
+  api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+/** Registry of what started, stopped in reverse order (also on failure half-way). */
+class Stops {
+  private readonly stops: { what: string; fn: () => Promise<unknown> }[] = [];
+  add(what: string, fn: () => Promise<unknown>) {
+    this.stops.push({ what, fn });
+  }
+  async run() {
+    for (const { what, fn } of this.stops.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        say(`stopping ${what} failed: ${(err as Error).message}`);
+      }
+    }
+  }
+}
+
+/**
+ * createWorker (worker.ts) with Worker.create observed: the options it passes are kept so the
+ * baseline worker runs with exactly the same ones (only task queue, bundle and activities differ).
+ */
+async function createObservedWorker(
+  args: Parameters<typeof createWorker>[0],
+  overrides: Partial<WorkerOptions>,
+) {
+  const original = Worker.create;
+  let seen: WorkerOptions | undefined;
+  Worker.create = (options: WorkerOptions) => {
+    seen = { ...options, ...overrides };
+    return original.call(Worker, seen);
+  };
+  try {
+    const worker = await createWorker(args);
+    if (!seen) throw new Error('createWorker did not go through Worker.create');
+    return { worker, options: seen };
+  } finally {
+    Worker.create = original;
+  }
+}
+
+export interface StackOptions {
+  temporalDb: 'file' | 'memory';
+  /** Experiments only (BENCH_WORKER_OPTIONS): merged over createWorker's options, for both workers. */
+  workerOverrides: Partial<WorkerOptions>;
+}
+
+export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
+  const stops = new Stops();
+  try {
+    return await start(stops, opts);
+  } catch (err) {
+    await stops.run();
+    throw err;
+  }
+}
+
+async function start(stops: Stops, opts: StackOptions): Promise<BenchStack> {
+  const dir = mkdtempSync(join(tmpdir(), 'escalate-bench-'));
+  // embedded-postgres runs initdb as an unprivileged user when we are root: it must reach its dir.
+  chmodSync(dir, 0o755);
+  stops.add('temp dir', async () => rmSync(dir, { recursive: true, force: true }));
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+
+  const cli = resolveTemporalCli({ root, log: say });
+  if (!cli) throw new Error('no Temporal CLI: set TEMPORAL_CLI_PATH (see infra/temporal-cli.ts)');
+  const [temporalPort, pgPort] = [await freePort(), await freePort()];
+  const temporalDbFile = opts.temporalDb === 'file' ? join(dir, 'temporal.db') : '';
+  const pgDataDir = join(dir, 'pg');
+  say(
+    `starting Temporal dev server (:${temporalPort}, ${temporalDbFile || 'in memory'}), PostgreSQL (:${pgPort}), fakes`,
+  );
+
+  const started = await Promise.allSettled([
+    startDevServer({
+      cli,
+      port: temporalPort,
+      headless: true,
+      dbFile: temporalDbFile || undefined,
+      logLevel: 'error',
+    }),
+    startEmbeddedPostgres({ dataDir: pgDataDir, port: pgPort, persistent: false }),
+    startFakes(),
+    bundleWorkflows(),
+    bundleWorkflowCode({
+      workflowsPath: fileURLToPath(new URL('./baseline-workflows.ts', import.meta.url)),
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+    }),
+  ] as const);
+  const [temporalR, pgR, fakesR, bundleR, baselineBundleR] = started;
+  if (temporalR.status === 'fulfilled') stops.add('Temporal dev server', () => temporalR.value.stop());
+  if (pgR.status === 'fulfilled') stops.add('PostgreSQL', () => pgR.value.stop());
+  if (fakesR.status === 'fulfilled') stops.add('fakes', () => stopProcess(fakesR.value.child, 5000));
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  const temporal = (temporalR as PromiseFulfilledResult<DevServer>).value;
+  const pg = (pgR as PromiseFulfilledResult<EmbeddedPg>).value;
+  const fakes = (fakesR as PromiseFulfilledResult<FakesProcess>).value;
+  const bundle = (bundleR as PromiseFulfilledResult<Awaited<ReturnType<typeof bundleWorkflows>>>).value;
+  const baselineBundle = (
+    baselineBundleR as PromiseFulfilledResult<Awaited<ReturnType<typeof bundleWorkflows>>>
+  ).value;
+
+  await pg.createDatabase(DATABASE);
+  const databaseUrl = pg.url(DATABASE);
+  await runMigrations(databaseUrl);
+  // The same pool size as scripts/start.ts.
+  const database = connectDatabase(databaseUrl, { max: 20 });
+  stops.add('database pool', () => database.close());
+  const benchSql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
+  stops.add('bench pool', () => benchSql.end({ timeout: 5 }));
+
+  const box = new SecretBox(SecretBox.generateKey());
+  const settings = defaultSettings();
+  const logger = createLogger({ name: 'escalate-bench', level: process.env.LOG_LEVEL ?? 'warn' });
+  const apiKey = `esk_${randomBytes(24).toString('base64url')}`;
+  const webhookSecret = randomBytes(24).toString('hex');
+
+  const appConnection = await Connection.connect({ address: temporal.address });
+  stops.add('API client connection', () => appConnection.close());
+  const appClient = new Client({ connection: appConnection, namespace: NAMESPACE });
+  const loadConnection = await Connection.connect({ address: temporal.address });
+  stops.add('bench client connection', () => loadConnection.close());
+  const client = new Client({ connection: loadConnection, namespace: NAMESPACE });
+
+  const workerConnection = await NativeConnection.connect({ address: temporal.address });
+  stops.add('worker connection', () => workerConnection.close());
+  const { worker: escalateWorker, options } = await createObservedWorker(
+    {
+      connection: workerConnection,
+      namespace: NAMESPACE,
+      taskQueue: TASK_QUEUE,
+      deps: { db: database.db, temporal: appClient, taskQueue: TASK_QUEUE, box, settings, logger },
+      workflowBundle: bundle,
+    },
+    opts.workerOverrides,
+  );
+  const escalateRun = escalateWorker.run();
+  stops.add('escalate worker', async () => {
+    if (escalateWorker.getState() === 'RUNNING') escalateWorker.shutdown();
+    await escalateRun;
+  });
+
+  const baselineConnection = await NativeConnection.connect({ address: temporal.address });
+  stops.add('baseline worker connection', () => baselineConnection.close());
+  const baselineWorker = await Worker.create({
+    ...options,
+    connection: baselineConnection,
+    taskQueue: BASELINE_QUEUE,
+    workflowBundle: baselineBundle,
+    activities: { noop: async () => {} },
+  });
+  const baselineRun = baselineWorker.run();
+  stops.add('baseline worker', async () => {
+    if (baselineWorker.getState() === 'RUNNING') baselineWorker.shutdown();
+    await baselineRun;
+  });
+
+  const app = createApp({
+    database,
+    temporal: appClient,
+    taskQueue: TASK_QUEUE,
+    box,
+    settings,
+    apiKeys: parseApiKeys(`${apiKey}:admin`),
+    webhookSecret,
+    logger,
+  });
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  stops.add('API server', () => new Promise((resolve) => server.close(resolve)));
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const api = (path: string, init: RequestInit & { json?: unknown } = {}) => {
+    const { json, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    headers.set('authorization', `Bearer ${apiKey}`);
+    if (json !== undefined) headers.set('content-type', 'application/json');
+    return fetch(`${apiUrl}${path}`, {
+      ...rest,
+      headers,
+      body: json !== undefined ? JSON.stringify(json) : rest.body,
+    });
+  };
+
+  const createConnector = async (body: Record<string, unknown>) => {
+    const res = await api('/v1/connectors', { method: 'POST', json: body });
+    if (res.status !== 201)
+      throw new Error(`creating connector ${body.name}: ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { id: string }).id;
+  };
+  // Production retry defaults (no FAST_RETRY): with zero-latency fakes nothing should retry anyway.
+  const connectors = {
+    jira: await createConnector({ ...jiraConnector(fakes.jira), name: 'bench-jira', retry: undefined }),
+    splunk: await createConnector({
+      name: 'bench-splunk',
+      kind: 'splunk',
+      config: { hec_url: fakes.splunk, hec_token: SPLUNK_TOKEN, index: 'security' },
+    }),
+  };
+
+  const processes = new Processes({
+    bench: () => [process.pid],
+    temporal: () => (temporal.process.pid ? [temporal.process.pid] : []),
+    postgres: () => postgresPids(pgDataDir),
+    fakes: () => (fakes.child.pid ? [fakes.child.pid] : []),
+  });
+
+  const workerOptions = Object.fromEntries(
+    Object.entries(options).filter(
+      ([k, v]) => !['connection', 'activities', 'workflowBundle'].includes(k) && typeof v !== 'object',
+    ),
+  );
+
+  return {
+    root: dir,
+    apiUrl,
+    apiKey,
+    webhookSecret,
+    temporalDbFile,
+    pgDataDir,
+    temporalCli: cli,
+    temporalVersion: temporalCliVersion(cli),
+    client,
+    appClient,
+    database,
+    benchSql,
+    fakes,
+    processes,
+    connectors,
+    workerOptions,
+    escalateWorker,
+    baselineWorker,
+    api,
+    stop: () => stops.run(),
+  };
+}
