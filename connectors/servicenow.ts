@@ -1,6 +1,5 @@
 import type { ServiceNowConfig } from '../domain/connector.js';
 import type { Severity } from '../domain/severity.js';
-import type { TicketStatus } from '../domain/ticket-status.js';
 import {
   MAX_DESCRIPTION,
   payloadJson,
@@ -9,6 +8,7 @@ import {
   type TicketRef,
   truncate,
 } from '../domain/ticket.js';
+import type { TicketStatus } from '../domain/ticket-status.js';
 import {
   basicAuth,
   ConnectorError,
@@ -39,7 +39,6 @@ export const MAX_SHORT_DESCRIPTION = 160;
 
 /** A close code every stock instance defines (Utah and later); override with the connector's `close_code`. */
 export const DEFAULT_CLOSE_CODE = 'Solution provided';
-
 
 /** Incident `state` choices: 1 New, 2 In Progress, 3 On Hold, 6 Resolved, 7 Closed, 8 Canceled. */
 export const SERVICENOW_STATE = {
