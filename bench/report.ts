@@ -343,6 +343,10 @@ export function renderResults(r: BenchResults): string {
             'Cores while starting and arming: bench / Temporal / PostgreSQL / other processes',
             `${s.creationCores.bench} / ${s.creationCores.temporal} / ${s.creationCores.postgres} / ${s.creationCores.others ?? '?'}`,
           ],
+          [
+            'API+worker RSS per cached TicketSyncWorkflow (slope while the cache filled)',
+            s.rssPerCachedWorkflowKiB !== undefined ? `≈ ${s.rssPerCachedWorkflowKiB} KiB` : 'n/a',
+          ],
           ['Webhooks', `${w.rate}/s for ${w.seconds} s: ${w.sent} sent, ${w.applied} applied`],
           ['Webhook errors', errs(w.errors)],
           [

@@ -27,6 +27,11 @@ export interface ScaleResult {
   armedSample: number;
   /** False when the arm timeout passed before every sampled workflow sat idle. */
   armedComplete: boolean;
+  /**
+   * Least-squares slope of this process's RSS over the worker's cached-workflow count while the
+   * cache filled (KiB per cached TicketSyncWorkflow); undefined without enough spread.
+   */
+  rssPerCachedWorkflowKiB?: number;
   /** Task-queue backlog when arming ended (0 + 0 when complete). */
   backlogAtArmEnd: { workflow: number; activity: number };
   /** Cores used from the first start until armed. */
@@ -75,6 +80,18 @@ async function footprint(stack: BenchStack, rss: RssSampler): Promise<ScaleFootp
     temporalDbMiB: sqliteSizeMiB(stack.temporalDbFile),
     cachedWorkflows: stack.escalateWorker.getStatus().numCachedWorkflows,
   };
+}
+
+function slopeKiB(points: { cached: number; rss: number }[]): number | undefined {
+  if (points.length < 5) return undefined;
+  const n = points.length;
+  const mx = points.reduce((s, p) => s + p.cached, 0) / n;
+  const my = points.reduce((s, p) => s + p.rss, 0) / n;
+  const sxx = points.reduce((s, p) => s + (p.cached - mx) ** 2, 0);
+  if (sxx === 0 || Math.max(...points.map((p) => p.cached)) - Math.min(...points.map((p) => p.cached)) < 200)
+    return undefined;
+  const sxy = points.reduce((s, p) => s + (p.cached - mx) * (p.rss - my), 0);
+  return round1(sxy / sxx / 1024);
 }
 
 /** Approximate backlog of the task queue (normal queue; sticky queues are not counted). */
@@ -187,6 +204,7 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
   const armDeadline = performance.now() + cfg.armTimeoutSeconds * 1000;
   let lastBacklog = { workflow: -1, activity: -1 };
   let lastSay = performance.now();
+  const cacheSamples: { cached: number; rss: number }[] = [];
   while (performance.now() < armDeadline) {
     lastBacklog = await backlog(stack.client, TASK_QUEUE);
     if (lastBacklog.workflow === 0 && lastBacklog.activity === 0) {
@@ -194,6 +212,10 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
       pendingSample = pendingSample.filter((_, i) => !states[i]);
       if (!pendingSample.length) break;
     }
+    cacheSamples.push({
+      cached: stack.escalateWorker.getStatus().numCachedWorkflows,
+      rss: process.memoryUsage().rss,
+    });
     if (performance.now() - lastSay > 10_000) {
       lastSay = performance.now();
       say(`scale: arming, backlog ${lastBacklog.workflow} workflow + ${lastBacklog.activity} activity tasks`);
@@ -273,6 +295,7 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
     armedSeconds: round1(armedSeconds),
     armedSample: sample.length,
     armedComplete: pendingSample.length === 0,
+    rssPerCachedWorkflowKiB: slopeKiB(cacheSamples),
     backlogAtArmEnd: lastBacklog,
     creationCores,
     afterArming,
