@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import {
   addJiraComment,
   jiraPriorityFor,
@@ -13,7 +13,7 @@ import {
 } from '../connectors/servicenow.js';
 import { audit } from '../db/repos/audit.js';
 import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
-import { ticketEvents, tickets } from '../db/schema.js';
+import { auditEntries, ticketEvents, tickets } from '../db/schema.js';
 import {
   type Connector,
   connectorTimeoutMs,
@@ -204,27 +204,48 @@ export function ticketSyncActivities(deps: ActivityDeps) {
 
     /** SLA passed while open: mark the breach and raise the priority one step (in PostgreSQL). */
     async recordEscalation(input: { ticketId: string }): Promise<{ priority: Severity; previous: Severity }> {
-      const t = await loadTicket(input.ticketId);
-      const previous = t.priority as Severity;
-      const priority = raiseSeverity(previous);
-      await db
-        .update(tickets)
-        .set({ slaBreached: true, priority, updatedAt: new Date() })
-        .where(eq(tickets.id, t.id));
-      await addEvent(t.id, {
-        type: 'escalation',
-        source: 'escalation',
-        actor: 'system',
-        note: `SLA breached: priority ${previous} → ${priority}`,
+      // One transaction, so the breach flag and its history entry are seen together; a retried
+      // attempt after a commit finds the flag set and raises nothing twice.
+      return db.transaction(async (tx) => {
+        const [t] = await tx.select().from(tickets).where(eq(tickets.id, input.ticketId)).for('update');
+        if (!t) throw connectorUnavailable(`ticket ${input.ticketId} does not exist`);
+        if (t.slaBreached) {
+          const [done] = await tx
+            .select({ details: auditEntries.details })
+            .from(auditEntries)
+            .where(
+              and(
+                eq(auditEntries.subjectType, 'ticket'),
+                eq(auditEntries.subjectId, t.id),
+                eq(auditEntries.action, 'ticket.sla_breached'),
+              ),
+            )
+            .limit(1);
+          const priority = t.priority as Severity;
+          return { priority, previous: (done?.details?.previous_priority as Severity) ?? priority };
+        }
+        const previous = t.priority as Severity;
+        const priority = raiseSeverity(previous);
+        await tx
+          .update(tickets)
+          .set({ slaBreached: true, priority, updatedAt: new Date() })
+          .where(eq(tickets.id, t.id));
+        await tx.insert(ticketEvents).values({
+          ticketId: t.id,
+          type: 'escalation',
+          source: 'escalation',
+          actor: 'system',
+          note: `SLA breached: priority ${previous} → ${priority}`,
+        });
+        await audit(tx, {
+          actor: 'system',
+          action: 'ticket.sla_breached',
+          subjectType: 'ticket',
+          subjectId: t.id,
+          details: { previous_priority: previous, priority },
+        });
+        return { priority, previous };
       });
-      await audit(db, {
-        actor: 'system',
-        action: 'ticket.sla_breached',
-        subjectType: 'ticket',
-        subjectId: t.id,
-        details: { previous_priority: previous, priority },
-      });
-      return { priority, previous };
     },
 
     /** Raises the priority in the ITSM (Jira priority / ServiceNow urgency+impact). */

@@ -36,7 +36,8 @@ export interface BenchConfig {
   /** (c): open TicketSyncWorkflows, start concurrency, webhook rate and duration. */
   tickets: number;
   ticketStartConcurrency: number;
-  webhookRate: number;
+  /** Webhook rates (per second), one step each: BENCH_WEBHOOK_RATE=10,20. */
+  webhookRates: number[];
   webhookSeconds: number;
   /** Skip parts: `BENCH_ONLY=baseline,escalate,scale` (default all). */
   only: Set<'baseline' | 'escalate' | 'scale'>;
@@ -78,7 +79,10 @@ export function benchConfig(outDir: string): BenchConfig {
     drainSeconds: num('BENCH_DRAIN_SECONDS', 90),
     tickets: Math.round(num('BENCH_TICKETS', 10_000)),
     ticketStartConcurrency: Math.max(1, Math.round(num('BENCH_TICKET_START_CONCURRENCY', 50))),
-    webhookRate: num('BENCH_WEBHOOK_RATE', 20),
+    webhookRates: (process.env.BENCH_WEBHOOK_RATE ?? '10,20')
+      .split(',')
+      .map((r) => Number(r.trim()))
+      .filter((r) => Number.isFinite(r) && r > 0),
     webhookSeconds: num('BENCH_WEBHOOK_SECONDS', 30),
     only: new Set(only),
     temporalDb: process.env.BENCH_TEMPORAL_DB === 'file' ? 'file' : 'memory',

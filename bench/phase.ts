@@ -5,6 +5,7 @@
 import { closedLoop, openLoop, type Stamp, within } from './load.js';
 import { eventLoopDelay, Processes, type ProcessSnapshot, RssSampler } from './probes.js';
 import { threadCpuSeconds } from './profile.js';
+import { sdkWarnings } from './stack.js';
 import { type LatencySummary, round1, round2, summarize } from './stats.js';
 
 /** What one item reports: its start-ack latency, its end-to-end latency and when it finished. */
@@ -53,6 +54,14 @@ export interface PhaseResult {
   rssMiB: { peakMiB: number; endMiB: number };
   /** Cores used by the bench process's threads, grouped. */
   benchThreadCores: Record<string, number>;
+  /** Temporal SDK warnings during the phase (overload signs: slow or timed-out workflow tasks). */
+  sdkWarnings: Record<string, number>;
+}
+
+export function warningsSince(before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(sdkWarnings)) if (v > (before[k] ?? 0)) out[k] = v - (before[k] ?? 0);
+  return out;
 }
 
 interface Sample {
@@ -84,6 +93,7 @@ export async function runPhase(opts: {
   const rss = new RssSampler().start();
   const loopDelay = eventLoopDelay();
   const loopStart = performance.now();
+  const warningsBefore = { ...sdkWarnings };
 
   // The steady window: CPU is measured over it, throughput counted in it, latencies of items started in it.
   let windowStart: number | undefined;
@@ -206,5 +216,6 @@ export async function runPhase(opts: {
     eventLoopDelayMs: loopDelay(),
     rssMiB: rss.stop(),
     benchThreadCores,
+    sdkWarnings: warningsSince(warningsBefore),
   };
 }

@@ -1,6 +1,7 @@
 /** Renders bench/RESULTS.md from the results object (the same data as results.json). */
 import type { PhaseResult } from './phase.js';
 import type { BenchResults } from './run.js';
+import type { WebhookStep } from './scale.js';
 import type { LatencySummary } from './stats.js';
 
 const table = (head: string[], rows: (string | number)[][]) =>
@@ -49,7 +50,21 @@ function resourceRow(name: string, p: PhaseResult): (string | number)[] {
     p.eventLoopDelayMs.max,
     p.rssMiB.peakMiB,
     p.rssMiB.endMiB,
+    errs(p.sdkWarnings ?? {}),
   ];
+}
+
+/** CPU ms per completed item at saturation over all our processes, and the ratio it implies. */
+export function cpuRatio(r: BenchResults) {
+  if (!r.baseline || !r.escalate) return undefined;
+  const ms = (p: PhaseResult) => {
+    const c = p.coresUsed;
+    const cores = (c.bench ?? 0) + (c.temporal ?? 0) + (c.postgres ?? 0) + (c.fakes ?? 0);
+    return p.throughputPerSecond > 0 ? (1000 * cores) / p.throughputPerSecond : Number.NaN;
+  };
+  const b = ms(r.baseline.saturation);
+  const e = ms(r.escalate.saturation);
+  return { baselineMs: Math.round(b), escalateMs: Math.round(e), ratio: Math.round((100 * b) / e) / 100 };
 }
 
 export function renderResults(r: BenchResults): string {
@@ -158,6 +173,16 @@ export function renderResults(r: BenchResults): string {
           `${r.ratio.fixedAcceptP50}×.`,
         '',
       );
+      const cpu = cpuRatio(r);
+      if (cpu) {
+        out.push(
+          `CPU per item at saturation, all our processes together (API+worker, Temporal, PostgreSQL, fakes): ` +
+            `${cpu.baselineMs} ms per bare workflow, ${cpu.escalateMs} ms per violation, so on a dedicated CPU-bound ` +
+            `box the throughput ratio would be ≈ **${cpu.ratio}**. This figure does not depend on what else runs on ` +
+            'the machine (throughput does: see "other processes" below).',
+          '',
+        );
+      }
     }
     out.push(
       '### Resources during each phase',
@@ -194,6 +219,7 @@ export function renderResults(r: BenchResults): string {
           'max ms',
           'API+worker RSS peak MiB',
           'at end MiB',
+          'Temporal SDK warnings',
         ],
         res,
       ),
@@ -311,14 +337,15 @@ export function renderResults(r: BenchResults): string {
 
   if (r.scale) {
     const s = r.scale;
-    const w = s.webhooks;
+    // Results written before webhook steps existed had one object.
+    const steps = Array.isArray(s.webhooks) ? s.webhooks : [s.webhooks as unknown as WebhookStep];
     out.push(
       '## (c) Scale: open TicketSyncWorkflows and status webhooks',
       '',
       `${s.tickets} ticket rows inserted into PostgreSQL (${s.insertSeconds} s), then ${s.tickets} ` +
         '`ticketSyncWorkflow({ticketId})` started by the client (search attributes and summary as `startTicketSync` sets them); ' +
         'each loads its row and arms its SLA timer (4 h). Then signed `POST /v1/webhooks/itsm` ' +
-        '`{external_ticket_id, status: "in_progress"}` at a fixed rate, each to a distinct ticket: lookup by external id, ' +
+        '`{external_ticket_id, status: "in_progress"}` at fixed rates, each to a distinct ticket: lookup by external id, ' +
         'Temporal Update-with-start `setStatus` (validator + `recordTransition` activity: ticket row, ticket_events, audit).',
       '',
       table(
@@ -347,18 +374,40 @@ export function renderResults(r: BenchResults): string {
             'API+worker RSS per cached TicketSyncWorkflow (slope while the cache filled)',
             s.rssPerCachedWorkflowKiB !== undefined ? `≈ ${s.rssPerCachedWorkflowKiB} KiB` : 'n/a',
           ],
-          ['Webhooks', `${w.rate}/s for ${w.seconds} s: ${w.sent} sent, ${w.applied} applied`],
-          ['Webhook errors', errs(w.errors)],
-          [
-            '**Webhook latency p50 / p95 / p99 ms**',
-            `**${lat(w.latencyMs).join(' / ')}** (max ${w.latencyMs.max})`,
-          ],
-          [
-            'Cores during webhooks: bench / Temporal / PostgreSQL / other processes',
-            `${w.coresUsed.bench} / ${w.coresUsed.temporal} / ${w.coresUsed.postgres} / ${w.coresUsed.others ?? '?'}`,
-          ],
-          ['Event-loop delay p99 during webhooks', `${w.eventLoopDelayMs.p99} ms`],
+          ['Temporal SDK warnings while arming', errs(s.creationWarnings ?? {})],
         ],
+      ),
+      '',
+      'Webhook steps (one after the other, each on tickets no earlier webhook touched; most of them are not in ' +
+        "the worker's workflow cache, so each Update first replays its ticket's short history):",
+      '',
+      table(
+        [
+          'webhooks',
+          'sent',
+          'applied',
+          'errors',
+          '**p50 ms**',
+          'p95',
+          '**p99 ms**',
+          'max',
+          'cores: bench / Temporal / PG / others',
+          'event-loop p99 ms',
+          'SDK warnings',
+        ],
+        steps.map((w) => [
+          `${w.rate}/s for ${w.seconds} s`,
+          w.sent,
+          w.applied,
+          errs(w.errors),
+          `**${w.latencyMs.p50}**`,
+          w.latencyMs.p95,
+          `**${w.latencyMs.p99}**`,
+          w.latencyMs.max,
+          `${w.coresUsed.bench} / ${w.coresUsed.temporal} / ${w.coresUsed.postgres} / ${w.coresUsed.others ?? '?'}`,
+          w.eventLoopDelayMs.p99,
+          errs(w.sdkWarnings ?? {}),
+        ]),
       ),
       '',
       table(
@@ -420,7 +469,7 @@ export function renderResults(r: BenchResults): string {
     'npm run bench                        # defaults',
     `BENCH_RATE=${r.fixedRate} BENCH_FIXED_SECONDS=${r.config.fixedSeconds} BENCH_SATURATION_SECONDS=${r.config.saturationSeconds} \\`,
     `  BENCH_SATURATION_IN_FLIGHT=${r.config.saturationInFlight} BENCH_TICKETS=${r.config.tickets} \\`,
-    `  BENCH_WEBHOOK_RATE=${r.config.webhookRate} BENCH_WEBHOOK_SECONDS=${r.config.webhookSeconds} \\`,
+    `  BENCH_WEBHOOK_RATE=${(r.config.webhookRates ?? []).join(',')} BENCH_WEBHOOK_SECONDS=${r.config.webhookSeconds} \\`,
     `  BENCH_TICKET_START_BUDGET_SECONDS=${r.config.ticketStartBudgetSeconds} BENCH_ARM_TIMEOUT_SECONDS=${r.config.armTimeoutSeconds} \\`,
     `  BENCH_TEMPORAL_DB=${r.config.temporalDb} npm run bench`,
     'BENCH_ONLY=baseline,escalate npm run bench   # skip the scale run',

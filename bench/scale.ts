@@ -9,8 +9,9 @@ import type { Client } from '@temporalio/client';
 import { EscalateSeverity, EscalateTicketStatus } from '../domain/search-attributes.js';
 import type { BenchConfig } from './config.js';
 import { mapLimit, openLoop, within } from './load.js';
+import { warningsSince } from './phase.js';
 import { eventLoopDelay, Processes, pgDatabaseSizeMiB, RssSampler, sqliteSizeMiB } from './probes.js';
-import { type BenchStack, DATABASE, say, TASK_QUEUE } from './stack.js';
+import { type BenchStack, DATABASE, say, sdkWarnings, TASK_QUEUE } from './stack.js';
 import { type LatencySummary, mib, round1, summarize } from './stats.js';
 
 export interface ScaleResult {
@@ -36,18 +37,80 @@ export interface ScaleResult {
   backlogAtArmEnd: { workflow: number; activity: number };
   /** Cores used from the first start until armed. */
   creationCores: Record<string, number>;
+  creationWarnings: Record<string, number>;
   afterArming: ScaleFootprint;
-  webhooks: {
-    rate: number;
-    seconds: number;
-    sent: number;
-    applied: number;
-    errors: Record<string, number>;
-    latencyMs: LatencySummary;
-    eventLoopDelayMs: { p50: number; p99: number; max: number };
-    coresUsed: Record<string, number>;
-  };
+  /** One step per rate of BENCH_WEBHOOK_RATE, in order. */
+  webhooks: WebhookStep[];
   afterWebhooks: ScaleFootprint;
+}
+
+export interface WebhookStep {
+  rate: number;
+  seconds: number;
+  sent: number;
+  applied: number;
+  errors: Record<string, number>;
+  latencyMs: LatencySummary;
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  coresUsed: Record<string, number>;
+  sdkWarnings: Record<string, number>;
+}
+
+/** Signed generic webhooks at a fixed rate, each to the ticket `nextExternalId()` names. */
+async function webhookStep(
+  stack: BenchStack,
+  cfg: BenchConfig,
+  rate: number,
+  nextExternalId: () => string,
+): Promise<WebhookStep> {
+  const latencies: number[] = [];
+  const errors: Record<string, number> = {};
+  let applied = 0;
+  let failed = 0;
+  const warningsBefore = { ...sdkWarnings };
+  const loopDelay = eventLoopDelay();
+  const before = stack.processes.snapshot();
+  const { pending } = await openLoop({
+    rate,
+    seconds: cfg.webhookSeconds,
+    fire: async (at) => {
+      const body = JSON.stringify({ external_ticket_id: nextExternalId(), status: 'in_progress' });
+      const signature = `sha256=${createHmac('sha256', stack.webhookSecret).update(body).digest('hex')}`;
+      try {
+        const res = await fetch(`${stack.apiUrl}/v1/webhooks/itsm`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-escalate-signature': signature },
+          body,
+        });
+        const answer = (await res.json().catch(() => ({}))) as { result?: string };
+        latencies.push(performance.now() - at.mono);
+        if (res.status === 200 && answer.result === 'applied') applied++;
+        else {
+          const kind = `HTTP ${res.status} ${answer.result ?? ''}`.trim();
+          errors[kind] = (errors[kind] ?? 0) + 1;
+        }
+      } catch (err) {
+        failed++;
+        const kind = `request failed: ${(err as Error).message.slice(0, 60)}`;
+        errors[kind] = (errors[kind] ?? 0) + 1;
+      }
+    },
+  });
+  await within(Promise.all(pending), cfg.drainSeconds * 1000, undefined);
+  const unanswered = pending.length - latencies.length - failed;
+  if (unanswered > 0) errors['no answer before the drain deadline'] = unanswered;
+  const after = stack.processes.snapshot();
+  return {
+    rate,
+    seconds: cfg.webhookSeconds,
+    sent: pending.length,
+    applied,
+    errors,
+    latencyMs: summarize(latencies),
+    eventLoopDelayMs: loopDelay(),
+    coresUsed: Processes.coresUsed(before, after),
+    sdkWarnings: warningsSince(warningsBefore),
+  };
 }
 
 export interface ScaleFootprint {
@@ -163,6 +226,7 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
   let startErrors = 0;
   const startStart = performance.now();
   const creationCpu = stack.processes.snapshot();
+  const creationWarningsBefore = { ...sdkWarnings };
   const budgetEnd = startStart + cfg.ticketStartBudgetSeconds * 1000;
   let lastReport = startStart;
   const started: string[] = [];
@@ -227,60 +291,27 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
       `scale: arm timeout: backlog ${lastBacklog.workflow} + ${lastBacklog.activity} tasks, ${pendingSample.length}/${sample.length} sampled workflows not idle`,
     );
   const armedSeconds = (performance.now() - startStart) / 1000;
+  const creationWarnings = warningsSince(creationWarningsBefore);
   const creationCores = Processes.coresUsed(creationCpu, stack.processes.snapshot());
   say(`scale: ${started.length} workflows armed after ${round1(armedSeconds)} s`);
   const afterArming = await footprint(stack, rss);
 
-  say(`scale: webhooks at ${cfg.webhookRate}/s for ${cfg.webhookSeconds} s`);
-  // Only tickets whose workflow was started (all of them unless the start budget ran out).
+  // Only tickets whose workflow was started (all of them unless the start budget ran out); each
+  // webhook goes to a ticket no earlier webhook touched (open → in_progress is then always applied).
   const targets = shuffle(Array.from({ length: n }, (_, i) => i).filter((i) => open.has(ids[i]!)));
-  const latencies: number[] = [];
-  const errors: Record<string, number> = {};
-  let applied = 0;
-  let failed = 0;
-  const loopDelay = eventLoopDelay();
-  const before = stack.processes.snapshot();
-  const { pending } = await openLoop({
-    rate: cfg.webhookRate,
-    seconds: cfg.webhookSeconds,
-    fire: async (at, i) => {
-      const target = targets[i % targets.length]!;
-      const body = JSON.stringify({ external_ticket_id: externalId(target), status: 'in_progress' });
-      const signature = `sha256=${createHmac('sha256', stack.webhookSecret).update(body).digest('hex')}`;
-      try {
-        const res = await fetch(`${stack.apiUrl}/v1/webhooks/itsm`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-escalate-signature': signature },
-          body,
-        });
-        const answer = (await res.json().catch(() => ({}))) as { result?: string };
-        latencies.push(performance.now() - at.mono);
-        if (res.status === 200 && answer.result === 'applied') applied++;
-        else {
-          const kind = `HTTP ${res.status} ${answer.result ?? ''}`.trim();
-          errors[kind] = (errors[kind] ?? 0) + 1;
-        }
-      } catch (err) {
-        failed++;
-        const kind = `request failed: ${(err as Error).message.slice(0, 60)}`;
-        errors[kind] = (errors[kind] ?? 0) + 1;
-      }
-    },
-  });
-  await within(Promise.all(pending), cfg.drainSeconds * 1000, undefined);
-  const unanswered = pending.length - latencies.length - failed;
-  if (unanswered > 0) errors['no answer before the drain deadline'] = unanswered;
-  const after = stack.processes.snapshot();
-  const webhooks = {
-    rate: cfg.webhookRate,
-    seconds: cfg.webhookSeconds,
-    sent: pending.length,
-    applied,
-    errors,
-    latencyMs: summarize(latencies),
-    eventLoopDelayMs: loopDelay(),
-    coresUsed: Processes.coresUsed(before, after),
-  };
+  let nextTarget = 0;
+  const webhooks: WebhookStep[] = [];
+  for (const rate of cfg.webhookRates) {
+    say(`scale: webhooks at ${rate}/s for ${cfg.webhookSeconds} s`);
+    webhooks.push(
+      await webhookStep(stack, cfg, rate, () => externalId(targets[nextTarget++ % targets.length]!)),
+    );
+    const last = webhooks[webhooks.length - 1]!;
+    say(
+      `scale: ${rate}/s → ${last.applied}/${last.sent} applied, p50/p99 ${last.latencyMs.p50}/${last.latencyMs.p99} ms`,
+    );
+    await new Promise((r) => setTimeout(r, 3000));
+  }
   const afterWebhooks = await footprint(stack, rss);
   rss.stop();
 
@@ -298,6 +329,7 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
     rssPerCachedWorkflowKiB: slopeKiB(cacheSamples),
     backlogAtArmEnd: lastBacklog,
     creationCores,
+    creationWarnings,
     afterArming,
     webhooks,
     afterWebhooks,

