@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import {
   bundleWorkflowCode,
+  makeTelemetryFilterString,
   NativeConnection,
   Runtime,
   Worker,
@@ -12,12 +13,14 @@ import { type ActivityDeps, createActivities } from './activities/index.js';
 import { type TemporalConnection, temporalConnectionFromEnv, temporalConnectOptions } from './config.js';
 import { connectDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
+import { activityLogContext } from './infra/activity-log-context.js';
 import { applyConfigFile, loadConfigFile } from './infra/config-file.js';
 import { createLogger } from './infra/logger.js';
 import { type MetricsServer, metricsPortFromEnv, scrapeText, serveMetrics } from './infra/metrics.js';
 import { freePort } from './infra/ports.js';
 import { SecretBox } from './infra/secret-box.js';
 import { resolveSecretKey } from './infra/secret-key.js';
+import { temporalLogger } from './infra/temporal-logger.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -52,6 +55,7 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     workflowBundle: opts.workflowBundle,
     activities: createActivities(opts.deps),
+    interceptors: { activity: [activityLogContext] },
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 200,
     maxConcurrentWorkflowTaskExecutions: 40,
     maxCachedWorkflows: 2000,
@@ -61,21 +65,37 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
 }
 
 /**
- * Installs the Temporal Runtime with its Prometheus exporter (the SDK's `temporal_*` worker
- * metrics: task slots, poll and schedule-to-start latencies, sticky cache...) on `bindAddress`
- * (`host:port`, served at `/metrics`). It must run before the first NativeConnection or Worker
- * of the process, and the Runtime can be installed only once: later calls (and a Runtime already
- * created) leave it as it is and answer false, as does a failure to bind (logged).
+ * Installs the process's Temporal Runtime: the SDK's logs (worker, workflows, activities, and the
+ * Rust core's warnings) go through `logger` as JSON lines, and with `metricsBindAddress`
+ * (`host:port`) its Prometheus exporter serves the `temporal_*` worker metrics (task slots, poll
+ * and schedule-to-start latencies, sticky cache...) on `/metrics`. It must run before the first
+ * NativeConnection or Worker, and only once per process (later calls change nothing). A metrics
+ * port that cannot be bound is logged and the Runtime installed without it. Answers whether the
+ * metrics exporter runs.
  */
-export function installTemporalMetrics(bindAddress: string, logger?: Logger): boolean {
+export function installTemporalRuntime(logger: Logger, metricsBindAddress?: string): boolean {
   if (Runtime._instance) return false;
-  try {
-    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
-    return true;
-  } catch (err) {
-    logger?.warn({ err: (err as Error).message, bindAddress }, 'Temporal metrics exporter not started');
-    return false;
+  const logging = {
+    filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }),
+    forward: {},
+  };
+  const runtimeLogger = temporalLogger(logger);
+  if (metricsBindAddress) {
+    try {
+      Runtime.install({
+        logger: runtimeLogger,
+        telemetryOptions: { logging, metrics: { prometheus: { bindAddress: metricsBindAddress } } },
+      });
+      return true;
+    } catch (err) {
+      logger.warn(
+        { err: (err as Error).message, bind_address: metricsBindAddress },
+        'Temporal metrics exporter not started',
+      );
+    }
   }
+  Runtime.install({ logger: runtimeLogger, telemetryOptions: { logging } });
+  return false;
 }
 
 /**
@@ -88,7 +108,7 @@ export async function startWorkerMetrics(logger: Logger): Promise<MetricsServer 
   if (!port) return undefined;
   const temporalPort = await freePort();
   const temporalUrl = `http://127.0.0.1:${temporalPort}/metrics`;
-  const withTemporal = installTemporalMetrics(`127.0.0.1:${temporalPort}`, logger);
+  const withTemporal = installTemporalRuntime(logger, `127.0.0.1:${temporalPort}`);
   const server = await serveMetrics({
     port,
     host: process.env.HOST ?? '0.0.0.0',
@@ -113,6 +133,7 @@ async function main() {
   const configFile = loadConfigFile(process.env.ESCALATE_CONFIG);
   // Before any Temporal connection: the Runtime (with its metrics exporter) is installed once.
   const metricsServer = await startWorkerMetrics(logger);
+  if (!metricsServer) installTemporalRuntime(logger);
   const database = connectDatabase(databaseUrl, { max: 20 });
   await runMigrations(databaseUrl);
   await applyConfigFile(database.db, box, configFile);

@@ -2,6 +2,7 @@ import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { MAX_EVENT_BYTES } from '../domain/event.js';
+import { accessLog } from './access-log.js';
 import { auditRouter } from './audit.js';
 import { bearerAuth } from './auth.js';
 import { connectorActionsRouter } from './connector-actions.js';
@@ -80,7 +81,8 @@ export function createApp(deps: ApiDeps) {
   });
   app.notFound((c) => apiError(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
 
-  // First: counts every request, by matched route pattern (never the raw path).
+  // First: logs and counts every request, by matched route pattern (never the raw path).
+  app.use('*', accessLog(deps.logger));
   app.use('*', httpMetrics());
   app.route('/', healthRouter(deps));
   documentHealthRoutes(app);

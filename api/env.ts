@@ -8,5 +8,7 @@ export type AppEnv = {
     scope: ApiScope;
     /** The JSON body as parsed, unknown fields and all. */
     rawBody: unknown;
+    /** Extra fields for this request's access-log line (see access-log.ts). */
+    logFields: Record<string, string | undefined>;
   };
 };

@@ -13,6 +13,7 @@ import { canonicalJson } from '../domain/canonical-json.js';
 import { compactEvent, type ViolationEvent, violationEventSchema } from '../domain/event.js';
 import { deriveSeverity } from '../domain/severity.js';
 import { violationsReceived } from '../infra/metrics.js';
+import { logFields } from './access-log.js';
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import { createRouter } from './router.js';
@@ -128,6 +129,7 @@ export function violationsRouter(deps: ApiDeps) {
         event,
         c.get('actor'),
       );
+      logFields(c, { event_id: event.event_id, workflow_id: violationWorkflowId(event.event_id) });
       if (outcome.kind === 'conflict') return apiError(c, 409, 'conflict', outcome.message);
       return c.json(outcome.body, outcome.kind === 'accepted' ? 202 : 200);
     },

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, or } from 'drizzle-orm';
 import type { Context } from 'hono';
+import { ticketWorkflowId } from '../activities/claims.js';
 import { jiraStatusFromWebhook } from '../connectors/jira-lifecycle.js';
 import { statusFromServiceNowState } from '../connectors/servicenow.js';
 import { verifyEscalateSignature } from '../connectors/signing.js';
@@ -10,6 +11,7 @@ import { tickets, webhookReceipts } from '../db/schema.js';
 import type { JiraConfig, ServiceNowConfig } from '../domain/connector.js';
 import { TICKET_STATUSES, type TicketStatus } from '../domain/ticket-status.js';
 import { webhooks } from '../infra/metrics.js';
+import { logFields } from './access-log.js';
 import type { ApiDeps } from './deps.js';
 import { ApiProblem, apiError, fieldIssues } from './errors.js';
 import { parseJsonBody, readRawBody } from './raw-body.js';
@@ -116,6 +118,11 @@ export function webhooksRouter(deps: ApiDeps) {
     actor: string,
   ) {
     if (!ticket) return apiError(c, 404, 'not_found', 'no ticket with that external id');
+    logFields(c, {
+      ticket_id: ticket.id,
+      connector_id: ticket.connectorId,
+      workflow_id: ticketWorkflowId(ticket.id),
+    });
     const outcome = await changeTicketStatus(deps, ticket, { status, source: 'itsm', actor });
     if (outcome.kind === 'refused')
       return apiError(c, 409, 'invalid_transition', outcome.reason, { status: outcome.status });

@@ -1,4 +1,4 @@
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 
 /** Paths that may carry secrets; pino replaces their values before anything is written. */
 export const REDACT_PATHS = [
@@ -23,12 +23,15 @@ export const REDACT_PATHS = [
   'apiKey',
 ];
 
-export function createLogger(opts: { level?: string; name?: string } = {}): Logger {
-  return pino({
+export function createLogger(
+  opts: { level?: string; name?: string; destination?: DestinationStream } = {},
+): Logger {
+  const options: LoggerOptions = {
     name: opts.name ?? 'escalate',
     level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }

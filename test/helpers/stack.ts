@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import { createApp } from '../../api/app.js';
@@ -13,11 +14,9 @@ import { createLogger } from '../../infra/logger.js';
 import { SecretBox } from '../../infra/secret-box.js';
 import { createWorker } from '../../worker.js';
 
-let runtimeInstalled = false;
+/** Quiet SDK logs, unless the test file installed its own Runtime first (see logs.test.ts). */
 function installRuntimeOnce() {
-  if (runtimeInstalled) return;
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  runtimeInstalled = true;
+  if (!Runtime._instance) Runtime.install({ logger: new DefaultLogger('ERROR') });
 }
 
 /** A fresh database for one test file, copied from the migrated template. */
@@ -60,14 +59,16 @@ export interface Stack {
 }
 
 /** API (over real HTTP) + worker + database for one test file, on the shared Temporal server. */
-export async function startStack(opts: { settings?: Partial<Settings> } = {}): Promise<Stack> {
+export async function startStack(
+  opts: { settings?: Partial<Settings>; logger?: Logger } = {},
+): Promise<Stack> {
   installRuntimeOnce();
   const database = connectDatabase(await createTestDatabase(), { max: 20 });
   const address = inject('temporalAddress');
   const taskQueue = `test-${randomUUID()}`;
   const box = new SecretBox(SecretBox.generateKey());
   const settings = { ...defaultSettings(), ...opts.settings };
-  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
+  const logger = opts.logger ?? createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
 
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
