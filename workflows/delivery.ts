@@ -1,7 +1,7 @@
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { TargetOutcome } from '../domain/plan.js';
 import { EscalateConnectors, EscalateTicketKeys } from '../domain/search-attributes.js';
-import { bookkeeping, runTarget } from './targets.js';
+import { bookkeepingActivities, runTarget } from './targets.js';
 
 export interface DeliveryWorkflowInput {
   deliveryId: string;
@@ -17,16 +17,17 @@ export interface DeliveryWorkflowInput {
 export async function deliveryWorkflow(
   input: DeliveryWorkflowInput,
 ): Promise<TargetOutcome & { skipped?: boolean }> {
-  const prepared = await bookkeeping.prepareDelivery(input);
+  const bk = bookkeepingActivities();
+  const prepared = await bk.prepareDelivery(input);
   if (prepared.kind === 'skip') {
     setCurrentDetails(`skipped: ${prepared.reason}`);
     return { ...prepared.outcome, skipped: true };
   }
   const { event, target } = prepared;
   upsertSearchAttributes([{ key: EscalateConnectors, value: [target.connectorId] }]);
-  const outcome = await runTarget(event, target);
+  const outcome = await runTarget(event, target, bk);
   if (outcome.externalId) upsertSearchAttributes([{ key: EscalateTicketKeys, value: [outcome.externalId] }]);
-  await bookkeeping.refreshViolationStatus({ eventId: event.event_id });
+  await bk.refreshViolationStatus({ eventId: event.event_id });
   setCurrentDetails(outcome.ok ? 'delivered' : `failed: ${outcome.error}`);
   return outcome;
 }

@@ -1,13 +1,41 @@
-import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  log,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { CompactEvent } from '../domain/event.js';
 import type { Target, TargetOutcome } from '../domain/plan.js';
 
+const BOOKKEEPING_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' };
+
 /** Bookkeeping activities: short, retried until the database answers. */
 export const bookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  retry: BOOKKEEPING_RETRY,
 });
+
+/**
+ * The same, as local activities: they run in the worker that runs the workflow task, without a
+ * round trip through the server's task queue, and leave one marker in the history instead of
+ * three events and a workflow task each. Every one of them is idempotent, so a worker that dies
+ * before the marker is recorded and the next one running it again is harmless.
+ */
+const localBookkeeping = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: BOOKKEEPING_RETRY,
+});
+
+export type Bookkeeping = typeof bookkeeping;
+
+/** Runs started before local bookkeeping existed replay with the activities they recorded. */
+export const LOCAL_BOOKKEEPING_PATCH = 'local-bookkeeping';
+
+export const bookkeepingActivities = (): Bookkeeping =>
+  patched(LOCAL_BOOKKEEPING_PATCH) ? localBookkeeping : bookkeeping;
 
 const KIND_LABEL: Record<string, string> = { jira: 'Jira issue', servicenow: 'ServiceNow incident' };
 
@@ -42,7 +70,11 @@ export const targetSummary = (target: Target): string =>
  * delivery (with the remote's message) and returned as an outcome, never thrown: one target's
  * failure must not stop the others.
  */
-export async function runTarget(event: CompactEvent, target: Target): Promise<TargetOutcome> {
+export async function runTarget(
+  event: CompactEvent,
+  target: Target,
+  bk: Bookkeeping = bookkeeping,
+): Promise<TargetOutcome> {
   const base = { deliveryId: target.deliveryId, connectorId: target.connectorId, purpose: target.purpose };
   const acts = targetActivities(target, targetSummary(target));
   let claimedTicketId: string | undefined;
@@ -51,7 +83,7 @@ export async function runTarget(event: CompactEvent, target: Target): Promise<Ta
       const priority = target.priority ?? event.severity;
       if (target.ticket) {
         // Correlation: join an active ticket with the same key, or claim the right to open one.
-        const claim = await bookkeeping.claimTicket({
+        const claim = await bk.claimTicket({
           deliveryId: target.deliveryId,
           connectorId: target.connectorId,
           eventId: event.event_id,
@@ -61,7 +93,7 @@ export async function runTarget(event: CompactEvent, target: Target): Promise<Ta
           kind: target.kind,
         });
         if (claim.role === 'recurrence') {
-          await bookkeeping.signalRecurrence({
+          await bk.signalRecurrence({
             ticketId: claim.ticketId,
             eventId: event.event_id,
             reopen: claim.reopen,
@@ -85,7 +117,7 @@ export async function runTarget(event: CompactEvent, target: Target): Promise<Ta
         maxRetryDelayMs: target.retry.maximumIntervalMs,
         spec: target.ticket,
       });
-      await bookkeeping.startTicketSync({ ticketId: ticket.ticketId });
+      await bk.startTicketSync({ ticketId: ticket.ticketId });
       return { ...base, ok: true, ticketId: ticket.ticketId, externalId: ticket.externalId };
     }
     await acts.deliverToSiem({
@@ -98,13 +130,13 @@ export async function runTarget(event: CompactEvent, target: Target): Promise<Ta
   } catch (err) {
     const error = failureMessage(err);
     log.warn('target failed', { connectorId: target.connectorId, error });
-    await bookkeeping.markDeliveryFailed({
+    await bk.markDeliveryFailed({
       deliveryId: target.deliveryId,
       eventId: event.event_id,
       connectorId: target.connectorId,
       error,
     });
-    if (claimedTicketId) await bookkeeping.releaseTicketClaim({ ticketId: claimedTicketId, error });
+    if (claimedTicketId) await bk.releaseTicketClaim({ ticketId: claimedTicketId, error });
     return { ...base, ok: false, error };
   }
 }

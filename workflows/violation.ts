@@ -2,7 +2,7 @@ import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow'
 import type { CompactEvent } from '../domain/event.js';
 import { overallStatus, type TargetOutcome, type ViolationStatus } from '../domain/plan.js';
 import { EscalateConnectors, EscalateTicketKeys } from '../domain/search-attributes.js';
-import { bookkeeping, runTarget } from './targets.js';
+import { bookkeepingActivities, runTarget } from './targets.js';
 
 export interface ViolationWorkflowInput {
   event: CompactEvent;
@@ -21,17 +21,18 @@ export interface ViolationWorkflowResult {
  */
 export async function violationWorkflow(input: ViolationWorkflowInput): Promise<ViolationWorkflowResult> {
   const { event } = input;
+  const bk = bookkeepingActivities();
   setCurrentDetails('planning targets');
-  const plan = await bookkeeping.planViolation(event, input.acceptedBy ?? 'api');
+  const plan = await bk.planViolation(event, input.acceptedBy ?? 'api');
   upsertSearchAttributes([{ key: EscalateConnectors, value: plan.targets.map((t) => t.connectorId) }]);
   setCurrentDetails(`delivering to ${plan.targets.map((t) => t.connectorName).join(', ') || 'no target'}`);
 
-  const outcomes = await Promise.all(plan.targets.map((t) => runTarget(event, t)));
+  const outcomes = await Promise.all(plan.targets.map((t) => runTarget(event, t, bk)));
 
   const keys = outcomes.flatMap((o) => (o.externalId ? [o.externalId] : []));
   if (keys.length) upsertSearchAttributes([{ key: EscalateTicketKeys, value: keys }]);
   const status = overallStatus(outcomes);
-  await bookkeeping.completeViolation({ eventId: event.event_id, status });
+  await bk.completeViolation({ eventId: event.event_id, status });
   setCurrentDetails(`${status}: ${outcomes.filter((o) => o.ok).length}/${outcomes.length} targets done`);
   return { status, outcomes };
 }
