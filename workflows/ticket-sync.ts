@@ -14,7 +14,7 @@ import type { TicketSyncInit } from '../activities/ticket-sync.js';
 import { formatDuration } from '../domain/duration.js';
 import { EscalateTicketKeys, EscalateTicketStatus } from '../domain/search-attributes.js';
 import { checkTransition, type TicketStatus } from '../domain/ticket-status.js';
-import { bookkeeping, failureMessage } from './targets.js';
+import { bookkeepingActivities, failureMessage } from './targets.js';
 import {
   abandonedSignal,
   commentSignal,
@@ -46,6 +46,7 @@ export async function ticketSyncWorkflow(
   input: TicketSyncInput,
 ): Promise<{ status: TicketStatus | 'missing' | 'abandoned' }> {
   const { ticketId } = input;
+  const bk = bookkeepingActivities();
   // Handlers are registered before the first await: an Update-with-start or a signal-with-start
   // must find them in the very first activation.
   let init: TicketSyncInit | null | undefined = input.carried?.init;
@@ -103,7 +104,7 @@ export async function ticketSyncWorkflow(
       ...state.transitions,
       { from, to: change.status, source: change.source, at: new Date(now).toISOString() },
     ].slice(-KEEP_TRANSITIONS);
-    await bookkeeping.recordTransition({
+    await bk.recordTransition({
       ticketId,
       from,
       to: change.status,
@@ -153,7 +154,7 @@ export async function ticketSyncWorkflow(
   );
 
   if (!init) {
-    init = await bookkeeping.loadTicketForSync({ ticketId });
+    init = await bk.loadTicketForSync({ ticketId });
     if (!init) {
       loaded = true;
       abandoned = true;
@@ -178,7 +179,7 @@ export async function ticketSyncWorkflow(
       await condition(allHandlersFinished);
       return { status: 'abandoned' };
     }
-    init = (await bookkeeping.loadTicketForSync({ ticketId })) ?? init;
+    init = (await bk.loadTicketForSync({ ticketId })) ?? init;
     lastActivityAt = init.lastActivityAt;
   }
   if (init.externalId) upsertSearchAttributes([{ key: EscalateTicketKeys, value: [init.externalId] }]);
@@ -187,7 +188,7 @@ export async function ticketSyncWorkflow(
     try {
       await fn();
     } catch (err) {
-      await bookkeeping.recordSyncError({ ticketId, what, error: failureMessage(err) });
+      await bk.recordSyncError({ ticketId, what, error: failureMessage(err) });
     }
   }
 
@@ -279,7 +280,7 @@ export async function ticketSyncWorkflow(
         );
       } else if (due.what === 'SLA deadline' && state.status === 'open' && !state.slaBreached) {
         state.slaBreached = true;
-        const { priority, previous } = await bookkeeping.recordEscalation({ ticketId });
+        const { priority, previous } = await bk.recordEscalation({ ticketId });
         await safely('raise priority', () =>
           itsm(`raise priority of ${where()} to ${priority}`).pushPriority({ ticketId, priority }),
         );
