@@ -118,7 +118,9 @@ export function claimActivities(deps: ActivityDeps) {
           return {
             role: 'recurrence',
             ticketId: active.id,
-            reopen: active.status === 'resolved',
+            // With a reopen window, also when the ticket resolves between this claim and the
+            // signal (its auto-resolve timer may fire first): the workflow reopens only if resolved.
+            reopen: active.status === 'resolved' || Boolean(spec.reopenWithinMs),
             externalId: active.externalId,
           };
         }

@@ -13,13 +13,15 @@ export function outcomeActivities(deps: ActivityDeps) {
       connectorId: string;
       error: string;
     }): Promise<void> {
-      await markFailed(deps.db, input.deliveryId, input.error);
-      await audit(deps.db, {
-        actor: 'system',
-        action: 'delivery.failed',
-        subjectType: 'delivery',
-        subjectId: input.deliveryId,
-        details: { event_id: input.eventId, connector_id: input.connectorId, error: input.error },
+      await deps.db.transaction(async (tx) => {
+        await markFailed(tx, input.deliveryId, input.error);
+        await audit(tx, {
+          actor: 'system',
+          action: 'delivery.failed',
+          subjectType: 'delivery',
+          subjectId: input.deliveryId,
+          details: { event_id: input.eventId, connector_id: input.connectorId, error: input.error },
+        });
       });
     },
 

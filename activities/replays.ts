@@ -38,21 +38,24 @@ export function replayActivities(deps: ActivityDeps) {
     },
 
     async completeReplay(input: { replayId: string; requestedBy: string }): Promise<void> {
-      await db
-        .update(replays)
-        .set({ status: 'completed', completedAt: new Date() })
-        .where(eq(replays.id, input.replayId));
-      const counts = await db
-        .select({ outcome: replayItems.outcome, n: sql<number>`count(*)::int` })
-        .from(replayItems)
-        .where(eq(replayItems.replayId, input.replayId))
-        .groupBy(replayItems.outcome);
-      await audit(db, {
-        actor: input.requestedBy,
-        action: 'replay.completed',
-        subjectType: 'replay',
-        subjectId: input.replayId,
-        details: Object.fromEntries(counts.map((c) => [c.outcome, c.n])),
+      // Status and audit entry together: a client that sees `completed` finds the audit entry.
+      await db.transaction(async (tx) => {
+        const counts = await tx
+          .select({ outcome: replayItems.outcome, n: sql<number>`count(*)::int` })
+          .from(replayItems)
+          .where(eq(replayItems.replayId, input.replayId))
+          .groupBy(replayItems.outcome);
+        await audit(tx, {
+          actor: input.requestedBy,
+          action: 'replay.completed',
+          subjectType: 'replay',
+          subjectId: input.replayId,
+          details: Object.fromEntries(counts.map((c) => [c.outcome, c.n])),
+        });
+        await tx
+          .update(replays)
+          .set({ status: 'completed', completedAt: new Date() })
+          .where(eq(replays.id, input.replayId));
       });
     },
   };

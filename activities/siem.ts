@@ -34,13 +34,15 @@ export function siemActivities(deps: ActivityDeps) {
         });
         return { value: r, httpStatus: r.status, remoteCode: r.remoteCode, message: r.message };
       });
-      await markDelivered(deps.db, input.deliveryId);
-      await audit(deps.db, {
-        actor: 'system',
-        action: 'delivery.delivered',
-        subjectType: 'delivery',
-        subjectId: input.deliveryId,
-        details: { event_id: input.eventId, connector_id: connector.id, message: result.message },
+      await deps.db.transaction(async (tx) => {
+        await markDelivered(tx, input.deliveryId);
+        await audit(tx, {
+          actor: 'system',
+          action: 'delivery.delivered',
+          subjectType: 'delivery',
+          subjectId: input.deliveryId,
+          details: { event_id: input.eventId, connector_id: connector.id, message: result.message },
+        });
       });
       return { status: result.status, message: result.message };
     },

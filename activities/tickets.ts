@@ -92,32 +92,37 @@ export function ticketActivities(deps: ActivityDeps) {
       });
 
       const slaMs = input.spec?.slaMs ?? parseDuration(deps.settings.sla[input.priority]);
-      const ticket = await upsertTicket(deps.db, {
-        connectorId: connector.id,
-        kind: connector.kind,
-        eventId: input.eventId,
-        idempotencyKey,
-        externalId: ref.externalId,
-        externalUrl: ref.externalUrl,
-        remoteId: ref.remoteId,
-        sysId: ref.sysId,
-        severity,
-        priority: input.priority,
-        // Only used when this create opens the row (manual push); a correlation claim has its own.
-        slaMs,
-        slaDueAt: new Date(Date.now() + slaMs),
+      // Ticket row, delivered status and audit entry land together: whoever sees the ticket's
+      // remote reference also sees the delivery done.
+      const ticket = await deps.db.transaction(async (tx) => {
+        const row = await upsertTicket(tx, {
+          connectorId: connector.id,
+          kind: connector.kind,
+          eventId: input.eventId,
+          idempotencyKey,
+          externalId: ref.externalId,
+          externalUrl: ref.externalUrl,
+          remoteId: ref.remoteId,
+          sysId: ref.sysId,
+          severity,
+          priority: input.priority,
+          // Only used when this create opens the row (manual push); a correlation claim has its own.
+          slaMs,
+          slaDueAt: new Date(Date.now() + slaMs),
+        });
+        await markDelivered(tx, input.deliveryId, row.id);
+        await audit(tx, {
+          actor: 'system',
+          action: ref.adopted ? 'ticket.adopted' : 'ticket.created',
+          subjectType: 'ticket',
+          subjectId: row.id,
+          details: { event_id: input.eventId, connector_id: connector.id, external_id: ref.externalId },
+        });
+        return row;
       });
-      await markDelivered(deps.db, input.deliveryId, ticket.id);
       // Created now, or adopted (an earlier attempt created it but never heard back): either
       // way this is when escalate records it.
       ticketsCreated.inc({ connector_id: connector.id, kind: connector.kind });
-      await audit(deps.db, {
-        actor: 'system',
-        action: ref.adopted ? 'ticket.adopted' : 'ticket.created',
-        subjectType: 'ticket',
-        subjectId: ticket.id,
-        details: { event_id: input.eventId, connector_id: connector.id, external_id: ref.externalId },
-      });
       return {
         ticketId: ticket.id,
         externalId: ref.externalId,

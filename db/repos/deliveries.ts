@@ -88,14 +88,22 @@ export async function finishAttempt(db: Db, attempt: AttemptRow, result: Attempt
   }
 }
 
-export async function markDelivered(db: Db, deliveryId: string, ticketId?: string): Promise<void> {
+export async function markDelivered(
+  db: Pick<Db, 'update'>,
+  deliveryId: string,
+  ticketId?: string,
+): Promise<void> {
   await db
     .update(deliveries)
     .set({ status: 'delivered', ticketId, deliveredAt: new Date(), updatedAt: new Date() })
     .where(eq(deliveries.id, deliveryId));
 }
 
-export async function markFailed(db: Db, deliveryId: string, error: string): Promise<void> {
+export async function markFailed(
+  db: Pick<Db, 'transaction'>,
+  deliveryId: string,
+  error: string,
+): Promise<void> {
   const now = new Date();
   await db.transaction(async (tx) => {
     // An attempt cut on its last allowed try (worker died, activity timed out) is never closed by
@@ -122,7 +130,10 @@ export const listAttempts = (db: Db, deliveryId: string) =>
     .where(eq(deliveryAttempts.deliveryId, deliveryId))
     .orderBy(deliveryAttempts.attempt);
 
-export async function upsertTicket(db: Db, t: typeof tickets.$inferInsert): Promise<TicketRow> {
+export async function upsertTicket(
+  db: Pick<Db, 'insert'>,
+  t: typeof tickets.$inferInsert,
+): Promise<TicketRow> {
   const [row] = await db
     .insert(tickets)
     .values(t)

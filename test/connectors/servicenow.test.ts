@@ -377,7 +377,7 @@ describe('ServiceNow connector against the fake', () => {
       retryAfter: new Date(Date.now() + 30_000).toUTCString(),
     });
     const dated = await failure(createServiceNowIncident(sn, draft(), opts));
-    expect(dated.retryAfterMs).toBeGreaterThan(28_000);
+    expect(dated.retryAfterMs).toBeGreaterThan(25_000);
     expect(dated.retryAfterMs).toBeLessThanOrEqual(30_000);
 
     fake.faults.push({

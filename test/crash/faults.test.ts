@@ -33,14 +33,15 @@ const HEC_TOKEN = 'faults-hec-token';
 const DD_KEY = 'faults-dd-key';
 const ES_KEY = 'faults-es-key';
 const WHSEC = `whsec_${Buffer.from('faults-webhook-secret-0123456789').toString('base64')}`;
-/** Fast retries with room for a run of bad luck: 10 attempts, 50 ms doubling to 500 ms. */
+/** Fast retries with room for a run of bad luck (0.4^20 per delivery): 20 attempts, 50 ms doubling to 500 ms. */
 const FAULT_RETRY = {
-  maximum_attempts: 10,
+  maximum_attempts: 20,
   initial_interval: '50ms',
   backoff_coefficient: 2,
   maximum_interval: '500ms',
 };
-const TIMEOUT = '500ms';
+/** Long enough that event-loop lag on a loaded machine is not mistaken for a hang. */
+const TIMEOUT = '1500ms';
 
 let stack: Stack;
 const fakes = {} as {
