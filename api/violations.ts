@@ -98,7 +98,8 @@ export async function acceptViolation(
     );
     await markViolationStarted(deps.database.db, event.event_id);
   }
-  const kind = inserted ? 'accepted' : 'duplicate';
+  // A retry that completed an earlier, unacknowledged acceptance (it got a 503) is the accepting one.
+  const kind = inserted || !row.startedAt ? 'accepted' : 'duplicate';
   count(kind);
   return { kind, body: accepted(event.event_id) };
 }
@@ -114,7 +115,10 @@ export function violationsRouter(deps: ApiDeps) {
       request: { body: { required: true, content: { 'application/json': { schema: EventSchema } } } },
       responses: {
         202: jsonContent(AcceptedSchema, 'Accepted: the workflow start was acknowledged by Temporal'),
-        200: jsonContent(AcceptedSchema, 'Already accepted with the same body'),
+        200: jsonContent(
+          AcceptedSchema,
+          'Already accepted with the same body (a retry after a 503 gets 202: the 503 acknowledged nothing)',
+        ),
         400: errorResponse('Invalid event (details lists every offending field)'),
         409: errorResponse('Same event_id, different body'),
         413: errorResponse('Body over 256 KiB'),

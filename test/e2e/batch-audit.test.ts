@@ -199,8 +199,12 @@ describe('POST /v1/violations:batch', () => {
     expect(((await down.json()) as ErrorBody).error.code).toBe('unavailable');
 
     const retried = await json<{ items: Item[] }>(await batch(events), 200);
-    // Stored by the failed call (never answered 202): same body, so duplicate, and started now.
-    expect(retried.items.map((i) => i.status)).toEqual(['duplicate', 'duplicate', 'duplicate']);
+    // Stored by the failed call but never acknowledged: this call starts them, so it accepts them.
+    expect(retried.items.map((i) => i.status)).toEqual(['accepted', 'accepted', 'accepted']);
+    expect(retried.items.map((i) => i.http_status)).toEqual([202, 202, 202]);
+    // Asked again: now they are duplicates.
+    const again = await json<{ items: Item[] }>(await batch(events), 200);
+    expect(again.items.map((i) => i.status)).toEqual(['duplicate', 'duplicate', 'duplicate']);
     for (const e of events) {
       const rows = await stack.database.sql`
         select started_at from violations where event_id = ${e.event_id as string}`;
