@@ -16,7 +16,9 @@ WORKDIR /app
 # Dependencies first, so a source change does not reinstall them. The TypeScript sources run
 # through tsx, which is a regular dependency: --omit=dev keeps it and drops typescript, vitest,
 # biome and drizzle-kit (migrations are applied at start by drizzle-orm's migrator).
+# patches/ (patch-package, applied by the postinstall script) must be there before npm ci.
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev && npm cache clean --force
 
 # Sources (see .dockerignore). Owned by root and read-only for the runtime user.
