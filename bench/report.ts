@@ -1,4 +1,5 @@
 /** Renders bench/RESULTS.md from the results object (the same data as results.json). */
+import { renderComparison } from './compare.js';
 import type { PhaseResult } from './phase.js';
 import type { BenchResults } from './run.js';
 import type { WebhookStep } from './scale.js';
@@ -78,6 +79,7 @@ export function renderResults(r: BenchResults): string {
       'Raw numbers: [results.json](results.json). Timings are measurements of this run on this machine, ' +
       'not guarantees; re-run to compare.',
     '',
+    ...(r.comparison ? renderComparison(r.comparison) : []),
     '## Machine',
     '',
     table(

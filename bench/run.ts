@@ -8,8 +8,9 @@
  * Everything it started is stopped on exit, failure or Ctrl-C. Knobs: bench/config.ts.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { type Comparison, compare } from './compare.js';
 import { type BenchConfig, benchConfig } from './config.js';
 import { mapLimit, stampNow } from './load.js';
 import { baselineItem, baselineSample, CompletionWatcher, escalateItem } from './paths.js';
@@ -69,6 +70,8 @@ export interface BenchResults {
   profile?: ProfileSummary;
   final: { postgresDatabaseMiB: number; temporalDbMiB: { db: number; wal: number; total: number } };
   durationSeconds: number;
+  /** Against an earlier run (BENCH_BEFORE=path/to/results.json, BENCH_CHANGE="what changed"). */
+  comparison?: Comparison;
 }
 
 const benchDir = resolve(import.meta.dirname);
@@ -283,6 +286,10 @@ async function main() {
     results.durationSeconds = Math.round((performance.now() - began) / 1000);
 
     mkdirSync(cfg.outDir, { recursive: true });
+    if (process.env.BENCH_BEFORE) {
+      const before = JSON.parse(readFileSync(process.env.BENCH_BEFORE, 'utf8')) as BenchResults;
+      results.comparison = compare(before, results, process.env.BENCH_CHANGE ?? '');
+    }
     writeFileSync(join(cfg.outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(join(cfg.outDir, 'RESULTS.md'), renderResults(results));
     formatJson(join(cfg.outDir, 'results.json'));
