@@ -18,7 +18,7 @@ export async function deliveryWorkflow(
   input: DeliveryWorkflowInput,
 ): Promise<TargetOutcome & { skipped?: boolean }> {
   const bk = bookkeepingActivities();
-  const prepared = await bk.prepareDelivery(input);
+  const prepared = await bk(`prepare the ${input.reason} delivery`).prepareDelivery(input);
   if (prepared.kind === 'skip') {
     setCurrentDetails(`skipped: ${prepared.reason}`);
     return { ...prepared.outcome, skipped: true };
@@ -27,7 +27,7 @@ export async function deliveryWorkflow(
   upsertSearchAttributes([{ key: EscalateConnectors, value: [target.connectorId] }]);
   const outcome = await runTarget(event, target, bk);
   if (outcome.externalId) upsertSearchAttributes([{ key: EscalateTicketKeys, value: [outcome.externalId] }]);
-  await bk.refreshViolationStatus({ eventId: event.event_id });
+  await bk('refresh the violation status').refreshViolationStatus({ eventId: event.event_id });
   setCurrentDetails(outcome.ok ? 'delivered' : `failed: ${outcome.error}`);
   return outcome;
 }

@@ -32,7 +32,11 @@ export async function replayWorkflow(input: ReplayWorkflowInput): Promise<void> 
   const concurrency = input.concurrency ?? 10;
   let after = input.after;
   for (;;) {
-    const batch = await bookkeeping.nextReplayBatch({ replayId: input.replayId, after, limit: PAGE });
+    const batch = await bookkeeping('next page of deliveries').nextReplayBatch({
+      replayId: input.replayId,
+      after,
+      limit: PAGE,
+    });
     if (!batch.length) break;
     setCurrentDetails(`replaying deliveries after ${after ?? 'the start'}`);
     const queue = [...batch];
@@ -46,7 +50,10 @@ export async function replayWorkflow(input: ReplayWorkflowInput): Promise<void> 
       await continueAsNew<typeof replayWorkflow>({ ...input, after });
     }
   }
-  await bookkeeping.completeReplay({ replayId: input.replayId, requestedBy: input.requestedBy });
+  await bookkeeping('record the replay as completed').completeReplay({
+    replayId: input.replayId,
+    requestedBy: input.requestedBy,
+  });
   setCurrentDetails('completed');
 }
 
@@ -59,7 +66,7 @@ async function replayOne(input: ReplayWorkflowInput, deliveryId: string): Promis
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `replay delivery ${deliveryId}`,
     });
-    await bookkeeping.recordReplayItem({
+    await bookkeeping('record the delivery outcome').recordReplayItem({
       replayId: input.replayId,
       deliveryId,
       outcome: outcome.skipped ? 'skipped' : outcome.ok ? 'delivered' : 'failed',
@@ -69,6 +76,11 @@ async function replayOne(input: ReplayWorkflowInput, deliveryId: string): Promis
     // Already being replayed by someone else, or the delivery vanished: say so, carry on.
     const error =
       err instanceof ChildWorkflowFailure ? failureMessage(err.cause ?? err) : failureMessage(err);
-    await bookkeeping.recordReplayItem({ replayId: input.replayId, deliveryId, outcome: 'skipped', error });
+    await bookkeeping('record the skipped delivery').recordReplayItem({
+      replayId: input.replayId,
+      deliveryId,
+      outcome: 'skipped',
+      error,
+    });
   }
 }

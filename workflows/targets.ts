@@ -10,13 +10,17 @@ import type { Activities } from '../activities/index.js';
 import type { CompactEvent } from '../domain/event.js';
 import type { Target, TargetOutcome } from '../domain/plan.js';
 
-const BOOKKEEPING_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' };
-
-/** Bookkeeping activities: short, retried until the database answers. */
-export const bookkeeping = proxyActivities<Activities>({
+const BOOKKEEPING = {
   startToCloseTimeout: '30s',
-  retry: BOOKKEEPING_RETRY,
-});
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+} as const;
+
+type ActivityProxy = ReturnType<typeof proxyActivities<Activities>>;
+
+/** Bookkeeping activities (short, retried until the database answers), with a summary for the UI. */
+export type Bookkeeping = (summary: string) => ActivityProxy;
+
+export const bookkeeping: Bookkeeping = (summary) => proxyActivities<Activities>({ ...BOOKKEEPING, summary });
 
 /**
  * The same, as local activities: they run in the worker that runs the workflow task, without a
@@ -24,12 +28,8 @@ export const bookkeeping = proxyActivities<Activities>({
  * three events and a workflow task each. Every one of them is idempotent, so a worker that dies
  * before the marker is recorded and the next one running it again is harmless.
  */
-const localBookkeeping = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: BOOKKEEPING_RETRY,
-});
-
-export type Bookkeeping = typeof bookkeeping;
+const localBookkeeping: Bookkeeping = (summary) =>
+  proxyLocalActivities<Activities>({ ...BOOKKEEPING, summary });
 
 /** Runs started before local bookkeeping existed replay with the activities they recorded. */
 export const LOCAL_BOOKKEEPING_PATCH = 'local-bookkeeping';
@@ -83,7 +83,9 @@ export async function runTarget(
       const priority = target.priority ?? event.severity;
       if (target.ticket) {
         // Correlation: join an active ticket with the same key, or claim the right to open one.
-        const claim = await bk.claimTicket({
+        const claim = await bk(
+          `claim the ${target.connectorName} ticket for this correlation key`,
+        ).claimTicket({
           deliveryId: target.deliveryId,
           connectorId: target.connectorId,
           eventId: event.event_id,
@@ -93,7 +95,7 @@ export async function runTarget(
           kind: target.kind,
         });
         if (claim.role === 'recurrence') {
-          await bk.signalRecurrence({
+          await bk('signal the recurrence to the ticket').signalRecurrence({
             ticketId: claim.ticketId,
             eventId: event.event_id,
             reopen: claim.reopen,
@@ -117,7 +119,7 @@ export async function runTarget(
         maxRetryDelayMs: target.retry.maximumIntervalMs,
         spec: target.ticket,
       });
-      await bk.startTicketSync({ ticketId: ticket.ticketId });
+      await bk(`follow ${ticket.externalId}`).startTicketSync({ ticketId: ticket.ticketId });
       return { ...base, ok: true, ticketId: ticket.ticketId, externalId: ticket.externalId };
     }
     await acts.deliverToSiem({
@@ -130,13 +132,14 @@ export async function runTarget(
   } catch (err) {
     const error = failureMessage(err);
     log.warn('target failed', { connectorId: target.connectorId, error });
-    await bk.markDeliveryFailed({
+    await bk(`record the failed delivery to ${target.connectorName}`).markDeliveryFailed({
       deliveryId: target.deliveryId,
       eventId: event.event_id,
       connectorId: target.connectorId,
       error,
     });
-    if (claimedTicketId) await bk.releaseTicketClaim({ ticketId: claimedTicketId, error });
+    if (claimedTicketId)
+      await bk('release the ticket claim').releaseTicketClaim({ ticketId: claimedTicketId, error });
     return { ...base, ok: false, error };
   }
 }

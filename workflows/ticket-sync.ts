@@ -104,7 +104,7 @@ export async function ticketSyncWorkflow(
       ...state.transitions,
       { from, to: change.status, source: change.source, at: new Date(now).toISOString() },
     ].slice(-KEEP_TRANSITIONS);
-    await bk.recordTransition({
+    await bk(`record ${from} → ${change.status}`).recordTransition({
       ticketId,
       from,
       to: change.status,
@@ -154,7 +154,7 @@ export async function ticketSyncWorkflow(
   );
 
   if (!init) {
-    init = await bk.loadTicketForSync({ ticketId });
+    init = await bk('load the ticket').loadTicketForSync({ ticketId });
     if (!init) {
       loaded = true;
       abandoned = true;
@@ -179,7 +179,7 @@ export async function ticketSyncWorkflow(
       await condition(allHandlersFinished);
       return { status: 'abandoned' };
     }
-    init = (await bk.loadTicketForSync({ ticketId })) ?? init;
+    init = (await bk('load the created ticket').loadTicketForSync({ ticketId })) ?? init;
     lastActivityAt = init.lastActivityAt;
   }
   if (init.externalId) upsertSearchAttributes([{ key: EscalateTicketKeys, value: [init.externalId] }]);
@@ -188,7 +188,7 @@ export async function ticketSyncWorkflow(
     try {
       await fn();
     } catch (err) {
-      await bk.recordSyncError({ ticketId, what, error: failureMessage(err) });
+      await bk(`record the failed ${what}`).recordSyncError({ ticketId, what, error: failureMessage(err) });
     }
   }
 
@@ -280,7 +280,9 @@ export async function ticketSyncWorkflow(
         );
       } else if (due.what === 'SLA deadline' && state.status === 'open' && !state.slaBreached) {
         state.slaBreached = true;
-        const { priority, previous } = await bk.recordEscalation({ ticketId });
+        const { priority, previous } = await bk('record the SLA breach, raise the priority').recordEscalation(
+          { ticketId },
+        );
         await safely('raise priority', () =>
           itsm(`raise priority of ${where()} to ${priority}`).pushPriority({ ticketId, priority }),
         );

@@ -23,7 +23,7 @@ export async function violationWorkflow(input: ViolationWorkflowInput): Promise<
   const { event } = input;
   const bk = bookkeepingActivities();
   setCurrentDetails('planning targets');
-  const plan = await bk.planViolation(event, input.acceptedBy ?? 'api');
+  const plan = await bk('plan targets (rules, SIEM filters)').planViolation(event, input.acceptedBy ?? 'api');
   upsertSearchAttributes([{ key: EscalateConnectors, value: plan.targets.map((t) => t.connectorId) }]);
   setCurrentDetails(`delivering to ${plan.targets.map((t) => t.connectorName).join(', ') || 'no target'}`);
 
@@ -32,7 +32,7 @@ export async function violationWorkflow(input: ViolationWorkflowInput): Promise<
   const keys = outcomes.flatMap((o) => (o.externalId ? [o.externalId] : []));
   if (keys.length) upsertSearchAttributes([{ key: EscalateTicketKeys, value: keys }]);
   const status = overallStatus(outcomes);
-  await bk.completeViolation({ eventId: event.event_id, status });
+  await bk(`record the outcome: ${status}`).completeViolation({ eventId: event.event_id, status });
   setCurrentDetails(`${status}: ${outcomes.filter((o) => o.ok).length}/${outcomes.length} targets done`);
   return { status, outcomes };
 }
