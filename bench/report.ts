@@ -346,9 +346,9 @@ export function renderResults(r: BenchResults): string {
       '',
       `${s.tickets} ticket rows inserted into PostgreSQL (${s.insertSeconds} s), then ${s.tickets} ` +
         '`ticketSyncWorkflow({ticketId})` started by the client (search attributes and summary as `startTicketSync` sets them); ' +
-        'each loads its row and arms its SLA timer (4 h). Then signed `POST /v1/webhooks/itsm` ' +
+        'each loads its row (a local activity) and arms its SLA timer (4 h). Then signed `POST /v1/webhooks/itsm` ' +
         '`{external_ticket_id, status: "in_progress"}` at fixed rates, each to a distinct ticket: lookup by external id, ' +
-        'Temporal Update-with-start `setStatus` (validator + `recordTransition` activity: ticket row, ticket_events, audit).',
+        'Temporal Update-with-start `setStatus` (validator + `recordTransition` local activity: ticket row, ticket_events, audit in one transaction).',
       '',
       table(
         ['', ''],
