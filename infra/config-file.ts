@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { sql } from 'drizzle-orm';
+import { and, eq, notInArray, sql } from 'drizzle-orm';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { audit } from '../db/repos/audit.js';
 import { toRowValues } from '../db/repos/connectors.js';
 import { RULE_ID_MESSAGE, RULE_ID_PATTERN, upsertConfigRule } from '../db/repos/rules.js';
-import { connectors } from '../db/schema.js';
+import { connectors, rules } from '../db/schema.js';
 import { connectorIdSchema, connectorInputSchema } from '../domain/connector-input.js';
 import { type Rule, ruleSchema } from '../domain/rules.js';
 import { defaultSettings, type Settings, settingsSchema } from '../domain/settings.js';
@@ -32,6 +32,11 @@ export interface ConfigFile {
   connectors: z.output<typeof connectorInputSchema>[];
   /** Applied after the connectors, in file order. */
   rules: Rule[];
+  /**
+   * True for a file that was read: it is the whole declaration, so connectors and rules it once
+   * declared (origin `config`) and no longer does are retired. False when no file is configured.
+   */
+  declarative?: boolean;
 }
 
 /** `${VAR}` anywhere in a string value is replaced from the environment; a missing one is an error. */
@@ -102,6 +107,7 @@ export function parseConfigFile(text: string, env: NodeJS.ProcessEnv = process.e
     settings: top.data.settings ?? defaultSettings(),
     connectors: parsedConnectors,
     rules: parsedRules,
+    declarative: true,
   };
 }
 
@@ -112,9 +118,17 @@ export function loadConfigFile(path: string | undefined): ConfigFile {
 
 /**
  * Upserts the declared connectors, then the declared rules, by id; running it again changes
- * nothing. Rules that are no longer in the file are kept (delete them through the API).
+ * nothing. What an earlier file declared and this one no longer does is retired: its rules are
+ * deleted, its connectors disabled. Connectors and rules made through the API are never touched.
  */
 export async function applyConfigFile(db: Db, box: SecretBox, file: ConfigFile): Promise<void> {
+  // All or nothing: a file refused half-way (a rule name taken by an API rule) changes nothing.
+  await db.transaction((tx) => applyIn(tx, box, file));
+}
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+async function applyIn(db: Tx, box: SecretBox, file: ConfigFile): Promise<void> {
   for (const c of file.connectors) {
     const values = toRowValues({ ...c, id: c.id!, retry: c.retry ?? null }, box, 'config');
     const [row] = await db
@@ -135,6 +149,8 @@ export async function applyConfigFile(db: Db, box: SecretBox, file: ConfigFile):
       });
     }
   }
+  // Before the upserts: a rule re-declared under a new id may keep the retired one's name.
+  if (file.declarative) await deleteUndeclaredRules(db, file);
   for (const [i, rule] of file.rules.entries()) {
     let outcome: Awaited<ReturnType<typeof upsertConfigRule>>;
     try {
@@ -158,4 +174,49 @@ export async function applyConfigFile(db: Db, box: SecretBox, file: ConfigFile):
       });
     }
   }
+  if (file.declarative) await disableUndeclaredConnectors(db, file);
+}
+
+/**
+ * A connector removed from the file is disabled, not deleted: its tickets keep their history and
+ * their sync (which needs its credentials); delete it through the API when it is no longer wanted.
+ */
+async function disableUndeclaredConnectors(db: Tx, file: ConfigFile): Promise<void> {
+  const ids = file.connectors.map((c) => c.id!);
+  const disabled = await db
+    .update(connectors)
+    .set({ enabled: false, updatedAt: new Date() })
+    .where(
+      and(
+        eq(connectors.origin, 'config'),
+        eq(connectors.enabled, true),
+        ids.length ? notInArray(connectors.id, ids) : undefined,
+      ),
+    )
+    .returning({ id: connectors.id });
+  for (const { id } of disabled)
+    await audit(db, {
+      actor: 'config',
+      action: 'connector.disabled',
+      subjectType: 'connector',
+      subjectId: id,
+      details: { reason: 'no longer declared in ESCALATE_CONFIG' },
+    });
+}
+
+/** A rule removed from the file is deleted (workflows load rules when they start: none changes). */
+async function deleteUndeclaredRules(db: Tx, file: ConfigFile): Promise<void> {
+  const ids = file.rules.map((r) => r.id);
+  const deleted = await db
+    .delete(rules)
+    .where(and(eq(rules.origin, 'config'), ids.length ? notInArray(rules.id, ids) : undefined))
+    .returning({ id: rules.id, name: rules.name });
+  for (const { id, name } of deleted)
+    await audit(db, {
+      actor: 'config',
+      action: 'rule.deleted',
+      subjectType: 'rule',
+      subjectId: id,
+      details: { name, reason: 'no longer declared in ESCALATE_CONFIG' },
+    });
 }

@@ -95,7 +95,10 @@ export const toRuleRowValues = (r: Rule, origin: 'api' | 'config') => ({
  * Inserts or updates a rule declared in ESCALATE_CONFIG. A row that already holds exactly these
  * values is left alone (its `updated_at` too), so applying the same file again changes nothing.
  */
-export async function upsertConfigRule(db: Db, rule: Rule): Promise<'created' | 'updated' | 'unchanged'> {
+export async function upsertConfigRule(
+  db: Pick<Db, 'insert'>,
+  rule: Rule,
+): Promise<'created' | 'updated' | 'unchanged'> {
   const values = toRuleRowValues(rule, 'config');
   const [row] = await db
     .insert(rules)

@@ -277,6 +277,23 @@ connectors:
     expect(issue.api).toBe(2);
     expect(typeof issue.fields.description).toBe('string');
     expect(issue.fields.description as string).toContain('{code:json}');
+
+    // Removed from the file: disabled (its tickets keep syncing), audited; API-made ones untouched.
+    const apiMade = await stack.api('/v1/connectors', { method: 'POST', json: jiraConnector(jira.url) });
+    const apiMadeId = ((await apiMade.json()) as { id: string }).id;
+    await applyConfigFile(stack.database.db, stack.box, parseConfigFile('connectors: []\n', {}));
+    const connector = async (id: string) =>
+      (await (await stack.api(`/v1/connectors/${id}`)).json()) as { enabled: boolean };
+    expect((await connector('jira-dc')).enabled).toBe(false);
+    expect((await connector(apiMadeId)).enabled).toBe(true);
+    const audit = (await (await stack.api('/v1/audit?action=connector.disabled&actor=config')).json()) as {
+      items: { subject_id: string }[];
+    };
+    expect(audit.items.map((e) => e.subject_id)).toEqual(['jira-dc']);
+    // Declared again: enabled again.
+    await applyConfigFile(stack.database.db, stack.box, file);
+    expect((await connector('jira-dc')).enabled).toBe(true);
     await stack.api('/v1/connectors/jira-dc', { method: 'DELETE' });
+    await stack.api(`/v1/connectors/${apiMadeId}`, { method: 'DELETE' });
   });
 });

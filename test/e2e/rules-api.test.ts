@@ -611,6 +611,33 @@ describe('dry-run with the seeds’ rules', () => {
     expect(updates.items.map((e) => e.subject_id)).toEqual(['coach-auto-resolve']);
     const coach = await json<PublicRule>(await stack.api('/v1/rules/coach-auto-resolve'), 200);
     expect(coach.order).toBe(41);
+
+    // A rule removed from the file is deleted (audited); a rule made through the API stays.
+    const apiRule = await stack.api('/v1/rules', {
+      method: 'POST',
+      json: {
+        id: 'api-made',
+        name: 'made through the API',
+        order: 99,
+        when: {},
+        then: { targets: [ids.security] },
+      },
+    });
+    expect(apiRule.status, await apiRule.clone().text()).toBe(201);
+    const trimmed = seedYaml().replace(/\n {2}- id: coach-auto-resolve[\s\S]*$/, '\n');
+    expect(trimmed).not.toContain('coach-auto-resolve');
+    await applyConfigFile(stack.database.db, stack.box, parseConfigFile(trimmed));
+    expect((await stack.api('/v1/rules/coach-auto-resolve')).status).toBe(404);
+    expect((await stack.api('/v1/rules/api-made')).status).toBe(200);
+    expect((await stack.api('/v1/rules/finance-pii')).status).toBe(200);
+    const deleted = await json<{ items: { subject_id: string }[] }>(
+      await stack.api('/v1/audit?action=rule.deleted&actor=config'),
+      200,
+    );
+    expect(deleted.items.map((e) => e.subject_id)).toEqual(['coach-auto-resolve']);
+    expect((await del('/v1/rules/api-made')).status).toBe(204);
+    // Restore the seed rules for the tests after this one.
+    await applyConfigFile(stack.database.db, stack.box, parseConfigFile(seedYaml()));
   });
 
   it('YAML rule errors name rules[i].field; ids are required and unique', () => {
@@ -656,6 +683,8 @@ describe('dry-run with the seeds’ rules', () => {
     await expect(applyConfigFile(stack.database.db, stack.box, file)).rejects.toThrow(
       /rules\[0\]\.name: a rule named "Owned by the API" with another id exists/,
     );
+    // Refused as a whole: the declared rules it would have retired are all still there.
+    expect((await stack.api('/v1/rules/ciso-critical')).status).toBe(200);
     expect((await del('/v1/rules/api-owned')).status).toBe(204);
   });
 });
