@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
 
 export type ApiScope = 'admin' | 'ingest';
 
@@ -77,4 +78,10 @@ export function temporalConnectOptions(conn: TemporalConnection) {
     apiKey: conn.apiKey,
     metadata: conn.apiKey ? { 'temporal-namespace': conn.namespace } : undefined,
   };
+}
+
+/** A Temporal client on its own connection (`client.connection.close()` ends it). */
+export async function connectTemporalClient(conn: TemporalConnection): Promise<Client> {
+  const connection = await Connection.connect(temporalConnectOptions(conn));
+  return new Client({ connection, namespace: conn.namespace });
 }

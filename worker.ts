@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
 import {
   bundleWorkflowCode,
   makeTelemetryFilterString,
@@ -10,11 +9,15 @@ import {
 } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { type ActivityDeps, createActivities } from './activities/index.js';
-import { type TemporalConnection, temporalConnectionFromEnv, temporalConnectOptions } from './config.js';
-import { connectDatabase } from './db/client.js';
-import { runMigrations } from './db/migrate.js';
+import {
+  connectTemporalClient,
+  type TemporalConnection,
+  temporalConnectionFromEnv,
+  temporalConnectOptions,
+} from './config.js';
+import { openDatabase } from './db/open.js';
 import { activityLogContext } from './infra/activity-log-context.js';
-import { applyConfigFile, loadConfigFile } from './infra/config-file.js';
+import { loadConfigFile } from './infra/config-file.js';
 import { createLogger } from './infra/logger.js';
 import { type MetricsServer, metricsPortFromEnv, scrapeText, serveMetrics } from './infra/metrics.js';
 import { freePort } from './infra/ports.js';
@@ -134,12 +137,9 @@ async function main() {
   // Before any Temporal connection: the Runtime (with its metrics exporter) is installed once.
   const metricsServer = await startWorkerMetrics(logger);
   if (!metricsServer) installTemporalRuntime(logger);
-  const database = connectDatabase(databaseUrl, { max: 20 });
-  await runMigrations(databaseUrl);
-  await applyConfigFile(database.db, box, configFile);
+  const database = await openDatabase(databaseUrl, box, configFile);
   const connection = await connectWorkerTemporal(conn);
-  const clientConnection = await Connection.connect(temporalConnectOptions(conn));
-  const temporal = new Client({ connection: clientConnection, namespace: conn.namespace });
+  const temporal = await connectTemporalClient(conn);
   const worker = await createWorker({
     connection,
     namespace: conn.namespace,
@@ -160,7 +160,7 @@ async function main() {
   );
   await worker.run();
   await connection.close();
-  await clientConnection.close();
+  await temporal.connection.close();
   await database.close();
   await metricsServer?.close();
 }

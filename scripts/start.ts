@@ -6,14 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { serve } from '@hono/node-server';
-import { Client, Connection } from '@temporalio/client';
-import { createApp } from '../api/app.js';
-import { startPendingSweeper } from '../api/pending-starts.js';
-import { parseApiKeys, temporalConnectionFromEnv, temporalConnectOptions } from '../config.js';
-import { connectDatabase } from '../db/client.js';
-import { runMigrations } from '../db/migrate.js';
-import { applyConfigFile, loadConfigFile } from '../infra/config-file.js';
+import { serveApi } from '../api/serve.js';
+import { connectTemporalClient, parseApiKeys, temporalConnectionFromEnv } from '../config.js';
+import { openDatabase } from '../db/open.js';
+import { loadConfigFile } from '../infra/config-file.js';
 import { type EmbeddedPg, startEmbeddedPostgres } from '../infra/embedded-postgres.js';
 import { createLogger } from '../infra/logger.js';
 import { metricsPortFromEnv } from '../infra/metrics.js';
@@ -121,13 +117,9 @@ async function main() {
   const box = new SecretBox(resolveSecretKey({ devKeyFile: resolve(dataDir, 'secret.key'), warn: say }));
   const configFile = loadConfigFile(process.env.ESCALATE_CONFIG);
 
-  await runMigrations(databaseUrl);
-  const database = connectDatabase(databaseUrl, { max: 20 });
-  await applyConfigFile(database.db, box, configFile);
-
+  const database = await openDatabase(databaseUrl, box, configFile);
   const conn = temporalConnectionFromEnv();
-  const clientConnection = await Connection.connect(temporalConnectOptions(conn));
-  const temporal = new Client({ connection: clientConnection, namespace: conn.namespace });
+  const temporal = await connectTemporalClient(conn);
   const workerConnection = await connectWorkerTemporal(conn);
   const worker = await createWorker({
     connection: workerConnection,
@@ -145,20 +137,20 @@ async function main() {
   });
   const running = worker.run();
 
-  const apiDeps = {
-    database,
-    temporal,
-    taskQueue: conn.taskQueue,
-    box,
-    settings: configFile.settings,
-    apiKeys,
-    webhookSecret: process.env.ESCALATE_WEBHOOK_SECRET,
-    logger,
-  };
-  const app = createApp(apiDeps);
-  const sweeper = startPendingSweeper(apiDeps);
   const port = Number(process.env.PORT ?? 8080);
-  const server = serve({ fetch: app.fetch, port, hostname: process.env.HOST ?? '127.0.0.1' });
+  const server = serveApi(
+    {
+      database,
+      temporal,
+      taskQueue: conn.taskQueue,
+      box,
+      settings: configFile.settings,
+      apiKeys,
+      webhookSecret: process.env.ESCALATE_WEBHOOK_SECRET,
+      logger,
+    },
+    { port, hostname: process.env.HOST ?? '127.0.0.1' },
+  );
 
   const api = `http://127.0.0.1:${port}`;
   console.log(
@@ -184,11 +176,10 @@ async function main() {
     if (stopping) return;
     stopping = true;
     say('shutting down…');
-    sweeper.stop();
     server.close();
     worker.shutdown();
     await running.catch(() => {});
-    await Promise.allSettled([workerConnection.close(), clientConnection.close(), database.close()]);
+    await Promise.allSettled([workerConnection.close(), temporal.connection.close(), database.close()]);
     await stopAll();
     process.exit(0);
   };
