@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 
 export type ApiScope = 'admin' | 'ingest';
 
@@ -81,7 +81,14 @@ export function temporalConnectOptions(conn: TemporalConnection) {
 }
 
 /** A Temporal client on its own connection (`client.connection.close()` ends it). */
-export async function connectTemporalClient(conn: TemporalConnection): Promise<Client> {
+export async function connectTemporalClient(
+  conn: TemporalConnection,
+  opts: { interceptors?: WorkflowClientInterceptor[] } = {},
+): Promise<Client> {
   const connection = await Connection.connect(temporalConnectOptions(conn));
-  return new Client({ connection, namespace: conn.namespace });
+  return new Client({
+    connection,
+    namespace: conn.namespace,
+    interceptors: { workflow: opts.interceptors ?? [] },
+  });
 }

@@ -24,6 +24,7 @@ import { freePort } from './infra/ports.js';
 import { SecretBox } from './infra/secret-box.js';
 import { resolveSecretKey } from './infra/secret-key.js';
 import { temporalLogger } from './infra/temporal-logger.js';
+import { type Tracing, tracingFromEnv, WORKFLOW_TRACING_MODULE } from './infra/tracing.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -36,9 +37,16 @@ const quietBundlerLogger = {
   error: (message: string) => console.error(message),
 };
 
-/** Bundle once per process; every worker created after reuses it. */
-export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+/**
+ * Bundle once per process; every worker created after reuses it. With `tracing`, the workflow
+ * side of the OpenTelemetry interceptors is bundled in (workers then need `tracing` too).
+ */
+export function bundleWorkflows(opts: { tracing?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: quietBundlerLogger,
+    workflowInterceptorModules: opts.tracing ? [WORKFLOW_TRACING_MODULE] : [],
+  });
 }
 
 export interface WorkerOptions {
@@ -49,6 +57,8 @@ export interface WorkerOptions {
   workflowBundle: NonNullable<Parameters<typeof Worker.create>[0]['workflowBundle']>;
   /** Lower in tests; production defaults suit a 2-core box. */
   maxConcurrentActivityTaskExecutions?: number;
+  /** OpenTelemetry (infra/tracing.ts); the bundle must have been made with `tracing: true`. */
+  tracing?: Tracing;
 }
 
 export function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -58,7 +68,8 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     workflowBundle: opts.workflowBundle,
     activities: createActivities(opts.deps),
-    interceptors: { activity: [activityLogContext] },
+    interceptors: { activity: [activityLogContext, ...(opts.tracing?.activityInterceptors ?? [])] },
+    sinks: opts.tracing?.sinks,
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 200,
     maxConcurrentWorkflowTaskExecutions: 40,
     maxCachedWorkflows: 2000,
@@ -139,7 +150,8 @@ async function main() {
   if (!metricsServer) installTemporalRuntime(logger);
   const database = await openDatabase(databaseUrl, box, configFile);
   const connection = await connectWorkerTemporal(conn);
-  const temporal = await connectTemporalClient(conn);
+  const tracing = tracingFromEnv('escalate-worker');
+  const temporal = await connectTemporalClient(conn, { interceptors: tracing?.clientInterceptors });
   const worker = await createWorker({
     connection,
     namespace: conn.namespace,
@@ -152,7 +164,8 @@ async function main() {
       settings: configFile.settings,
       logger,
     },
-    workflowBundle: await bundleWorkflows(),
+    workflowBundle: await bundleWorkflows({ tracing: tracing !== undefined }),
+    tracing,
   });
   logger.info(
     { taskQueue: conn.taskQueue, namespace: conn.namespace, address: conn.address },
@@ -162,6 +175,7 @@ async function main() {
   await connection.close();
   await temporal.connection.close();
   await database.close();
+  await tracing?.shutdown();
   await metricsServer?.close();
 }
 

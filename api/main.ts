@@ -4,6 +4,7 @@ import { loadConfigFile } from '../infra/config-file.js';
 import { createLogger } from '../infra/logger.js';
 import { SecretBox } from '../infra/secret-box.js';
 import { resolveSecretKey } from '../infra/secret-key.js';
+import { tracingFromEnv } from '../infra/tracing.js';
 import { serveApi } from './serve.js';
 
 /** `npm run start:api`: a stateless API process against PostgreSQL and a Temporal cluster. */
@@ -19,7 +20,8 @@ async function main() {
   const box = new SecretBox(resolveSecretKey());
   const configFile = loadConfigFile(process.env.ESCALATE_CONFIG);
   const database = await openDatabase(databaseUrl, box, configFile);
-  const temporal = await connectTemporalClient(conn);
+  const tracing = tracingFromEnv('escalate-api');
+  const temporal = await connectTemporalClient(conn, { interceptors: tracing?.clientInterceptors });
   const port = Number(process.env.PORT ?? 8080);
   const api = serveApi(
     {
@@ -40,6 +42,7 @@ async function main() {
     void temporal.connection
       .close()
       .then(() => database.close())
+      .then(() => tracing?.shutdown())
       .finally(() => process.exit(0));
   };
   process.once('SIGINT', shutdown);

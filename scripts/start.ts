@@ -17,6 +17,7 @@ import { SecretBox } from '../infra/secret-box.js';
 import { resolveSecretKey } from '../infra/secret-key.js';
 import { resolveTemporalCli } from '../infra/temporal-cli.js';
 import { type DevServer, portOpen, startDevServer } from '../infra/temporal-dev-server.js';
+import { tracingFromEnv } from '../infra/tracing.js';
 import { bundleWorkflows, connectWorkerTemporal, createWorker, installTemporalRuntime } from '../worker.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -105,10 +106,11 @@ async function main() {
   const temporalMetrics = await startTemporalMetrics(process.env.HOST ?? '127.0.0.1');
   // Without the exporter the Runtime still needs our logger (a no-op when already installed).
   installTemporalRuntime(logger);
+  const tracing = tracingFromEnv('escalate');
   const [temporalServer, pg, bundle] = await Promise.all([
     startTemporal(),
     startPostgres(),
-    bundleWorkflows(),
+    bundleWorkflows({ tracing: tracing !== undefined }),
   ]);
   const databaseUrl = process.env.DATABASE_URL!;
 
@@ -119,7 +121,7 @@ async function main() {
 
   const database = await openDatabase(databaseUrl, box, configFile);
   const conn = temporalConnectionFromEnv();
-  const temporal = await connectTemporalClient(conn);
+  const temporal = await connectTemporalClient(conn, { interceptors: tracing?.clientInterceptors });
   const workerConnection = await connectWorkerTemporal(conn);
   const worker = await createWorker({
     connection: workerConnection,
@@ -134,6 +136,7 @@ async function main() {
       logger,
     },
     workflowBundle: bundle,
+    tracing,
   });
   const running = worker.run();
 
@@ -180,6 +183,7 @@ async function main() {
     worker.shutdown();
     await running.catch(() => {});
     await Promise.allSettled([workerConnection.close(), temporal.connection.close(), database.close()]);
+    await tracing?.shutdown();
     await stopAll();
     process.exit(0);
   };

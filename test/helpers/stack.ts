@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  type Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import type { Logger } from 'pino';
 import postgres from 'postgres';
 import { inject } from 'vitest';
@@ -12,6 +18,7 @@ import { connectDatabase, type Database } from '../../db/client.js';
 import { defaultSettings, type Settings } from '../../domain/settings.js';
 import { createLogger } from '../../infra/logger.js';
 import { SecretBox } from '../../infra/secret-box.js';
+import type { Tracing } from '../../infra/tracing.js';
 import { createWorker } from '../../worker.js';
 
 /** Quiet SDK logs, unless the test file installed its own Runtime first (see logs.test.ts). */
@@ -60,7 +67,12 @@ export interface Stack {
 
 /** API (over real HTTP) + worker + database for one test file, on the shared Temporal server. */
 export async function startStack(
-  opts: { settings?: Partial<Settings>; logger?: Logger } = {},
+  opts: {
+    settings?: Partial<Settings>;
+    logger?: Logger;
+    /** With its own bundle (made with `bundleWorkflows({ tracing: true })`). */
+    tracing?: { tracing: Tracing; workflowBundle: WorkflowBundleWithSourceMap };
+  } = {},
 ): Promise<Stack> {
   installRuntimeOnce();
   const database = connectDatabase(await createTestDatabase(), { max: 20 });
@@ -71,7 +83,10 @@ export async function startStack(
   const logger = opts.logger ?? createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
 
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
+  const client = new Client({
+    connection,
+    interceptors: { workflow: opts.tracing?.tracing.clientInterceptors ?? [] },
+  });
   const nativeConnection = await NativeConnection.connect({ address });
   const deps = { db: database.db, temporal: client, taskQueue, box, settings, logger };
 
@@ -83,7 +98,8 @@ export async function startStack(
       namespace: 'default',
       taskQueue,
       deps,
-      workflowBundle: { codePath: inject('workflowBundlePath') },
+      workflowBundle: opts.tracing?.workflowBundle ?? { codePath: inject('workflowBundlePath') },
+      tracing: opts.tracing?.tracing,
     });
     running = worker.run();
   };
