@@ -8,22 +8,8 @@ import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporali
 import type { Logger } from 'pino';
 import { workerLogEntries } from './metrics.js';
 
-const RENAMED: Record<string, string> = {
-  sdkComponent: 'component',
-  workflowId: 'workflow_id',
-  runId: 'run_id',
-  workflowType: 'workflow_type',
-  activityId: 'activity_id',
-  activityType: 'activity_type',
-  taskQueue: 'task_queue',
-  isLocal: 'is_local',
-  durationMs: 'duration_ms',
-  eventId: 'event_id',
-  connectorId: 'connector_id',
-  ticketId: 'ticket_id',
-  deliveryId: 'delivery_id',
-  replayId: 'replay_id',
-};
+/** Keys whose snake_case form is not the name we log them under. */
+const RENAMED: Record<string, string> = { sdkComponent: 'component' };
 
 const snake = (key: string) => RENAMED[key] ?? key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 

@@ -14,6 +14,7 @@ import {
   makeWorkflowExporter,
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
+  type OpenTelemetrySinks,
   OpenTelemetryWorkflowClientInterceptor,
 } from '@temporalio/interceptors-opentelemetry';
 import type { ActivityInterceptorsFactory, InjectedSinks } from '@temporalio/worker';
@@ -28,7 +29,7 @@ export interface Tracing {
   clientInterceptors: WorkflowClientInterceptor[];
   /** For the worker: activity spans, and the sink workflow spans are exported through. */
   activityInterceptors: ActivityInterceptorsFactory[];
-  sinks: InjectedSinks<Record<string, never>>;
+  sinks: InjectedSinks<OpenTelemetrySinks>;
   /** Flushes and stops the exporter. */
   shutdown(): Promise<void>;
 }
@@ -54,9 +55,7 @@ export function createTracing(opts: { serviceName: string; spanProcessor?: SpanP
         outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
       }),
     ],
-    sinks: { exporter: makeWorkflowExporter(spanProcessor, resource) } as unknown as InjectedSinks<
-      Record<string, never>
-    >,
+    sinks: { exporter: makeWorkflowExporter(spanProcessor, resource) },
     shutdown: () => provider.shutdown(),
   };
 }

@@ -41,6 +41,10 @@ const KEEP_TRANSITIONS = 20;
  * Status changes arrive as an Update (validated against the transition table); ours are pushed
  * to the ITSM, the ITSM's are not echoed back. Timers: auto-resolve without recurrence, SLA
  * escalation while open, optional auto-close. History stays bounded by continue-as-new.
+ *
+ * Deadlines are absolute epoch times (the SLA due time comes from the ticket row), so they are
+ * compared with `Date.now()`: inside the workflow sandbox that is the workflow task's time,
+ * replayed identically. The waits themselves are durable timers (`condition` with a timeout).
  */
 export async function ticketSyncWorkflow(
   input: TicketSyncInput,
@@ -94,7 +98,7 @@ export async function ticketSyncWorkflow(
     if (check.kind === 'refused') throw ApplicationFailure.nonRetryable(check.reason, 'InvalidTransition');
     const from = state.status;
     state.status = change.status;
-    const now = Date.now(); // deterministic inside the workflow sandbox
+    const now = Date.now();
     if (change.status === 'resolved') resolvedAt = now;
     if (change.status === 'open' || change.status === 'in_progress') {
       resolvedAt = undefined;

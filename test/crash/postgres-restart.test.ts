@@ -20,6 +20,7 @@ import {
   type ApiServer,
   type AttemptRowView,
   attemptRows,
+  crashJiraConnector,
   createConnector,
   type DeliveryRowView,
   deliveryRows,
@@ -208,20 +209,7 @@ beforeAll(async () => {
   worker.running.catch((err) => {
     workerError = err;
   });
-  jiraId = await createConnector(server.api, {
-    name: 'jira-pg-restart',
-    kind: 'jira',
-    config: {
-      base_url: jira.url,
-      api: 'cloud',
-      email: 'bot@example.com',
-      api_token: 'cloud-token',
-      project_key: 'SEC',
-      issue_type: 'Task',
-      timeout: '3s',
-    },
-    retry: RETRY,
-  });
+  jiraId = await createConnector(server.api, crashJiraConnector(jira.url, 'jira-pg-restart', RETRY));
   // Slow Jira a little, so that ticket activities are in flight when PostgreSQL goes away.
   for (let i = 0; i < 20_000; i++) jira.faults.delay(20 + ((i * 37) % 120));
 

@@ -19,6 +19,7 @@ import {
   type ApiServer,
   type AttemptRowView,
   attemptRows,
+  crashJiraConnector,
   createConnector,
   type DeliveryRowView,
   deliveryRows,
@@ -90,20 +91,7 @@ beforeAll(async () => {
   worker.running.catch((err) => {
     workerError = err;
   });
-  ids.jira = await createConnector(server.api, {
-    name: 'jira-restart',
-    kind: 'jira',
-    config: {
-      base_url: jira.url,
-      api: 'cloud',
-      email: 'bot@example.com',
-      api_token: 'cloud-token',
-      project_key: 'SEC',
-      issue_type: 'Task',
-      timeout: '3s',
-    },
-    retry: RETRY,
-  });
+  ids.jira = await createConnector(server.api, crashJiraConnector(jira.url, 'jira-restart', RETRY));
   ids.splunk = await createConnector(server.api, {
     name: 'splunk-restart',
     kind: 'splunk',

@@ -17,6 +17,7 @@ import {
   type ApiServer,
   type AttemptRowView,
   attemptRows,
+  crashJiraConnector,
   createConnector,
   type DeliveryRowView,
   deliveryRows,
@@ -115,20 +116,7 @@ beforeAll(async () => {
     startFakeSplunk({ token: HEC_TOKEN }),
     startFakeSplunk({ token: HEC_TOKEN }),
   ]);
-  ids.jira = await createConnector(server.api, {
-    name: 'jira-crash',
-    kind: 'jira',
-    config: {
-      base_url: jira.url,
-      api: 'cloud',
-      email: 'bot@example.com',
-      api_token: 'cloud-token',
-      project_key: 'SEC',
-      issue_type: 'Task',
-      timeout: '3s',
-    },
-    retry: RETRY,
-  });
+  ids.jira = await createConnector(server.api, crashJiraConnector(jira.url, 'jira-crash', RETRY));
   ids.splunk = await createConnector(server.api, {
     name: 'splunk-crash',
     kind: 'splunk',

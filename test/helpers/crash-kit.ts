@@ -14,6 +14,7 @@ import { defaultSettings, type Settings } from '../../domain/settings.js';
 import { createLogger } from '../../infra/logger.js';
 import { SecretBox } from '../../infra/secret-box.js';
 import { createWorker } from '../../worker.js';
+import { jiraConnector } from './events.js';
 
 export const CRASH_ADMIN_KEY = 'crash-admin-key-0123456789';
 
@@ -157,6 +158,12 @@ export async function createConnector(api: ApiCall, body: Record<string, unknown
   if (res.status !== 201) throw new Error(`connector creation answered ${res.status}: ${text}`);
   return (JSON.parse(text) as { id: string }).id;
 }
+
+/** The crash tests' Jira Cloud connector (fake Jira's credentials, a 3 s timeout, their retry policy). */
+export const crashJiraConnector = (url: string, name: string, retry: Record<string, unknown>) => {
+  const base = jiraConnector(url);
+  return { ...base, name, config: { ...base.config, timeout: '3s' }, retry };
+};
 
 /** Runs `fn` over `items` with at most `concurrency` at once; results in input order. */
 export async function mapLimit<T, R>(
