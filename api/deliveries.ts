@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, gte, lt, type SQL } from 'drizzle-orm';
 import { getDelivery, listAttempts, toPublicAttempt, toPublicDelivery } from '../db/repos/deliveries.js';
 import { deliveries } from '../db/schema.js';
-import { cursorCondition, newestFirst, page } from './cursor.js';
+import { cursorAt, cursorCondition, newestFirst, page } from './cursor.js';
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import { createRouter } from './router.js';
@@ -69,14 +69,14 @@ export function deliveriesRouter(deps: ApiDeps) {
     async (c) => {
       const { limit, cursor, ...filter } = c.req.valid('query');
       const rows = await db
-        .select()
+        .select({ ...getTableColumns(deliveries), cursorAt: cursorAt(deliveries.createdAt) })
         .from(deliveries)
         .where(
           and(...deliveryConditions(filter), cursorCondition(cursor, deliveries.createdAt, deliveries.id)),
         )
         .orderBy(...newestFirst(deliveries.createdAt, deliveries.id))
         .limit(limit + 1);
-      const { items, next_cursor } = page(rows, limit);
+      const { items, next_cursor } = page(rows, limit, (d) => d.id);
       return c.json(
         { items: items.map((d) => ({ ...toPublicDelivery(d), status: d.status as 'pending' })), next_cursor },
         200,

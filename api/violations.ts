@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { asc, eq, inArray, or } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import { toPublicDelivery, toPublicTicket } from '../db/repos/deliveries.js';
 import {
   getViolation,
@@ -8,27 +8,30 @@ import {
   markViolationStarted,
   storedCompactEvent,
 } from '../db/repos/violations.js';
-import { deliveries, tickets } from '../db/schema.js';
+import { deliveries, tickets, violations } from '../db/schema.js';
 import { canonicalJson } from '../domain/canonical-json.js';
-import { compactEvent, type ViolationEvent, violationEventSchema } from '../domain/event.js';
-import { deriveSeverity } from '../domain/severity.js';
+import { compactEvent, EVENT_TYPES, type ViolationEvent, violationEventSchema } from '../domain/event.js';
+import { deriveSeverity, SEVERITIES } from '../domain/severity.js';
 import { violationsReceived } from '../infra/metrics.js';
 import { logFields } from './access-log.js';
+import { cursorAt, cursorCondition, newestFirst, page } from './cursor.js';
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import { createRouter } from './router.js';
-import { DeliverySchema, errorResponse, jsonContent, TicketSchema } from './schemas.js';
+import { DeliverySchema, errorResponse, jsonContent, listOf, pageQuery, TicketSchema } from './schemas.js';
 import { startViolationWorkflow, violationWorkflowId } from './workflow-starts.js';
 
 const AcceptedSchema = z
   .object({ event_id: z.string(), workflow_id: z.string(), status_url: z.string() })
   .openapi('ViolationAccepted');
 
+const VIOLATION_STATUSES = ['processing', 'completed', 'partially_failed', 'failed'] as const;
+
 const ViolationSchema = z
   .object({
     event_id: z.string(),
     workflow_id: z.string(),
-    status: z.enum(['processing', 'completed', 'partially_failed', 'failed']),
+    status: z.enum(VIOLATION_STATUSES),
     severity: z.string(),
     payload: z.record(z.string(), z.unknown()),
     decisions: z.array(z.unknown()),
@@ -38,6 +41,37 @@ const ViolationSchema = z
     completed_at: z.string().nullable(),
   })
   .openapi('Violation');
+
+const ViolationListItemSchema = z
+  .object({
+    event_id: z.string(),
+    workflow_id: z.string(),
+    status: z.enum(VIOLATION_STATUSES),
+    event_type: z.string(),
+    severity: z.string(),
+    summary: z.string(),
+    received_at: z.string(),
+    completed_at: z.string().nullable(),
+  })
+  .openapi('ViolationListItem');
+
+const violationFilterSchema = z.object({
+  status: z.enum(VIOLATION_STATUSES).optional(),
+  event_type: z.enum(EVENT_TYPES).optional(),
+  severity: z.enum(SEVERITIES).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+});
+
+function violationConditions(f: z.infer<typeof violationFilterSchema>): SQL[] {
+  const conds: SQL[] = [];
+  if (f.status) conds.push(eq(violations.status, f.status));
+  if (f.event_type) conds.push(eq(violations.eventType, f.event_type));
+  if (f.severity) conds.push(eq(violations.severity, f.severity));
+  if (f.since) conds.push(gte(violations.receivedAt, new Date(f.since)));
+  if (f.until) conds.push(lt(violations.receivedAt, new Date(f.until)));
+  return conds;
+}
 
 // Domain schemas are plain zod (the API must not depend on import order for the openapi extension).
 const EventSchema = violationEventSchema;
@@ -136,6 +170,60 @@ export function violationsRouter(deps: ApiDeps) {
       logFields(c, { event_id: event.event_id, workflow_id: violationWorkflowId(event.event_id) });
       if (outcome.kind === 'conflict') return apiError(c, 409, 'conflict', outcome.message);
       return c.json(outcome.body, outcome.kind === 'accepted' ? 202 : 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/violations',
+      summary: 'Violations, newest received first',
+      request: { query: pageQuery.extend(violationFilterSchema.shape) },
+      responses: {
+        200: jsonContent(listOf(ViolationListItemSchema), 'Violations'),
+        400: errorResponse('Invalid filter or cursor'),
+      },
+    }),
+    async (c) => {
+      const { limit, cursor, ...filter } = c.req.valid('query');
+      const rows = await deps.database.db
+        .select({
+          eventId: violations.eventId,
+          workflowId: violations.workflowId,
+          status: violations.status,
+          eventType: violations.eventType,
+          severity: violations.severity,
+          summary: sql<string>`${violations.payload}->>'summary'`,
+          receivedAt: violations.receivedAt,
+          completedAt: violations.completedAt,
+          cursorAt: cursorAt(violations.receivedAt),
+        })
+        .from(violations)
+        .where(
+          and(
+            ...violationConditions(filter),
+            cursorCondition(cursor, violations.receivedAt, violations.eventId),
+          ),
+        )
+        .orderBy(...newestFirst(violations.receivedAt, violations.eventId))
+        .limit(limit + 1);
+      const { items, next_cursor } = page(rows, limit, (v) => v.eventId);
+      return c.json(
+        {
+          items: items.map((v) => ({
+            event_id: v.eventId,
+            workflow_id: v.workflowId,
+            status: v.status as (typeof VIOLATION_STATUSES)[number],
+            event_type: v.eventType,
+            severity: v.severity,
+            summary: v.summary,
+            received_at: v.receivedAt.toISOString(),
+            completed_at: v.completedAt?.toISOString() ?? null,
+          })),
+          next_cursor,
+        },
+        200,
+      );
     },
   );
 
