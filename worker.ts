@@ -21,8 +21,7 @@ import { loadConfigFile } from './infra/config-file.js';
 import { createLogger } from './infra/logger.js';
 import { type MetricsServer, metricsPortFromEnv, scrapeText, serveMetrics } from './infra/metrics.js';
 import { freePort } from './infra/ports.js';
-import { SecretBox } from './infra/secret-box.js';
-import { resolveSecretKey } from './infra/secret-key.js';
+import { secretBoxFromEnv } from './infra/secret-key.js';
 import { temporalLogger } from './infra/temporal-logger.js';
 import { type Tracing, tracingFromEnv, WORKFLOW_TRACING_MODULE } from './infra/tracing.js';
 
@@ -143,7 +142,7 @@ async function main() {
   if (!databaseUrl)
     throw new Error('DATABASE_URL is required (npm start runs an embedded PostgreSQL for you)');
   const conn = temporalConnectionFromEnv();
-  const box = new SecretBox(resolveSecretKey());
+  const box = secretBoxFromEnv();
   const configFile = loadConfigFile(process.env.ESCALATE_CONFIG);
   // Before any Temporal connection: the Runtime (with its metrics exporter) is installed once.
   const metricsServer = await startWorkerMetrics(logger);

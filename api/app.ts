@@ -2,6 +2,7 @@ import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { MAX_EVENT_BYTES } from '../domain/event.js';
+import { SecretsUnreadableError } from '../infra/secret-box.js';
 import { accessLog } from './access-log.js';
 import { auditRouter } from './audit.js';
 import { bearerAuth } from './auth.js';
@@ -60,6 +61,8 @@ export function createApp(deps: ApiDeps) {
 
   app.onError((err, c) => {
     if (err instanceof ApiProblem) return apiError(c, err.status, err.code, err.message, err.details);
+    // A connector whose stored secrets no configured key opens (preview, push): say so, not 500.
+    if (err instanceof SecretsUnreadableError) return apiError(c, 409, 'secrets_undecryptable', err.message);
     // PostgreSQL class 22 (data exception): a value the API let through that the database cannot
     // hold (NUL bytes, a malformed uuid, year 0). The statement failed, nothing was written.
     const pgCode = postgresCode(err);

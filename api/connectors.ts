@@ -4,14 +4,16 @@ import { asc, eq, gt } from 'drizzle-orm';
 import { audit } from '../db/repos/audit.js';
 import {
   getConnectorRow,
-  MASK,
-  openSecrets,
+  readSecrets,
+  reencryptAllSecrets,
+  sealSecrets,
   toPublicConnector,
   toRowValues,
 } from '../db/repos/connectors.js';
 import { connectors } from '../db/schema.js';
-import { CONFIG_SCHEMAS, type ConnectorKind } from '../domain/connector.js';
+import type { ConnectorKind } from '../domain/connector.js';
 import { connectorInputSchema, connectorPatchSchema } from '../domain/connector-input.js';
+import { mergeConfigPatch } from '../domain/connector-patch.js';
 import type { ApiDeps } from './deps.js';
 import { apiError, fieldIssues } from './errors.js';
 import { createRouter } from './router.js';
@@ -34,11 +36,21 @@ const PublicConnectorSchema = z
       last_test_at: z.string().nullable(),
       last_test_ok: z.boolean().nullable(),
       last_test_result: z.string().nullable(),
+      secrets: z.enum(['none', 'sealed', 'undecryptable']),
+      secrets_error: z.string().nullable(),
     }),
     created_at: z.string(),
     updated_at: z.string(),
   })
   .openapi('Connector');
+
+const ReencryptReportSchema = z
+  .object({
+    reencrypted: z.array(z.string()),
+    current: z.number(),
+    unreadable: z.array(z.object({ id: z.string(), reason: z.string() })),
+  })
+  .openapi('SecretsReencrypted');
 
 const idParam = z.object({ id: z.string().min(1).max(64) });
 
@@ -124,6 +136,31 @@ export function connectorsRouter(deps: ApiDeps) {
 
   router.openapi(
     createRoute({
+      method: 'post',
+      path: '/connectors:reencrypt',
+      summary:
+        "Seal every connector's secrets again under ESCALATE_SECRET_KEY (after a rotation; old keys in ESCALATE_SECRET_KEY_PREVIOUS)",
+      responses: { 200: jsonContent(ReencryptReportSchema, 'What was sealed again, and what no key opens') },
+    }),
+    async (c) => {
+      const report = await reencryptAllSecrets(db, deps.box);
+      await audit(db, {
+        actor: c.get('actor'),
+        action: 'connector.secrets_reencrypted',
+        subjectType: 'connector',
+        subjectId: '*',
+        details: {
+          reencrypted: report.reencrypted,
+          current: report.current,
+          unreadable: report.unreadable.map((u) => u.id),
+        },
+      });
+      return c.json(report, 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
       method: 'get',
       path: '/connectors/{id}',
       summary: 'One connector with its status',
@@ -162,39 +199,47 @@ export function connectorsRouter(deps: ApiDeps) {
       const row = await getConnectorRow(db, id);
       if (!row) return apiError(c, 404, 'not_found', 'no such connector');
       const kind = row.kind as ConnectorKind;
-      const current = { ...row.config, ...openSecrets(row, deps.box) };
-      const changes = Object.fromEntries(Object.entries(patch.config ?? {}).filter(([, v]) => v !== MASK));
-      const merged = Object.fromEntries(
-        Object.entries({ ...current, ...changes }).filter(([, v]) => v !== null),
-      );
-      const parsed = CONFIG_SCHEMAS[kind].safeParse(merged);
-      if (!parsed.success) {
-        const details = fieldIssues(parsed.error).map((d) => ({ ...d, path: `config.${d.path}` }));
-        return apiError(c, 400, 'validation_failed', 'invalid connector config', details);
+      const stored = readSecrets(row, deps.box);
+      const merge = mergeConfigPatch({
+        kind,
+        storedConfig: row.config,
+        storedSecrets: stored,
+        patch: patch.config,
+      });
+      if (merge.kind === 'invalid') {
+        const details = fieldIssues(merge.error).map((d) => ({ ...d, path: `config.${d.path}` }));
+        return apiError(c, 400, 'validation_failed', merge.hint ?? 'invalid connector config', details);
       }
-      const values = toRowValues(
-        {
-          id,
-          kind,
-          name: patch.name ?? row.name,
-          enabled: patch.enabled ?? row.enabled,
-          auto_push: patch.auto_push ?? row.autoPush,
-          config: parsed.data as Record<string, unknown>,
-          filters: patch.filters ?? row.filters,
-          retry: patch.retry === undefined ? (row.retry as never) : patch.retry,
-        },
-        deps.box,
-        row.origin as 'api' | 'config',
-      );
+      const common = {
+        id,
+        kind,
+        name: patch.name ?? row.name,
+        enabled: patch.enabled ?? row.enabled,
+        auto_push: patch.auto_push ?? row.autoPush,
+        filters: patch.filters ?? row.filters,
+        retry: patch.retry === undefined ? (row.retry as never) : patch.retry,
+      };
+      const origin = row.origin as 'api' | 'config';
+      const values =
+        merge.kind === 'merged'
+          ? toRowValues({ ...common, config: merge.config }, deps.box, origin)
+          : // Config untouched: readable secrets are sealed again under the current key; unreadable
+            // ones stay as stored (nothing here can open them).
+            {
+              ...toRowValues({ ...common, config: row.config }, deps.box, origin),
+              secrets: stored.readable ? sealSecrets(id, stored.values, deps.box) : row.secrets,
+            };
+      const changedConfig = merge.kind === 'merged' ? merge.changed.map((k) => `config.${k}`) : [];
       try {
         const [updated] = await db.update(connectors).set(values).where(eq(connectors.id, id)).returning();
-        const changed = Object.keys(patch).concat(Object.keys(changes).map((k) => `config.${k}`));
+        const changed = Object.keys(patch).concat(changedConfig);
+        const secretsReplaced = merge.kind === 'merged' && merge.secretsReplaced;
         await audit(db, {
           actor: c.get('actor'),
           action: 'connector.updated',
           subjectType: 'connector',
           subjectId: id,
-          details: { changed },
+          details: { changed, ...(secretsReplaced ? { undecryptable_secrets_replaced: true } : {}) },
         });
         return c.json(toPublicConnector(updated!, deps.box), 200);
       } catch (err) {

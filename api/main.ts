@@ -2,8 +2,7 @@ import { connectTemporalClient, parseApiKeys, temporalConnectionFromEnv } from '
 import { openDatabase } from '../db/open.js';
 import { loadConfigFile } from '../infra/config-file.js';
 import { createLogger } from '../infra/logger.js';
-import { SecretBox } from '../infra/secret-box.js';
-import { resolveSecretKey } from '../infra/secret-key.js';
+import { secretBoxFromEnv } from '../infra/secret-key.js';
 import { tracingFromEnv } from '../infra/tracing.js';
 import { serveApi } from './serve.js';
 
@@ -17,7 +16,7 @@ async function main() {
   if (!apiKeys.length)
     throw new Error('ESCALATE_API_KEYS is required: comma-separated `key` or `key:scope` (admin|ingest)');
   const conn = temporalConnectionFromEnv();
-  const box = new SecretBox(resolveSecretKey());
+  const box = secretBoxFromEnv();
   const configFile = loadConfigFile(process.env.ESCALATE_CONFIG);
   const database = await openDatabase(databaseUrl, box, configFile);
   const tracing = tracingFromEnv('escalate-api');

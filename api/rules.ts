@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { eq, inArray } from 'drizzle-orm';
 import { audit } from '../db/repos/audit.js';
+import { toRoutableConnector } from '../db/repos/connectors.js';
 import {
   decodeRuleCursor,
   getRuleRow,
@@ -14,9 +15,9 @@ import {
   toRuleRowValues,
 } from '../db/repos/rules.js';
 import { connectors, rules } from '../db/schema.js';
-import { type ConnectorFilters, type ConnectorKind, isItsmKind } from '../domain/connector.js';
+import { isItsmKind } from '../domain/connector.js';
 import { compactEvent, type ViolationEvent, violationEventSchema } from '../domain/event.js';
-import { type RoutableConnector, routeEvent } from '../domain/routing.js';
+import { routeEvent } from '../domain/routing.js';
 import {
   correlationKey,
   type Rule,
@@ -260,15 +261,8 @@ export function rulesRouter(deps: ApiDeps) {
       const compact = compactEvent(event, occurredAt, deps.settings.risk_bands);
       // Read-only: the same inputs and the same pure function as the workflow's plan activity.
       const [rows, ruleList] = await Promise.all([db.select().from(connectors), listRules(db)]);
-      // Routing reads no config or secrets: build its input from the rows (no decryption needed).
-      const all: RoutableConnector[] = rows.map((r) => ({
-        id: r.id,
-        name: r.name,
-        kind: r.kind as ConnectorKind,
-        enabled: r.enabled,
-        auto_push: r.autoPush,
-        filters: r.filters as ConnectorFilters,
-      }));
+      // Routing reads no secrets; it only learns which connectors' secrets cannot be decrypted.
+      const all = rows.map((r) => toRoutableConnector(r, deps.box));
       const names = new Map(all.map((x) => [x.id, x.name]));
       const routing = routeEvent(compact, all, ruleList, deps.settings);
       const anyMatched = routing.explanations.some((e) => e.status === 'matched');

@@ -6,6 +6,7 @@ import { TICKET_STATUSES } from '../domain/ticket-status.js';
 import { ApiError, NetworkError } from './client.js';
 import {
   connectorsList,
+  connectorsReencrypt,
   connectorTest,
   deliveriesList,
   rulesDryRun,
@@ -174,7 +175,7 @@ ${examples(
 
   const connectors = sub(program, 'connectors', 'Jira, ServiceNow and SIEM connectors').addHelpText(
     'after',
-    examples('escalate connectors', 'escalate connectors test jira-sec'),
+    examples('escalate connectors', 'escalate connectors test jira-sec', 'escalate connectors reencrypt'),
   );
   sub(connectors, 'list', 'list connectors with their last test (the default subcommand)', true)
     .addHelpText('after', examples('escalate connectors list'))
@@ -186,6 +187,13 @@ ${examples(
       examples('escalate connectors test jira-sec', 'escalate --json connectors test splunk-prod'),
     )
     .action(run((ctx, id: string) => connectorTest(ctx, id)));
+  sub(
+    connectors,
+    'reencrypt',
+    "seal every connector's secrets again under the API's ESCALATE_SECRET_KEY (after a key rotation); exit 1 if some cannot be decrypted",
+  )
+    .addHelpText('after', examples('escalate connectors reencrypt'))
+    .action(run((ctx) => connectorsReencrypt(ctx)));
 
   const rules = sub(program, 'rules', 'routing rules').addHelpText(
     'after',

@@ -80,6 +80,12 @@ export interface Connector {
   };
 }
 
+export interface SecretsReencrypted {
+  reencrypted: string[];
+  current: number;
+  unreadable: { id: string; reason: string }[];
+}
+
 export interface ConnectorTest {
   ok: boolean;
   action: string;

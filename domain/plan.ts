@@ -43,6 +43,8 @@ export interface Decision {
 export interface Plan {
   targets: Target[];
   decisions: Decision[];
+  /** Chosen but not attempted (the connector is unavailable): recorded as failed deliveries. */
+  unavailable?: TargetOutcome[];
 }
 
 export type ViolationStatus = 'processing' | 'completed' | 'partially_failed' | 'failed';

@@ -11,6 +11,17 @@ export interface RoutableConnector {
   enabled: boolean;
   auto_push: boolean;
   filters: ConnectorFilters;
+  /** Why the connector cannot be used now (its secrets cannot be decrypted); absent when it can. */
+  unavailable?: string;
+}
+
+/** A ticket or event the routing chose for a connector that cannot be used now. */
+export interface UnavailableTarget {
+  connectorId: string;
+  purpose: 'ticket' | 'event';
+  /** The rule's ticket, for a later replay. */
+  ticket?: RuleTarget;
+  reason: string;
 }
 
 export interface Routing {
@@ -21,13 +32,16 @@ export interface Routing {
   /** One per connector considered, with the reason. */
   decisions: Decision[];
   explanations: RuleExplanation[];
+  /** Chosen, but skipped: the connector is unavailable (never also in `tickets` or `siem`). */
+  unavailable: UnavailableTarget[];
 }
 
 /**
  * Where an event goes. Pure: the workflow's plan and the API's dry-run use the same function.
  * ITSM: the rules (first matching rule per target; `stop` ends evaluation), else the default
  * connectors when severity ≥ auto_push.min_severity. SIEM: every enabled connector whose own
- * filters pass, rules or not.
+ * filters pass, rules or not. A chosen connector that is unavailable (secrets that cannot be
+ * decrypted) is skipped with a decision saying why; the other targets are unaffected.
  */
 export function routeEvent(
   event: CompactEvent,
@@ -36,17 +50,34 @@ export function routeEvent(
   settings: Pick<Settings, 'auto_push'>,
 ): Routing {
   const evaluation = evaluateRules(event, rules, connectors, settings);
+  const why = new Map(connectors.flatMap((c) => (c.unavailable ? [[c.id, c.unavailable] as const] : [])));
+  const unavailable: UnavailableTarget[] = [];
+  const tickets = evaluation.targets.filter((t) => {
+    const reason = why.get(t.connectorId);
+    if (reason) unavailable.push({ connectorId: t.connectorId, purpose: 'ticket', ticket: t, reason });
+    return !reason;
+  });
+  const decisions = evaluation.decisions.map((d) => {
+    const reason = why.get(d.connector_id);
+    return d.action === 'ticket' && reason
+      ? { ...d, action: 'skip' as const, reason: `${d.reason}; skipped: ${reason}` }
+      : d;
+  });
   const siem: string[] = [];
-  const decisions = [...evaluation.decisions];
   for (const c of connectors) {
     if (!isSiemKind(c.kind)) continue;
     const decide = (action: Decision['action'], reason: string) =>
       decisions.push({ connector_id: c.id, connector_name: c.name, action, reason });
     if (!c.enabled) decide('skip', 'connector disabled');
-    else if (passesFilters(c.filters, event)) {
+    else if (!passesFilters(c.filters, event))
+      decide('skip', `SIEM filters exclude ${event.event_type}/${event.severity}`);
+    else if (c.unavailable) {
+      decide('skip', `SIEM filters pass; skipped: ${c.unavailable}`);
+      unavailable.push({ connectorId: c.id, purpose: 'event', reason: c.unavailable });
+    } else {
       decide('deliver', 'SIEM filters pass');
       siem.push(c.id);
-    } else decide('skip', `SIEM filters exclude ${event.event_type}/${event.severity}`);
+    }
   }
-  return { tickets: evaluation.targets, siem, decisions, explanations: evaluation.explanations };
+  return { tickets, siem, decisions, explanations: evaluation.explanations, unavailable };
 }

@@ -27,7 +27,11 @@ export async function violationWorkflow(input: ViolationWorkflowInput): Promise<
   upsertSearchAttributes([{ key: EscalateConnectors, value: plan.targets.map((t) => t.connectorId) }]);
   setCurrentDetails(`delivering to ${plan.targets.map((t) => t.connectorName).join(', ') || 'no target'}`);
 
-  const outcomes = await Promise.all(plan.targets.map((t) => runTarget(event, t, bk)));
+  // Targets planning could not attempt (unavailable connector) count as failed; older plans have none.
+  const outcomes = [
+    ...(plan.unavailable ?? []),
+    ...(await Promise.all(plan.targets.map((t) => runTarget(event, t, bk)))),
+  ];
 
   const keys = outcomes.flatMap((o) => (o.externalId ? [o.externalId] : []));
   if (keys.length) upsertSearchAttributes([{ key: EscalateTicketKeys, value: keys }]);

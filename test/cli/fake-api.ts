@@ -43,6 +43,8 @@ export interface FakeApiState {
   replays: Map<string, FakeReplay>;
   /** Deliveries whose replay fails again. */
   failOnReplay: Set<string>;
+  /** What `POST /v1/connectors:reencrypt` reports as not decryptable. */
+  unreadableSecrets: { id: string; reason: string }[];
   /** Answer rules dry-run with camelCase explanations (as `domain/rules.ts` names them). */
   camelCaseDryRun: boolean;
 }
@@ -94,6 +96,7 @@ export async function startFakeApi() {
     replays: new Map(),
     failOnReplay: new Set(),
     camelCaseDryRun: false,
+    unreadableSecrets: [],
   };
   const app = new Hono();
 
@@ -180,6 +183,8 @@ export async function startFakeApi() {
     }
     if (path === '/v1/deliveries:replay') return replay(c, body);
     if (path === '/v1/rules/dry-run') return dryRun(c, body);
+    if (path === '/v1/connectors:reencrypt')
+      return c.json({ reencrypted: ['jira-sec'], current: 1, unreadable: state.unreadableSecrets }, 200);
     const test = /^\/v1\/connectors\/([^/]+)\/test$/.exec(path);
     if (test) return connectorTest(c, decodeURIComponent(test[1]!));
     return next();

@@ -70,6 +70,8 @@ export async function startStack(
   opts: {
     settings?: Partial<Settings>;
     logger?: Logger;
+    /** ESCALATE_SECRET_KEY and ESCALATE_SECRET_KEY_PREVIOUS (default: a fresh key). */
+    secretKeys?: { current: string; previous?: string[] };
     /** With its own bundle (made with `bundleWorkflows({ tracing: true })`). */
     tracing?: { tracing: Tracing; workflowBundle: WorkflowBundleWithSourceMap };
   } = {},
@@ -78,7 +80,9 @@ export async function startStack(
   const database = connectDatabase(await createTestDatabase(), { max: 20 });
   const address = inject('temporalAddress');
   const taskQueue = `test-${randomUUID()}`;
-  const box = new SecretBox(SecretBox.generateKey());
+  const box = opts.secretKeys
+    ? new SecretBox(opts.secretKeys.current, opts.secretKeys.previous)
+    : new SecretBox(SecretBox.generateKey());
   const settings = { ...defaultSettings(), ...opts.settings };
   const logger = opts.logger ?? createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
 
