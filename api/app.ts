@@ -23,10 +23,14 @@ import { violationTicketsRouter } from './violation-tickets.js';
 import { violationsRouter } from './violations.js';
 import { MAX_BATCH_BYTES, violationsBatchRouter } from './violations-batch.js';
 import { webhooksRouter } from './webhooks.js';
+import { temporalRejection } from './workflow-starts.js';
 
 const WEBHOOKS = '/v1/webhooks/';
 /** The batch endpoint takes up to 500 events in one body (each still ≤ MAX_EVENT_BYTES). */
 const BATCH_PATH = '/v1/violations:batch';
+
+/** gRPC codes from the Temporal client that mean "try again later": deadline, rate limit, unavailable. */
+const GRPC_RETRY_LATER = new Set([4, 8, 14]);
 
 /** Errors that mean a dependency is down: the client should retry, nothing was accepted. */
 export function isUnavailable(err: unknown): boolean {
@@ -39,9 +43,14 @@ export function isUnavailable(err: unknown): boolean {
     )
   )
     return true;
-  // gRPC UNAVAILABLE (14) / DEADLINE_EXCEEDED (4) from the Temporal client.
-  if (e.name === 'ServiceError' || e.name === 'ConnectionError') return true;
-  if (e.code === 14 || e.code === 4) return true;
+  // The Temporal client: a ServiceError wraps the gRPC error; only some codes mean an outage (an
+  // INVALID_ARGUMENT is the request's fault, and stays so however often it is retried).
+  if (e.name === 'ServiceError') {
+    const code = (e.cause as { code?: unknown } | undefined)?.code;
+    return typeof code !== 'number' || GRPC_RETRY_LATER.has(code);
+  }
+  if (e.name === 'ConnectionError') return true;
+  if (typeof e.code === 'number' && GRPC_RETRY_LATER.has(e.code)) return true;
   return e.cause ? isUnavailable(e.cause) : false;
 }
 
@@ -69,6 +78,8 @@ export function createApp(deps: ApiDeps) {
     if (pgCode?.startsWith('22'))
       return apiError(c, 400, 'invalid_input', `a value cannot be stored or compared (PostgreSQL ${pgCode})`);
     if (err instanceof HTTPException) return apiError(c, err.status as 400, 'bad_request', err.message);
+    const rejected = temporalRejection(err);
+    if (rejected) return apiError(c, 400, 'temporal_rejected', `Temporal refused the request: ${rejected}`);
     if (isUnavailable(err)) {
       deps.logger.warn({ err: (err as Error).message, path: c.req.path }, 'dependency unavailable');
       c.header('Retry-After', '5');

@@ -1,41 +1,57 @@
-import { and, isNull, lt } from 'drizzle-orm';
-import { markViolationStarted, storedCompactEvent } from '../db/repos/violations.js';
-import { violations } from '../db/schema.js';
+import {
+  markViolationStarted,
+  markViolationStartRefused,
+  pendingStarts,
+  storedCompactEvent,
+} from '../db/repos/violations.js';
+import { isUnavailable } from './app.js';
 import type { ApiDeps } from './deps.js';
-import { startViolationWorkflow } from './workflow-starts.js';
+import { startViolationWorkflow, temporalRejection } from './workflow-starts.js';
 
 /**
  * A violation is stored before its workflow starts; if Temporal failed in between, the client
  * got a 503 and normally retries (same body → started then). Should it not, this sweep starts
- * what was left behind. Starting is idempotent by workflow ID, so several API instances may
- * sweep at once.
+ * what was left behind, oldest first, one row at a time: an outage ends the round (the next one
+ * retries), a start the server refuses flags its row (`start_error`, status `failed`) and the
+ * sweep goes on. Starting is idempotent by workflow ID, so several API instances may sweep at once.
  */
 export function startPendingSweeper(deps: ApiDeps, opts: { intervalMs?: number; graceMs?: number } = {}) {
   const intervalMs = opts.intervalMs ?? 60_000;
   const graceMs = opts.graceMs ?? 30_000;
-  let running = false;
-  const sweep = async () => {
-    if (running) return;
-    running = true;
-    try {
-      const rows = await deps.database.db
-        .select()
-        .from(violations)
-        .where(and(isNull(violations.startedAt), lt(violations.receivedAt, new Date(Date.now() - graceMs))))
-        .limit(500);
-      for (const row of rows) {
+  let running: Promise<void> | undefined;
+  const round = async () => {
+    const rows = await pendingStarts(deps.database.db, new Date(Date.now() - graceMs), 500);
+    for (const row of rows) {
+      try {
         await startViolationWorkflow(deps.temporal, deps.taskQueue, storedCompactEvent(row), 'recovery');
-        await markViolationStarted(deps.database.db, row.eventId);
-        deps.logger.warn(
-          { event_id: row.eventId, workflow_id: row.workflowId },
-          'started a violation whose start had failed',
+      } catch (err) {
+        const reason = temporalRejection(err);
+        if (!reason) throw err;
+        await markViolationStartRefused(deps.database.db, row.eventId, reason);
+        deps.logger.error(
+          { event_id: row.eventId, workflow_id: row.workflowId, reason },
+          'Temporal refused to start a stored violation; flagged',
         );
+        continue;
       }
-    } catch (err) {
-      deps.logger.warn({ err: (err as Error).message }, 'pending-start sweep failed; will retry');
-    } finally {
-      running = false;
+      await markViolationStarted(deps.database.db, row.eventId);
+      deps.logger.warn(
+        { event_id: row.eventId, workflow_id: row.workflowId },
+        'started a violation whose start had failed',
+      );
     }
+  };
+  /** One round; a call while a round runs waits for that round. */
+  const sweep = () => {
+    running ??= round()
+      .catch((err) => {
+        const why = isUnavailable(err) ? 'a dependency is unavailable' : 'unexpected error';
+        deps.logger.warn({ err: (err as Error).message }, `pending-start sweep stopped (${why}); will retry`);
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
   };
   const timer = setInterval(sweep, intervalMs);
   timer.unref();

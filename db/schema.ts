@@ -33,6 +33,8 @@ export const violations = pgTable(
     workflowId: text('workflow_id').notNull(),
     /** Set once Temporal acknowledged the workflow start. */
     startedAt: ts('started_at'),
+    /** Why Temporal refused the start (not an outage): the pending-start sweep skips the row. */
+    startError: text('start_error'),
     status: text('status').notNull().default('processing'),
     decisions: jsonb('decisions').$type<unknown[]>(),
     completedAt: ts('completed_at'),

@@ -1,0 +1,1 @@
+ALTER TABLE "violations" ADD COLUMN "start_error" text;
