@@ -15,6 +15,8 @@ import {
   temporalConnectionFromEnv,
   temporalConnectOptions,
 } from './config.js';
+import { EgressPolicy } from './connectors/egress.js';
+import { configureEgress } from './connectors/http.js';
 import { openDatabase } from './db/open.js';
 import { activityLogContext } from './infra/activity-log-context.js';
 import { loadConfigFile } from './infra/config-file.js';
@@ -143,6 +145,8 @@ async function main() {
     throw new Error('DATABASE_URL is required (npm start runs an embedded PostgreSQL for you)');
   const conn = temporalConnectionFromEnv();
   const box = secretBoxFromEnv();
+  // Connector egress (ESCALATE_EGRESS_DENY / _ALLOW): a bad CIDR stops the start, not a delivery.
+  configureEgress(EgressPolicy.fromEnv());
   const configFile = loadConfigFile(process.env.ESCALATE_CONFIG);
   // Before any Temporal connection: the Runtime (with its metrics exporter) is installed once.
   const metricsServer = await startWorkerMetrics(logger);

@@ -1,8 +1,12 @@
 /**
- * The one HTTP layer every connector uses: timeouts, error classification (retry or fail at once),
+ * The one HTTP layer every connector uses: the agent every connection goes through (egress
+ * policy), timeouts, bounded response bodies, error classification (retry or fail at once),
  * Retry-After parsing, and a request shape that previews can show with secrets masked.
  * No Temporal imports: activities translate ConnectorError into Temporal failures.
  */
+import { isIP } from 'node:net';
+import { Agent, buildConnector, type Dispatcher, fetch } from 'undici';
+import { EgressDeniedError, EgressPolicy, type Resolver } from './egress.js';
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -14,9 +18,17 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   headers: Headers;
+  /** The body as text, at most MAX_RESPONSE_BYTES of it. */
   text: string;
+  /** The body was longer than MAX_RESPONSE_BYTES: the rest was not read. */
+  truncated?: boolean;
   durationMs: number;
 }
+
+/** Response bodies are read up to this many bytes (none of the APIs we call answers more). */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+/** Messages we store (attempts, deliveries, failures) are at most this long. */
+export const MAX_MESSAGE_CHARS = 1000;
 
 /** Statuses that fail at once: retrying the same request cannot help. */
 const PERMANENT = new Set([400, 401, 403, 404, 405, 410, 413, 415, 422]);
@@ -40,7 +52,7 @@ export class ConnectorError extends Error {
       durationMs?: number;
     },
   ) {
-    super(message);
+    super(sanitizeMessage(message));
     this.status = opts.status;
     this.retryable = opts.retryable;
     this.retryAfterMs = opts.retryAfterMs;
@@ -64,12 +76,90 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   return Math.max(0, at - now);
 }
 
-export const excerpt = (text: string, max = 2000): string =>
-  text.length > max ? `${text.slice(0, max)}…` : text;
+/**
+ * One line, printable, at most `max` characters: remote bodies end up in stored messages and
+ * logs, and must neither forge lines nor fill the database.
+ */
+export function sanitizeMessage(text: string, max = MAX_MESSAGE_CHARS): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed.
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/ {2,}/g, ' ');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
 
-export async function send(req: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+export interface TransportOptions {
+  egress: EgressPolicy;
+  /** Name resolution (default `dns.lookup`); its answers are filtered by the egress policy. */
+  resolve?: Resolver;
+}
+
+/**
+ * The one place connector HTTP agents are built. Every connection is checked against the egress
+ * policy: an IP literal before connecting, a host name's addresses as they are resolved, and the
+ * socket's remote address once connected. Per-connector TLS and proxy settings belong here too.
+ */
+export function createAgent(opts: TransportOptions): Agent {
+  const connectChecked = buildConnector({
+    lookup: opts.egress.lookup(opts.resolve),
+  } as buildConnector.BuildOptions);
+  return new Agent({
+    connect(options, callback) {
+      const host = options.hostname.replace(/^\[|\]$/g, '');
+      const early = isIP(host) ? opts.egress.refusal(host) : undefined;
+      if (early) return callback(new EgressDeniedError(`egress denied: ${early}`), null);
+      connectChecked(options, (err, socket) => {
+        if (err || !socket) return callback(err ?? new Error('no socket'), null);
+        const why = opts.egress.refusal(socket.remoteAddress ?? '');
+        if (!why) return callback(null, socket);
+        socket.destroy();
+        callback(new EgressDeniedError(`egress denied: connected to ${why}`), null);
+      });
+    },
+  });
+}
+
+let processAgent: Agent | undefined;
+
+/** Sets the process's egress policy (from ESCALATE_EGRESS_DENY / _ALLOW unless called). */
+export function configureEgress(egress: EgressPolicy): void {
+  const previous = processAgent;
+  processAgent = createAgent({ egress });
+  void previous?.close();
+}
+
+const defaultDispatcher = (): Dispatcher => {
+  processAgent ??= createAgent({ egress: EgressPolicy.fromEnv() });
+  return processAgent;
+};
+
+/** Reads at most `max` bytes of a body, then stops reading (the rest is never buffered). */
+async function readCapped(body: ReadableStream<Uint8Array> | null, max: number) {
+  if (!body) return { text: '', truncated: false };
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let truncated = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (size + value.byteLength > max) {
+      chunks.push(value.subarray(0, max - size));
+      truncated = true;
+      await reader.cancel();
+      break;
+    }
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  return { text: new TextDecoder().decode(Buffer.concat(chunks)), truncated };
+}
+
+export async function send(
+  req: HttpRequest,
+  timeoutMs: number,
+  opts: { dispatcher?: Dispatcher } = {},
+): Promise<HttpResponse> {
   const started = performance.now();
-  let res: Response;
+  let res: Awaited<ReturnType<typeof fetch>>;
   try {
     res = await fetch(req.url, {
       method: req.method,
@@ -77,10 +167,18 @@ export async function send(req: HttpRequest, timeoutMs: number): Promise<HttpRes
       body: req.body,
       signal: AbortSignal.timeout(timeoutMs),
       redirect: 'manual',
+      dispatcher: opts.dispatcher ?? defaultDispatcher(),
     });
   } catch (err) {
     const durationMs = Math.round(performance.now() - started);
     const e = err as Error & { cause?: { code?: string; message?: string } };
+    if (e.cause instanceof EgressDeniedError) {
+      throw new ConnectorError(`${req.method} ${safeUrl(req.url)}: ${e.cause.message}`, {
+        retryable: false,
+        remoteCode: 'egress_denied',
+        durationMs,
+      });
+    }
     const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
     const detail = timedOut
       ? `no response within ${timeoutMs} ms`
@@ -94,9 +192,9 @@ export async function send(req: HttpRequest, timeoutMs: number): Promise<HttpRes
       },
     );
   }
-  let text: string;
+  let body: { text: string; truncated: boolean };
   try {
-    text = await res.text();
+    body = await readCapped(res.body as ReadableStream<Uint8Array> | null, MAX_RESPONSE_BYTES);
   } catch (err) {
     throw new ConnectorError(
       `${req.method} ${safeUrl(req.url)}: response interrupted: ${(err as Error).message}`,
@@ -110,8 +208,9 @@ export async function send(req: HttpRequest, timeoutMs: number): Promise<HttpRes
   }
   return {
     status: res.status,
-    headers: res.headers,
-    text,
+    headers: res.headers as unknown as Headers,
+    text: body.text,
+    truncated: body.truncated,
     durationMs: Math.round(performance.now() - started),
   };
 }
@@ -122,16 +221,13 @@ export function errorFromResponse(
   remoteMessage: string,
   opts: { retryable?: boolean; remoteCode?: string } = {},
 ) {
-  return new ConnectorError(
-    `HTTP ${res.status}: ${excerpt(remoteMessage || res.text || '(empty body)', 1000)}`,
-    {
-      status: res.status,
-      retryable: opts.retryable ?? isRetryableStatus(res.status),
-      retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
-      remoteCode: opts.remoteCode,
-      durationMs: res.durationMs,
-    },
-  );
+  return new ConnectorError(`HTTP ${res.status}: ${remoteMessage || res.text || '(empty body)'}`, {
+    status: res.status,
+    retryable: opts.retryable ?? isRetryableStatus(res.status),
+    retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
+    remoteCode: opts.remoteCode,
+    durationMs: res.durationMs,
+  });
 }
 
 export function parseJson(text: string): unknown {

@@ -27,9 +27,28 @@ export const durationSchema = z
     message: 'invalid duration: use e.g. "250ms", "60s", "24h", "5d" or ms',
   });
 
+/**
+ * A connector's base URL: http(s), and nothing that would let it aim requests elsewhere than the
+ * paths the connector appends (a query string or fragment swallowing them, or credentials).
+ */
 export const httpUrl = z
   .url()
   .refine((u) => /^https?:\/\//i.test(u), { message: 'only http(s) URLs are allowed' })
+  .superRefine((u, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(u);
+    } catch {
+      return; // z.url() reported it
+    }
+    if (url.username || url.password)
+      ctx.addIssue({
+        code: 'custom',
+        message: 'credentials in the URL are not allowed: use the secret fields',
+      });
+    if (u.includes('?') || u.includes('#'))
+      ctx.addIssue({ code: 'custom', message: 'a base URL has no query string or fragment' });
+  })
   .transform((u) => u.replace(/\/+$/, ''));
 
 const secret = z.string().min(1).max(4096);

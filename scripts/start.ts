@@ -8,6 +8,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { resolve } from 'node:path';
 import { serveApi } from '../api/serve.js';
 import { connectTemporalClient, parseApiKeys, temporalConnectionFromEnv } from '../config.js';
+import { EgressPolicy } from '../connectors/egress.js';
+import { configureEgress } from '../connectors/http.js';
 import { openDatabase } from '../db/open.js';
 import { loadConfigFile } from '../infra/config-file.js';
 import { type EmbeddedPg, startEmbeddedPostgres } from '../infra/embedded-postgres.js';
@@ -116,6 +118,8 @@ async function main() {
   const keysFromEnv = parseApiKeys(process.env.ESCALATE_API_KEYS);
   const apiKeys = keysFromEnv.length ? keysFromEnv : parseApiKeys(`${devApiKey()}:admin`);
   const box = secretBoxFromEnv({ devKeyFile: resolve(dataDir, 'secret.key'), warn: say });
+  // Connector egress (ESCALATE_EGRESS_DENY / _ALLOW): a bad CIDR stops the start, not a delivery.
+  configureEgress(EgressPolicy.fromEnv());
   const configFile = loadConfigFile(process.env.ESCALATE_CONFIG);
 
   const database = await openDatabase(databaseUrl, box, configFile);
