@@ -188,7 +188,7 @@ export function connectorsRouter(deps: ApiDeps) {
       },
       responses: {
         200: jsonContent(PublicConnectorSchema, 'Updated'),
-        400: errorResponse('Invalid change'),
+        400: errorResponse('Invalid change, or a new host without the secrets sent again'),
         404: errorResponse('Unknown connector'),
         409: errorResponse('Name taken'),
       },
@@ -209,6 +209,18 @@ export function connectorsRouter(deps: ApiDeps) {
       if (merge.kind === 'invalid') {
         const details = fieldIssues(merge.error).map((d) => ({ ...d, path: `config.${d.path}` }));
         return apiError(c, 400, 'validation_failed', merge.hint ?? 'invalid connector config', details);
+      }
+      if (merge.kind === 'secrets_required') {
+        return apiError(
+          c,
+          400,
+          'secrets_required',
+          `the connector would send its secrets to ${merge.hosts.join(', ')}: stored secrets never follow a URL to a new host, send ${merge.fields.join(', ')} again`,
+          merge.fields.map((f) => ({
+            path: `config.${f}`,
+            message: 'send this secret again for the new host',
+          })),
+        );
       }
       const common = {
         id,

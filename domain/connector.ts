@@ -230,6 +230,16 @@ export const SECRET_FIELDS: Record<ConnectorKind, readonly string[]> = {
   webhook: ['secret'],
 };
 
+/** Config fields holding a URL the connector sends its secrets to. */
+export const URL_FIELDS: Record<ConnectorKind, readonly string[]> = {
+  jira: ['base_url'],
+  servicenow: ['instance_url'],
+  splunk: ['hec_url'],
+  datadog: ['logs_url', 'metrics_url'],
+  elasticsearch: ['url'],
+  webhook: ['url'],
+};
+
 export const filtersSchema = z.strictObject({
   event_types: z.array(z.enum(EVENT_TYPES)).optional(),
   min_severity: z.enum(SEVERITIES).optional(),

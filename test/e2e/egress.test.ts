@@ -79,3 +79,76 @@ describe('egress policy (production default)', () => {
     expect(detail.attempt_log[0]).toMatchObject({ remote_code: 'egress_denied', retryable: false });
   });
 });
+
+describe('secrets follow their host', () => {
+  const jiraAt = (baseUrl: string) => ({
+    name: `jira-${Math.random().toString(36).slice(2, 8)}`,
+    kind: 'jira',
+    config: {
+      base_url: baseUrl,
+      api: 'cloud',
+      email: 'bot@example.com',
+      api_token: 'cloud-token',
+      webhook_secret: 'hook-secret',
+      project_key: 'SEC',
+    },
+  });
+  const patch = (id: string, config: Record<string, unknown>) =>
+    stack.api(`/v1/connectors/${id}`, { method: 'PATCH', json: { config } });
+
+  it('refuses a PATCH that moves the URL to another host without the secrets (400 naming them)', async () => {
+    const created = await stack.api('/v1/connectors', {
+      method: 'POST',
+      json: jiraAt('https://acme.example.com'),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+
+    const moved = await patch(id, { base_url: 'https://collector.attacker.example' });
+    const body = (await moved.json()) as {
+      error: { code: string; message: string; details: { path: string }[] };
+    };
+    expect(moved.status, JSON.stringify(body)).toBe(400);
+    expect(body.error.code).toBe('secrets_required');
+    expect(body.error.details.map((d) => d.path).sort()).toEqual([
+      'config.api_token',
+      'config.webhook_secret',
+    ]);
+    // The masked value is not a new secret; another port or scheme is another host too.
+    expect(
+      (await patch(id, { base_url: 'https://collector.attacker.example', api_token: '********' })).status,
+    ).toBe(400);
+    expect((await patch(id, { base_url: 'https://acme.example.com:8443' })).status).toBe(400);
+    expect((await patch(id, { base_url: 'http://acme.example.com' })).status).toBe(400);
+
+    // Same host, another path: the secrets stay.
+    expect((await patch(id, { base_url: 'https://acme.example.com/jira' })).status).toBe(200);
+    // Another host with every secret sent again: accepted.
+    const ok = await patch(id, {
+      base_url: 'https://jira.acme.example.com',
+      api_token: 'new-token',
+      webhook_secret: 'new-hook-secret',
+    });
+    expect(ok.status, await ok.clone().text()).toBe(200);
+    const view = (await ok.json()) as { config: Record<string, unknown> };
+    expect(view.config.base_url).toBe('https://jira.acme.example.com');
+  });
+
+  it('counts every URL a secret is sent to (Datadog metrics_url)', async () => {
+    const created = await stack.api('/v1/connectors', {
+      method: 'POST',
+      json: {
+        name: 'dd-hosts',
+        kind: 'datadog',
+        config: { logs_url: 'https://http-intake.example.com', api_key: 'k' },
+      },
+    });
+    const { id } = (await created.json()) as { id: string };
+    const res = await patch(id, { metrics_url: 'https://metrics.attacker.example' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { details: { path: string }[] } }).error.details).toEqual([
+      expect.objectContaining({ path: 'config.api_key' }),
+    ]);
+    expect((await patch(id, { metrics_url: 'https://http-intake.example.com' })).status).toBe(200);
+  });
+});
