@@ -245,3 +245,13 @@ export const webhookReceipts = pgTable(
     index('webhook_receipts_at_idx').on(t.at),
   ],
 );
+
+/**
+ * Defaults decided once per database, when a version that has them first starts (see
+ * db/repos/install.ts): a new install gets the strict ones, an upgraded one keeps working as before.
+ */
+export const installSettings = pgTable('install_settings', {
+  key: text('key').primaryKey(),
+  value: jsonb('value').$type<unknown>().notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});

@@ -133,6 +133,8 @@ export const servicenowConfigSchema = z.strictObject({
   subcategory: z.string().max(256).optional(),
   caller_id: z.string().max(256).optional(),
   webhook_secret: secret.optional(),
+  /** How inbound webhooks authenticate: an HMAC signature, or (opt-in) the secret as a bearer token. */
+  webhook_auth: z.enum(['signature', 'bearer']).default('signature'),
   urgency_impact_map: severityMap(
     z.strictObject({ urgency: z.enum(['1', '2', '3']), impact: z.enum(['1', '2', '3']) }),
   ).optional(),

@@ -26,6 +26,8 @@ export const settingsSchema = z.strictObject({
     .prefault({}),
   /** Close resolved tickets after this long (unset: resolved tickets stay until the ITSM closes them). */
   auto_close_after: durationSchema.optional(),
+  /** Inbound webhooks. `require_timestamp` unset: the install default (on for new installs). */
+  webhooks: z.strictObject({ require_timestamp: z.boolean().optional() }).prefault({}),
   /** Retry overrides per connector kind (a connector's own `retry` still wins). */
   retry: z
     .partialRecord(

@@ -15,6 +15,7 @@ import { inject } from 'vitest';
 import { createApp } from '../../api/app.js';
 import { parseApiKeys } from '../../config.js';
 import { connectDatabase, type Database } from '../../db/client.js';
+import { ensureInstallDefaults } from '../../db/repos/install.js';
 import { defaultSettings, type Settings } from '../../domain/settings.js';
 import { createLogger } from '../../infra/logger.js';
 import { SecretBox } from '../../infra/secret-box.js';
@@ -78,6 +79,8 @@ export async function startStack(
 ): Promise<Stack> {
   installRuntimeOnce();
   const database = connectDatabase(await createTestDatabase(), { max: 20 });
+  // As every entry point does at start: the test database is a new install.
+  await ensureInstallDefaults(database.db);
   const address = inject('temporalAddress');
   const taskQueue = `test-${randomUUID()}`;
   const box = opts.secretKeys
