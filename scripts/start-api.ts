@@ -1,5 +1,5 @@
 /** `npm run start:api`: a stateless API process against PostgreSQL and a Temporal cluster. */
-import { parseApiKeys } from '../config.js';
+import { parseApiKeys } from '../api/api-keys.js';
 import { startServices } from '../services.js';
 import { exitOnSignal, productionOptions, runMain } from './production.js';
 
