@@ -2,7 +2,8 @@ import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { MAX_EVENT_BYTES } from '../domain/event.js';
-import { SecretsUnreadableError } from '../infra/secret-box.js';
+import { SecretsUnreadableError } from '../domain/secrets.js';
+import { temporalRejection } from '../infra/workflow-client.js';
 import { accessLog } from './access-log.js';
 import { auditRouter } from './audit.js';
 import { bearerAuth } from './auth.js';
@@ -23,7 +24,6 @@ import { violationTicketsRouter } from './violation-tickets.js';
 import { violationsRouter } from './violations.js';
 import { MAX_BATCH_BYTES, violationsBatchRouter } from './violations-batch.js';
 import { webhooksRouter } from './webhooks.js';
-import { temporalRejection } from './workflow-starts.js';
 
 const WEBHOOKS = '/v1/webhooks/';
 /** The batch endpoint takes up to 500 events in one body (each still ≤ MAX_EVENT_BYTES). */

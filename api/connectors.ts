@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { asc, eq, gt } from 'drizzle-orm';
-import { audit } from '../db/repos/audit.js';
+import { asc, gt } from 'drizzle-orm';
 import {
+  createConnector,
+  deleteConnector,
   getConnectorRow,
   readSecrets,
   reencryptAllSecrets,
   sealSecrets,
   toPublicConnector,
   toRowValues,
+  updateConnector,
 } from '../db/repos/connectors.js';
 import { connectors } from '../db/schema.js';
 import type { ConnectorKind } from '../domain/connector.js';
@@ -109,18 +111,8 @@ export function connectorsRouter(deps: ApiDeps) {
       const input = c.req.valid('json');
       const values = { ...input, id: input.id ?? randomUUID(), retry: input.retry ?? null };
       try {
-        const [row] = await db
-          .insert(connectors)
-          .values(toRowValues(values, deps.box, 'api'))
-          .returning();
-        await audit(db, {
-          actor: c.get('actor'),
-          action: 'connector.created',
-          subjectType: 'connector',
-          subjectId: row!.id,
-          details: { kind: row!.kind, name: row!.name },
-        });
-        return c.json(toPublicConnector(row!, deps.box), 201);
+        const row = await createConnector(db, toRowValues(values, deps.box, 'api'), c.get('actor'));
+        return c.json(toPublicConnector(row, deps.box), 201);
       } catch (err) {
         if (isUniqueViolation(err))
           return apiError(
@@ -143,19 +135,7 @@ export function connectorsRouter(deps: ApiDeps) {
       responses: { 200: jsonContent(ReencryptReportSchema, 'What was sealed again, and what no key opens') },
     }),
     async (c) => {
-      const report = await reencryptAllSecrets(db, deps.box);
-      await audit(db, {
-        actor: c.get('actor'),
-        action: 'connector.secrets_reencrypted',
-        subjectType: 'connector',
-        subjectId: '*',
-        details: {
-          reencrypted: report.reencrypted,
-          current: report.current,
-          unreadable: report.unreadable.map((u) => u.id),
-        },
-      });
-      return c.json(report, 200);
+      return c.json(await reencryptAllSecrets(db, deps.box, c.get('actor')), 200);
     },
   );
 
@@ -243,17 +223,15 @@ export function connectorsRouter(deps: ApiDeps) {
             };
       const changedConfig = merge.kind === 'merged' ? merge.changed.map((k) => `config.${k}`) : [];
       try {
-        const [updated] = await db.update(connectors).set(values).where(eq(connectors.id, id)).returning();
         const changed = Object.keys(patch).concat(changedConfig);
         const secretsReplaced = merge.kind === 'merged' && merge.secretsReplaced;
-        await audit(db, {
+        const updated = await updateConnector(db, id, values, {
           actor: c.get('actor'),
-          action: 'connector.updated',
-          subjectType: 'connector',
-          subjectId: id,
-          details: { changed, ...(secretsReplaced ? { undecryptable_secrets_replaced: true } : {}) },
+          changed,
+          details: secretsReplaced ? { undecryptable_secrets_replaced: true } : undefined,
         });
-        return c.json(toPublicConnector(updated!, deps.box), 200);
+        if (!updated) return apiError(c, 404, 'not_found', 'no such connector');
+        return c.json(toPublicConnector(updated, deps.box), 200);
       } catch (err) {
         if (isUniqueViolation(err))
           return apiError(c, 409, 'conflict', `a connector named "${values.name}" exists`);
@@ -272,17 +250,8 @@ export function connectorsRouter(deps: ApiDeps) {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const [deleted] = await db
-        .delete(connectors)
-        .where(eq(connectors.id, id))
-        .returning({ id: connectors.id });
-      if (!deleted) return apiError(c, 404, 'not_found', 'no such connector');
-      await audit(db, {
-        actor: c.get('actor'),
-        action: 'connector.deleted',
-        subjectType: 'connector',
-        subjectId: id,
-      });
+      if (!(await deleteConnector(db, id, c.get('actor'))))
+        return apiError(c, 404, 'not_found', 'no such connector');
       return c.body(null, 204);
     },
   );

@@ -4,9 +4,9 @@ import {
   pendingStarts,
   storedCompactEvent,
 } from '../db/repos/violations.js';
+import { startViolation, temporalRejection } from '../infra/workflow-client.js';
 import { isUnavailable } from './app.js';
 import type { ApiDeps } from './deps.js';
-import { startViolationWorkflow, temporalRejection } from './workflow-starts.js';
 
 /**
  * A violation is stored before its workflow starts; if Temporal failed in between, the client
@@ -23,7 +23,7 @@ export function startPendingSweeper(deps: ApiDeps, opts: { intervalMs?: number; 
     const rows = await pendingStarts(deps.database.db, new Date(Date.now() - graceMs), 500);
     for (const row of rows) {
       try {
-        await startViolationWorkflow(deps.temporal, deps.taskQueue, storedCompactEvent(row), 'recovery');
+        await startViolation(deps.workflows, storedCompactEvent(row), 'recovery');
       } catch (err) {
         const reason = temporalRejection(err);
         if (!reason) throw err;

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, eq, gte, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
-import { toPublicDelivery, toPublicTicket } from '../db/repos/deliveries.js';
+import { toPublicDelivery } from '../db/repos/deliveries.js';
+import { toPublicTicket } from '../db/repos/tickets.js';
 import {
   getViolation,
   insertViolation,
@@ -14,13 +15,14 @@ import { canonicalJson } from '../domain/canonical-json.js';
 import { compactEvent, EVENT_TYPES, type ViolationEvent, violationEventSchema } from '../domain/event.js';
 import { deriveSeverity, SEVERITIES } from '../domain/severity.js';
 import { violationsReceived } from '../infra/metrics.js';
+import { startViolation, temporalRejection } from '../infra/workflow-client.js';
+import { violationWorkflowId } from '../workflows/contract.js';
 import { logFields } from './access-log.js';
 import { cursorAt, cursorCondition, newestFirst, page } from './cursor.js';
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import { createRouter } from './router.js';
 import { DeliverySchema, errorResponse, jsonContent, listOf, pageQuery, TicketSchema } from './schemas.js';
-import { startViolationWorkflow, temporalRejection, violationWorkflowId } from './workflow-starts.js';
 
 const AcceptedSchema = z
   .object({ event_id: z.string(), workflow_id: z.string(), status_url: z.string() })
@@ -131,12 +133,7 @@ export async function acceptViolation(
   }
   if (inserted || !row.startedAt) {
     try {
-      await startViolationWorkflow(
-        deps.temporal,
-        deps.taskQueue,
-        inserted ? compact : storedCompactEvent(row),
-        acceptedBy,
-      );
+      await startViolation(deps.workflows, inserted ? compact : storedCompactEvent(row), acceptedBy);
     } catch (err) {
       const reason = temporalRejection(err);
       if (!reason) throw err;

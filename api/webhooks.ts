@@ -2,24 +2,24 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, or } from 'drizzle-orm';
 import type { Context } from 'hono';
-import { ticketWorkflowId } from '../activities/claims.js';
-import { jiraStatusFromWebhook } from '../connectors/jira-lifecycle.js';
-import { statusFromServiceNowState } from '../connectors/servicenow.js';
-import { verifyEscalateSignature } from '../connectors/signing.js';
 import { getConnectorRow, readSecrets } from '../db/repos/connectors.js';
 import { installDefaults } from '../db/repos/install.js';
+import { addTicketEvent } from '../db/repos/tickets.js';
 import { claimReceipt, purgeReceipts, releaseReceipt } from '../db/repos/webhook-receipts.js';
 import { tickets } from '../db/schema.js';
 import type { JiraConfig, ServiceNowConfig } from '../domain/connector.js';
+import { jiraStatusFromWebhook, statusFromServiceNowState } from '../domain/itsm-status.js';
+import { verifyEscalateSignature } from '../domain/signing.js';
 import { TICKET_STATUSES, type TicketStatus } from '../domain/ticket-status.js';
 import { webhooks } from '../infra/metrics.js';
+import { ticketWorkflowId } from '../workflows/contract.js';
 import { logFields } from './access-log.js';
 import type { ApiDeps } from './deps.js';
 import { ApiProblem, apiError, fieldIssues } from './errors.js';
 import { parseJsonBody, readRawBody } from './raw-body.js';
 import { createRouter } from './router.js';
 import { errorResponse, jsonContent } from './schemas.js';
-import { changeTicketStatus, recordInboundNote } from './ticket-changes.js';
+import { changeTicketStatus } from './ticket-changes.js';
 
 const MAX_WEBHOOK_BYTES = 1024 * 1024;
 const TIMESTAMP_TOLERANCE_S = 300;
@@ -314,7 +314,14 @@ export function webhooksRouter(deps: ApiDeps) {
         .from(tickets)
         .where(and(eq(tickets.connectorId, connector.id), or(match)));
       const actor = `servicenow:${connector.id}`;
-      if (ticket && body.work_notes) await recordInboundNote(deps, ticket.id, actor, body.work_notes);
+      // Work notes that arrive from the ITSM are part of the ticket's story (never echoed back).
+      if (ticket && body.work_notes)
+        await addTicketEvent(db, ticket.id, {
+          type: 'comment',
+          source: 'itsm',
+          actor,
+          note: body.work_notes,
+        });
       return apply(c, ticket, status, actor);
     },
   );

@@ -6,10 +6,13 @@ import {
   SECRET_FIELDS,
 } from '../../domain/connector.js';
 import { MASK } from '../../domain/connector-patch.js';
+import type { PlanningConnector } from '../../domain/planning.js';
 import type { RetrySpec } from '../../domain/retry.js';
-import { type SecretBox, SecretsUnreadableError, UNREADABLE_REMEDY } from '../../infra/secret-box.js';
+import { SecretsUnreadableError, UNREADABLE_REMEDY } from '../../domain/secrets.js';
+import type { SecretBox } from '../../infra/secret-box.js';
 import type { Db } from '../client.js';
 import { connectors } from '../schema.js';
+import { audit } from './audit.js';
 
 export type ConnectorRow = typeof connectors.$inferSelect;
 
@@ -67,19 +70,6 @@ export function toConnector(row: ConnectorRow, box: SecretBox): Connector {
   return {
     ...connectorFields(row),
     config: { ...row.config, ...openSecrets(row, box) } as Connector['config'],
-  };
-}
-
-/**
- * A connector as routing and planning see it: no secrets (none is needed to decide), and
- * `unavailable` saying why when its secrets cannot be decrypted.
- */
-export function toRoutableConnector(row: ConnectorRow, box: SecretBox) {
-  const secrets = readSecrets(row, box);
-  return {
-    ...connectorFields(row),
-    config: row.config,
-    unavailable: secrets.readable ? undefined : `${secrets.reason}; ${UNREADABLE_REMEDY}`,
   };
 }
 
@@ -151,6 +141,107 @@ export function toRowValues(v: ConnectorValues, box: SecretBox, origin: 'api' | 
   };
 }
 
+/** A connector test or template install: its verdict on the connector (tests) and in the audit trail. */
+export async function recordConnectorAction(
+  db: Db,
+  input: {
+    connectorId: string;
+    action: string;
+    requestedBy: string;
+    result: { ok: boolean; message: string; external_id?: string; event_id?: string };
+  },
+): Promise<void> {
+  const { result } = input;
+  await db.transaction(async (tx) => {
+    if (input.action === 'test') {
+      await tx
+        .update(connectors)
+        .set({ lastTestAt: new Date(), lastTestOk: result.ok, lastTestResult: result.message.slice(0, 2000) })
+        .where(eq(connectors.id, input.connectorId));
+    }
+    await audit(tx, {
+      actor: input.requestedBy,
+      action: `connector.${input.action}`,
+      subjectType: 'connector',
+      subjectId: input.connectorId,
+      details: {
+        ok: result.ok,
+        message: result.message,
+        external_id: result.external_id,
+        event_id: result.event_id,
+      },
+    });
+  });
+}
+
+/**
+ * What planning reads of a connector: no config, no secrets (none is needed to decide), and
+ * `unavailable` saying why when its secrets cannot be decrypted.
+ */
+export function toPlanningConnector(row: ConnectorRow, box: SecretBox): PlanningConnector {
+  const secrets = readSecrets(row, box);
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind as ConnectorKind,
+    enabled: row.enabled,
+    auto_push: row.autoPush,
+    filters: row.filters as ConnectorFilters,
+    unavailable: secrets.readable ? undefined : `${secrets.reason}; ${UNREADABLE_REMEDY}`,
+  };
+}
+
+export type ConnectorRowValues = ReturnType<typeof toRowValues>;
+
+/** A new connector and its audit entry. A taken id or name is PostgreSQL's unique violation. */
+export function createConnector(db: Db, values: ConnectorRowValues, actor: string): Promise<ConnectorRow> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.insert(connectors).values(values).returning();
+    await audit(tx, {
+      actor,
+      action: 'connector.created',
+      subjectType: 'connector',
+      subjectId: row!.id,
+      details: { kind: row!.kind, name: row!.name },
+    });
+    return row!;
+  });
+}
+
+/** The whole row replaced by `values`, audited with the names of the fields that changed. */
+export function updateConnector(
+  db: Db,
+  id: string,
+  values: ConnectorRowValues,
+  audited: { actor: string; changed: string[]; details?: Record<string, unknown> },
+): Promise<ConnectorRow | undefined> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.update(connectors).set(values).where(eq(connectors.id, id)).returning();
+    if (!row) return undefined;
+    await audit(tx, {
+      actor: audited.actor,
+      action: 'connector.updated',
+      subjectType: 'connector',
+      subjectId: id,
+      details: { changed: audited.changed, ...audited.details },
+    });
+    return row;
+  });
+}
+
+/** Deletes the connector (its tickets and deliveries stay); false when there was none. */
+export function deleteConnector(db: Db, id: string, actor: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [deleted] = await tx
+      .delete(connectors)
+      .where(eq(connectors.id, id))
+      .returning({ id: connectors.id });
+    if (!deleted) return false;
+    await audit(tx, { actor, action: 'connector.deleted', subjectType: 'connector', subjectId: id });
+    return true;
+  });
+}
+
 export interface ReencryptReport {
   /** Sealed again under the current key (v1 rows, rows under a previous key). */
   reencrypted: string[];
@@ -164,7 +255,7 @@ export interface ReencryptReport {
  * Seals every connector's secrets again under the current key, in the current format. Each row is
  * written only if its ciphertext is still the one read, so a concurrent PATCH is never undone.
  */
-export async function reencryptAllSecrets(db: Db, box: SecretBox): Promise<ReencryptReport> {
+export async function reencryptAllSecrets(db: Db, box: SecretBox, actor: string): Promise<ReencryptReport> {
   const rows = await db
     .select({ id: connectors.id, secrets: connectors.secrets })
     .from(connectors)
@@ -190,5 +281,16 @@ export async function reencryptAllSecrets(db: Db, box: SecretBox): Promise<Reenc
     if (written) report.reencrypted.push(row.id);
     else report.current += 1; // changed meanwhile: whoever wrote it sealed it under the current key
   }
+  await audit(db, {
+    actor,
+    action: 'connector.secrets_reencrypted',
+    subjectType: 'connector',
+    subjectId: '*',
+    details: {
+      reencrypted: report.reencrypted,
+      current: report.current,
+      unreadable: report.unreadable.map((u) => u.id),
+    },
+  });
   return report;
 }

@@ -9,10 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseApiKeys } from '../../api/api-keys.js';
 import { createApp } from '../../api/app.js';
 import type { ApiDeps } from '../../api/deps.js';
 import { startPendingSweeper } from '../../api/pending-starts.js';
-import { parseApiKeys } from '../../config.js';
 import { defaultSettings } from '../../domain/settings.js';
 import { createLogger } from '../../infra/logger.js';
 import { eventually, makeEvent } from '../helpers/events.js';
@@ -39,8 +39,10 @@ beforeAll(async () => {
   connection = await Connection.connect({ address: inject('temporalAddress') });
   deps = {
     database: stack.database,
-    temporal: new Client({ connection, interceptors: { workflow: [refuseSome] } }),
-    taskQueue: stack.taskQueue,
+    workflows: {
+      client: new Client({ connection, interceptors: { workflow: [refuseSome] } }),
+      taskQueue: stack.taskQueue,
+    },
     box: stack.box,
     settings: defaultSettings(),
     apiKeys: parseApiKeys(`${ADMIN_KEY}:admin`),

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseApiKeys } from '../../api/api-keys.js';
 import { createApp } from '../../api/app.js';
-import { parseApiKeys } from '../../config.js';
 import { connectDatabase } from '../../db/client.js';
 import { ensureInstallDefaults, installDefaults } from '../../db/repos/install.js';
 import { defaultSettings } from '../../domain/settings.js';
@@ -118,8 +118,7 @@ describe('generic ITSM webhook signatures', () => {
   it('accepts unstamped signatures where ESCALATE_CONFIG turns the requirement off', async () => {
     const app = createApp({
       database: stack.database,
-      temporal: stack.client,
-      taskQueue: stack.taskQueue,
+      workflows: { client: stack.client, taskQueue: stack.taskQueue },
       box: stack.box,
       settings: { ...defaultSettings(), webhooks: { require_timestamp: false } },
       apiKeys: parseApiKeys(`${ADMIN_KEY}:admin`),
