@@ -14,7 +14,7 @@ import type { ApiDeps } from './deps.js';
 import type { AppEnv } from './env.js';
 import { ApiProblem, apiError, validationError } from './errors.js';
 import { healthRouter } from './health.js';
-import { jsonBody } from './json-body.js';
+import { jsonBody, MAX_BATCH_VALUES, MAX_EVENT_VALUES } from './json-body.js';
 import { documentHealthRoutes, httpMetrics, metricsRouter } from './metrics.js';
 import { replaysRouter } from './replays.js';
 import { reportsRouter } from './reports.js';
@@ -104,8 +104,8 @@ export function createApp(deps: ApiDeps) {
   app.route('/', metricsRouter());
 
   const auth = bearerAuth(deps.apiKeys);
-  const body = jsonBody(MAX_EVENT_BYTES);
-  const batchBody = jsonBody(MAX_BATCH_BYTES);
+  const body = jsonBody(MAX_EVENT_BYTES, MAX_EVENT_VALUES);
+  const batchBody = jsonBody(MAX_BATCH_BYTES, MAX_BATCH_VALUES);
   app.use('/v1/*', (c, next) => (c.req.path.startsWith(WEBHOOKS) ? next() : auth(c, next)));
   app.use('/v1/*', (c, next) => {
     if (!['POST', 'PUT', 'PATCH'].includes(c.req.method) || c.req.path.startsWith(WEBHOOKS)) return next();

@@ -31,8 +31,19 @@ export const durationSchema = z
  * A connector's base URL: http(s), and nothing that would let it aim requests elsewhere than the
  * paths the connector appends (a query string or fragment swallowing them, or credentials).
  */
+export const MAX_URL_LENGTH = 2048;
+
+/** `url` without trailing slashes; a loop, not /\/+$/ (which backtracks on long runs of slashes). */
+function trimTrailingSlashes(url: string): string {
+  let end = url.length;
+  while (end > 0 && url.charCodeAt(end - 1) === 0x2f) end--;
+  return url.slice(0, end);
+}
+
 export const httpUrl = z
-  .url()
+  .string()
+  .max(MAX_URL_LENGTH, `URLs are at most ${MAX_URL_LENGTH} characters`)
+  .pipe(z.url())
   .refine((u) => /^https?:\/\//i.test(u), { message: 'only http(s) URLs are allowed' })
   .superRefine((u, ctx) => {
     let url: URL;
@@ -49,7 +60,7 @@ export const httpUrl = z
     if (u.includes('?') || u.includes('#'))
       ctx.addIssue({ code: 'custom', message: 'a base URL has no query string or fragment' });
   })
-  .transform((u) => u.replace(/\/+$/, ''));
+  .transform(trimTrailingSlashes);
 
 const secret = z.string().min(1).max(4096);
 const templateString = z

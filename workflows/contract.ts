@@ -14,7 +14,7 @@ import type { RetryPolicyMs } from '../domain/retry.js';
 import { EscalateEventType, EscalateSeverity, EscalateTicketStatus } from '../domain/search-attributes.js';
 import type { Severity } from '../domain/severity.js';
 import type { TicketStatus, TransitionSource } from '../domain/ticket-status.js';
-import { fitJsonBytes } from '../domain/utf8.js';
+import { fitJsonBytes } from '../domain/json-text.js';
 
 // ---------------------------------------------------------------------------------------------
 // Workflow IDs: the subject of each workflow is readable from its ID.

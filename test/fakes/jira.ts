@@ -1,6 +1,7 @@
 /**
  * Fake Jira (Cloud REST v3 and Data Center REST v2) enforcing the contracts escalate relies on:
  * auth (Basic email:token on /3, Bearer PAT on /2), ADF descriptions on v3 and strings on v2,
+ * descriptions within 32,767 characters,
  * labels without spaces, summary ≤ 255 chars without newlines, known project / issue type /
  * priority, Jira's error body `{errorMessages, errors}`, 201 `{id, key, self}`, search by label
  * (`/3/search/jql`, `/2/search`), issue properties, transitions and comments. Faults from
@@ -109,6 +110,10 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
     if (v === 2 && f.description !== undefined && typeof f.description !== 'string') {
       errors.description = 'Operation value must be a string';
     }
+    // Jira's text field limit, counted on what it stores (the ADF document's JSON on v3).
+    const stored = typeof f.description === 'string' ? f.description : JSON.stringify(f.description ?? '');
+    if (!errors.description && stored.length > 32_767)
+      errors.description = 'The entered text is too long. It exceeds the allowed limit of 32,767 characters.';
     const labels = (f.labels ?? []) as unknown[];
     for (const l of labels) {
       if (typeof l !== 'string' || /\s/.test(l))

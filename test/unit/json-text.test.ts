@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fitJsonBytes, jsonStringBytes } from '../../domain/utf8.js';
+import { fitJsonBytes, fitJsonLength, jsonStringBytes, jsonStringLength } from '../../domain/json-text.js';
 
 describe('sizes in serialised bytes', () => {
   it('counts what JSON.stringify produces, in UTF-8', () => {
@@ -26,5 +26,15 @@ describe('sizes in serialised bytes', () => {
       }),
     );
     expect(fitJsonBytes('機密データ', 13)).toBe('機密…');
+  });
+
+  it('counts and cuts in UTF-16 characters too (what Jira counts)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.integer({ min: 8, max: 400 }), (s, max) => {
+        expect(jsonStringLength(s)).toBe(JSON.stringify(s).length);
+        expect(JSON.stringify(fitJsonLength(s, max, '[cut]')).length).toBeLessThanOrEqual(max);
+      }),
+    );
+    expect(fitJsonLength('機密データ', 6)).toBe('機密デ…');
   });
 });
