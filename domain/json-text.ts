@@ -25,7 +25,7 @@ function jsonSize(text: string, unit: Unit): number {
   return size;
 }
 
-function fit(text: string, max: number, unit: Unit, marker: string): string {
+function cutToFit(text: string, max: number, unit: Unit, marker: string): string {
   if (jsonSize(text, unit) <= max) return text;
   const budget = max - jsonSize(marker, unit); // the marker's quotes stand for the text's
   let used = 0;
@@ -50,8 +50,8 @@ export const jsonStringLength = (text: string): number => jsonSize(text, 'utf16'
  * `marker` (default "…") when cut. Linear in the length of the text.
  */
 export const fitJsonBytes = (text: string, maxBytes: number, marker = '…'): string =>
-  fit(text, maxBytes, 'utf8', marker);
+  cutToFit(text, maxBytes, 'utf8', marker);
 
 /** The same, counted in UTF-16 characters. */
 export const fitJsonLength = (text: string, maxChars: number, marker = '…'): string =>
-  fit(text, maxChars, 'utf16', marker);
+  cutToFit(text, maxChars, 'utf16', marker);

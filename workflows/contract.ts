@@ -10,11 +10,11 @@ import type {
 } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CompactEvent } from '../domain/event.js';
+import { fitJsonBytes } from '../domain/json-text.js';
 import type { RetryPolicyMs } from '../domain/retry.js';
 import { EscalateEventType, EscalateSeverity, EscalateTicketStatus } from '../domain/search-attributes.js';
 import type { Severity } from '../domain/severity.js';
 import type { TicketStatus, TransitionSource } from '../domain/ticket-status.js';
-import { fitJsonBytes } from '../domain/json-text.js';
 
 // ---------------------------------------------------------------------------------------------
 // Workflow IDs: the subject of each workflow is readable from its ID.
