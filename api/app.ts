@@ -81,7 +81,7 @@ export function createApp(deps: ApiDeps) {
     const rejected = temporalRejection(err);
     if (rejected) return apiError(c, 400, 'temporal_rejected', `Temporal refused the request: ${rejected}`);
     if (isUnavailable(err)) {
-      deps.logger.warn({ err: (err as Error).message, path: c.req.path }, 'dependency unavailable');
+      deps.logger.warn({ err, path: c.req.path }, 'dependency unavailable');
       c.header('Retry-After', '5');
       return apiError(
         c,

@@ -46,7 +46,7 @@ export function startPendingSweeper(deps: ApiDeps, opts: { intervalMs?: number; 
     running ??= round()
       .catch((err) => {
         const why = isUnavailable(err) ? 'a dependency is unavailable' : 'unexpected error';
-        deps.logger.warn({ err: (err as Error).message }, `pending-start sweep stopped (${why}); will retry`);
+        deps.logger.warn({ err }, `pending-start sweep stopped (${why}); will retry`);
       })
       .finally(() => {
         running = undefined;
