@@ -1,5 +1,6 @@
 import { claimActivities } from './claims.js';
 import { connectorActionActivities } from './connector-actions.js';
+import { withCancellation } from './context.js';
 import type { ActivityDeps } from './deps.js';
 import { outcomeActivities } from './outcomes.js';
 import { planActivities } from './plan.js';
@@ -11,9 +12,12 @@ import { ticketActivities } from './tickets.js';
 
 export type { ActivityDeps } from './deps.js';
 
-/** Every activity, bound to its dependencies (DB, secrets, settings, logger). */
+/**
+ * Every activity, bound to its dependencies (DB, secrets, settings, logger); each one's HTTP calls
+ * stop when it is cancelled.
+ */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return withCancellation({
     ...planActivities(deps),
     ...ticketActivities(deps),
     ...siemActivities(deps),
@@ -23,7 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...claimActivities(deps),
     ...ticketSyncActivities(deps),
     ...outcomeActivities(deps),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

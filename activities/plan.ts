@@ -3,9 +3,9 @@ import { ensureDelivery, recordDeliveryFailed } from '../db/repos/deliveries.js'
 import { listRules } from '../db/repos/rules.js';
 import { recordDecisions } from '../db/repos/violations.js';
 import { type ConnectorKind, connectorTimeoutMs, retryPolicyFor } from '../domain/connector.js';
-import type { DurationInput } from '../domain/duration.js';
+import { type DurationInput, parseDuration } from '../domain/duration.js';
 import type { CompactEvent } from '../domain/event.js';
-import type { Plan, Target, TargetOutcome } from '../domain/plan.js';
+import type { Plan, Target, TargetOutcome, TicketTarget } from '../domain/plan.js';
 import { planEvent } from '../domain/planning.js';
 import type { RetrySpec } from '../domain/retry.js';
 import type { Settings } from '../domain/settings.js';
@@ -36,6 +36,10 @@ export function toTarget(
     purpose: delivery.purpose as Target['purpose'],
     retry: retryPolicyFor(c.kind, c.retry, settings.retry[c.kind]),
     timeoutMs: connectorTimeoutMs(c.config),
+    lookupSettleMs:
+      c.kind === 'jira' && delivery.purpose === 'ticket'
+        ? parseDuration(settings.jira.lookup_settle_delay)
+        : undefined,
     priority,
     container: c.config.project_key ?? c.config.table,
   };
@@ -56,18 +60,21 @@ export function planActivities(deps: ActivityDeps) {
       const planning = rows.map((r) => toPlanningConnector(r, deps.box));
       const plan = planEvent(event, planning, rules, deps.settings);
       const targets: Target[] = [];
-      const open = async (connectorId: string, purpose: 'ticket' | 'event') => {
+      // A ticket delivery keeps the ticket decided here: replays and pushes create that ticket.
+      const open = async (connectorId: string, purpose: 'ticket' | 'event', ticket?: TicketTarget) => {
         const c = byId.get(connectorId)!;
         const delivery = await ensureDelivery(deps.db, {
           eventId: event.event_id,
           connectorId,
           kind: c.kind,
           purpose,
+          ticketSpec: ticket?.spec,
+          priority: ticket?.priority,
         });
         return { c, delivery };
       };
       for (const t of plan.tickets) {
-        const { c, delivery } = await open(t.connectorId, 'ticket');
+        const { c, delivery } = await open(t.connectorId, 'ticket', t);
         targets.push({ ...toTarget(c, delivery, deps.settings, t.priority), ticket: t.spec });
       }
       for (const id of plan.siem) {
@@ -77,7 +84,7 @@ export function planActivities(deps: ActivityDeps) {
       // Chosen, but its connector cannot be used: a failed delivery saying why (replay it once repaired).
       const unavailable: TargetOutcome[] = [];
       for (const u of plan.unavailable) {
-        const { delivery } = await open(u.connectorId, u.purpose);
+        const { delivery } = await open(u.connectorId, u.purpose, u.ticket);
         const error = `not attempted: ${u.reason}`;
         await recordDeliveryFailed(deps.db, {
           deliveryId: delivery.id,

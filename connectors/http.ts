@@ -4,6 +4,7 @@
  * Retry-After parsing, and a request shape that previews can show with secrets masked.
  * No Temporal imports: activities translate ConnectorError into Temporal failures.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { isIP } from 'node:net';
 import { Agent, buildConnector, type Dispatcher, fetch } from 'undici';
 import { EgressDeniedError, EgressPolicy, type Resolver } from './egress.js';
@@ -41,6 +42,8 @@ export class ConnectorError extends Error {
   /** Remote error code (Splunk HEC code, Elasticsearch error type...). */
   readonly remoteCode?: string;
   readonly durationMs?: number;
+  /** The request may have been carried out though no answer came back (timeout, lost response). */
+  readonly outcomeUnknown: boolean;
 
   constructor(
     message: string,
@@ -50,9 +53,11 @@ export class ConnectorError extends Error {
       retryAfterMs?: number;
       remoteCode?: string;
       durationMs?: number;
+      outcomeUnknown?: boolean;
     },
   ) {
     super(sanitizeMessage(message));
+    this.outcomeUnknown = opts.outcomeUnknown ?? false;
     this.status = opts.status;
     this.retryable = opts.retryable;
     this.retryAfterMs = opts.retryAfterMs;
@@ -117,6 +122,16 @@ export function createAgent(opts: TransportOptions): Agent {
   });
 }
 
+/**
+ * The call a connector request belongs to: activities run with the activity's cancellation signal
+ * here (activities/index.ts), so every HTTP call stops when its attempt is cancelled or times out,
+ * without each connector passing the signal along.
+ */
+export const callScope = new AsyncLocalStorage<{ signal?: AbortSignal }>();
+
+/** Network failures that prove nothing reached the remote: the request was not carried out. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
 let processAgent: Agent | undefined;
 
 /** Sets the process's egress policy (from ESCALATE_EGRESS_DENY / _ALLOW unless called). */
@@ -159,13 +174,18 @@ export async function send(
   opts: { dispatcher?: Dispatcher } = {},
 ): Promise<HttpResponse> {
   const started = performance.now();
+  const cancelled = callScope.getStore()?.signal;
+  if (cancelled?.aborted) throw cancelledError(req, 0);
+  const signal = cancelled
+    ? AbortSignal.any([AbortSignal.timeout(timeoutMs), cancelled])
+    : AbortSignal.timeout(timeoutMs);
   let res: Awaited<ReturnType<typeof fetch>>;
   try {
     res = await fetch(req.url, {
       method: req.method,
       headers: req.headers,
       body: req.body,
-      signal: AbortSignal.timeout(timeoutMs),
+      signal,
       redirect: 'manual',
       dispatcher: opts.dispatcher ?? defaultDispatcher(),
     });
@@ -179,6 +199,7 @@ export async function send(
         durationMs,
       });
     }
+    if (cancelled?.aborted) throw cancelledError(req, durationMs);
     const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
     const detail = timedOut
       ? `no response within ${timeoutMs} ms`
@@ -189,6 +210,7 @@ export async function send(
         retryable: true,
         remoteCode: timedOut ? 'timeout' : (e.cause?.code ?? 'network'),
         durationMs,
+        outcomeUnknown: timedOut || !NOT_SENT.has(e.cause?.code ?? ''),
       },
     );
   }
@@ -196,14 +218,11 @@ export async function send(
   try {
     body = await readCapped(res.body as ReadableStream<Uint8Array> | null, MAX_RESPONSE_BYTES);
   } catch (err) {
+    const durationMs = Math.round(performance.now() - started);
+    if (cancelled?.aborted) throw cancelledError(req, durationMs);
     throw new ConnectorError(
       `${req.method} ${safeUrl(req.url)}: response interrupted: ${(err as Error).message}`,
-      {
-        retryable: true,
-        status: res.status,
-        remoteCode: 'network',
-        durationMs: Math.round(performance.now() - started),
-      },
+      { retryable: true, status: res.status, remoteCode: 'network', durationMs, outcomeUnknown: true },
     );
   }
   return {
@@ -214,6 +233,21 @@ export async function send(
     durationMs: Math.round(performance.now() - started),
   };
 }
+
+/** The attempt was cancelled (or timed out) while its call ran: the call stopped, its effect unknown. */
+const cancelledError = (req: HttpRequest, durationMs: number) =>
+  new ConnectorError(
+    `${req.method} ${safeUrl(req.url)}: cancelled (the attempt was cancelled or timed out)`,
+    {
+      retryable: true,
+      remoteCode: 'cancelled',
+      durationMs,
+      outcomeUnknown: durationMs > 0,
+    },
+  );
+
+/** Gateway answers: the origin may have carried the request out behind them. */
+const GATEWAY_STATUSES = new Set([502, 504]);
 
 /** Builds the error for a non-success response, keeping the remote message verbatim enough to act on. */
 export function errorFromResponse(
@@ -227,6 +261,7 @@ export function errorFromResponse(
     retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
     remoteCode: opts.remoteCode,
     durationMs: res.durationMs,
+    outcomeUnknown: GATEWAY_STATUSES.has(res.status),
   });
 }
 

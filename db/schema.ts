@@ -13,6 +13,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { TicketSpec } from '../domain/plan.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -124,6 +125,13 @@ export const deliveries = pgTable(
     lastError: text('last_error'),
     lastAttemptAt: ts('last_attempt_at'),
     ticketId: uuid('ticket_id'),
+    /** ITSM: the ticket planning decided (rule labels, priority...), for every later attempt. */
+    ticketSpec: jsonb('ticket_spec').$type<TicketSpec>(),
+    /** ITSM: the severity word the ticket's priority comes from, as planned. */
+    priority: text('priority'),
+    /** Who holds the per-delivery lock over lookup + create, until when (a lease: a dead holder's expires). */
+    leaseToken: text('lease_token'),
+    leaseUntil: ts('lease_until'),
     deliveredAt: ts('delivered_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
@@ -151,6 +159,8 @@ export const deliveryAttempts = pgTable(
     remoteCode: text('remote_code'),
     message: text('message'),
     retryable: boolean('retryable'),
+    /** The request may have had its effect though no answer came (timeout, lost response). */
+    outcomeUnknown: boolean('outcome_unknown'),
   },
   (t) => [uniqueIndex('delivery_attempts_delivery_attempt_uq').on(t.deliveryId, t.attempt)],
 );

@@ -10,7 +10,10 @@ export interface Target {
   kind: ConnectorKind;
   purpose: 'ticket' | 'event';
   retry: RetryPolicyMs;
+  /** One HTTP call's timeout (a ticket attempt may make two: the lookup, then the create). */
   timeoutMs: number;
+  /** Jira: an attempt may first wait this long for the search to settle (see settings.jira). */
+  lookupSettleMs?: number;
   /** ITSM only: the severity word the ticket's priority comes from. */
   priority?: Severity;
   /** ITSM only: how the rule shapes the ticket and its lifecycle. */

@@ -20,6 +20,7 @@ import {
   createdSignal,
   type DeliveryWorkflowInput,
   deliveryStart,
+  deliveryWorkflowId,
   type Recurrence,
   type ReplayWorkflowInput,
   recurrenceSignal,
@@ -33,6 +34,7 @@ import {
   ticketStart,
   ticketWorkflowId,
   violationStart,
+  violationWorkflowId,
 } from '../workflows/contract.js';
 
 /** A Temporal client and the task queue escalate's workers poll. */
@@ -82,6 +84,34 @@ export function temporalRejection(err: unknown): string | undefined {
       return typeof e.details === 'string' && e.details ? e.details : String(e.message);
   }
   return undefined;
+}
+
+/** Whether the workflow with this ID has a run still running. */
+async function isRunning(w: Workflows, workflowId: string): Promise<boolean> {
+  try {
+    return (await w.client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+/**
+ * The workflow whose attempt at this delivery is in flight (running, or waiting to retry), if
+ * any: its own replay/push workflow, or the violation's workflow for a delivery its planning
+ * opened. A pending delivery nothing attempts any more (its workflow was terminated) has none.
+ */
+export async function deliveryInFlight(
+  w: Workflows,
+  delivery: { id: string; eventId: string; status: string; purpose: string; ticketSpec: unknown },
+  opts: { fromItsOwnWorkflow?: boolean } = {},
+): Promise<string | undefined> {
+  if (delivery.status !== 'pending') return undefined;
+  const own = deliveryWorkflowId(delivery.id);
+  if (!opts.fromItsOwnWorkflow && (await isRunning(w, own))) return own;
+  const planned = delivery.purpose === 'event' || delivery.ticketSpec !== null;
+  const violation = violationWorkflowId(delivery.eventId);
+  return planned && (await isRunning(w, violation)) ? violation : undefined;
 }
 
 /** Runs (or joins the running) manual push / replay of one delivery. */

@@ -57,3 +57,22 @@ describe('Jira descriptions at the size limit', () => {
     expect(res.text).toContain('exceeds the allowed limit of 32,767 characters');
   });
 });
+
+describe('the lookup before a retried create', () => {
+  it('adopts only an issue whose escalate property carries the key (a clone with the label is not it)', async () => {
+    const d = draft();
+    // A clone: same labels (the idempotency label included), no escalate property.
+    const req = buildJiraCreateRequest(config('cloud'), d);
+    const body = JSON.parse(req.body!) as { fields: Record<string, unknown>; properties?: unknown };
+    delete body.properties;
+    const clone = await send({ ...req, body: JSON.stringify(body) }, 5_000);
+    expect(clone.status).toBe(201);
+    const cloneKey = (JSON.parse(clone.text) as { key: string }).key;
+
+    const ref = await createJiraIssue(config('cloud'), d, { timeoutMs: 5_000, lookupFirst: true });
+    expect(ref.adopted).toBe(false);
+    expect(ref.externalId).not.toBe(cloneKey);
+    const again = await createJiraIssue(config('cloud'), d, { timeoutMs: 5_000, lookupFirst: true });
+    expect(again).toMatchObject({ adopted: true, externalId: ref.externalId });
+  });
+});

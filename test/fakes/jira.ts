@@ -4,7 +4,8 @@
  * descriptions within 32,767 characters,
  * labels without spaces, summary ≤ 255 chars without newlines, known project / issue type /
  * priority, Jira's error body `{errorMessages, errors}`, 201 `{id, key, self}`, search by label
- * (`/3/search/jql`, `/2/search`), issue properties, transitions and comments. Faults from
+ * (`/3/search/jql`, `/2/search`, eventually consistent with `searchLagMs`), issue properties,
+ * transitions and comments. Faults from
  * `fault.ts` (status codes with Retry-After, delays, hangs, dropped or lost responses).
  */
 import { type Context, Hono } from 'hono';
@@ -23,6 +24,7 @@ export interface FakeJiraIssue {
   status: { name: string; category: StatusCategory };
   comments: unknown[];
   transitions: string[];
+  createdAt: number;
 }
 
 export interface FakeJiraOptions {
@@ -32,6 +34,8 @@ export interface FakeJiraOptions {
   projects?: string[];
   issueTypes?: string[];
   priorities?: string[];
+  /** Jira's search index lags behind creates: an issue is found by JQL only this long after. */
+  searchLagMs?: number;
 }
 
 const WORKFLOW: { id: string; name: string; to: { name: string; category: StatusCategory } }[] = [
@@ -137,6 +141,7 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
       status: { name: 'To Do', category: 'new' },
       comments: [],
       transitions: [],
+      createdAt: Date.now(),
     };
     issues.set(key, issue);
     for (const l of issue.fields.labels) createsByLabel.set(l, (createsByLabel.get(l) ?? 0) + 1);
@@ -146,7 +151,10 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
   const search = (jql: string | undefined) => {
     const m = /labels\s*=\s*"?([^"\s]+)"?/i.exec(jql ?? '');
     if (!m) return undefined;
-    return [...issues.values()].filter((i) => i.fields.labels.includes(m[1]!));
+    const indexedBefore = Date.now() - (opts.searchLagMs ?? 0);
+    return [...issues.values()].filter(
+      (i) => i.createdAt <= indexedBefore && i.fields.labels.includes(m[1]!),
+    );
   };
   app.get('/rest/api/3/search/jql', (c) => {
     const found = search(c.req.query('jql'));

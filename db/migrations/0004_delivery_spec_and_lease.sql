@@ -1,0 +1,5 @@
+ALTER TABLE "deliveries" ADD COLUMN "ticket_spec" jsonb;--> statement-breakpoint
+ALTER TABLE "deliveries" ADD COLUMN "priority" text;--> statement-breakpoint
+ALTER TABLE "deliveries" ADD COLUMN "lease_token" text;--> statement-breakpoint
+ALTER TABLE "deliveries" ADD COLUMN "lease_until" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "delivery_attempts" ADD COLUMN "outcome_unknown" boolean;
