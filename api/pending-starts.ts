@@ -12,7 +12,8 @@ import type { ApiDeps } from './deps.js';
  * A violation is stored before its workflow starts; if Temporal failed in between, the client
  * got a 503 and normally retries (same body → started then). Should it not, this sweep starts
  * what was left behind, oldest first, one row at a time: an outage ends the round (the next one
- * retries), a start the server refuses flags its row (`start_error`, status `failed`) and the
+ * retries), a start that fails for another reason (the server refuses it) flags its row
+ * (`start_error`, status `failed`: a client retry of the same body may still start it) and the
  * sweep goes on. Starting is idempotent by workflow ID, so several API instances may sweep at once.
  */
 export function startPendingSweeper(deps: ApiDeps, opts: { intervalMs?: number; graceMs?: number } = {}) {
@@ -25,8 +26,9 @@ export function startPendingSweeper(deps: ApiDeps, opts: { intervalMs?: number; 
       try {
         await startViolation(deps.workflows, storedCompactEvent(row), 'recovery');
       } catch (err) {
-        const reason = temporalRejection(err);
-        if (!reason) throw err;
+        // An outage ends the round (the next one retries); any other failure is this row's.
+        if (isUnavailable(err)) throw err;
+        const reason = temporalRejection(err) ?? (err as Error).message;
         await markViolationStartRefused(deps.database.db, row.eventId, reason);
         deps.logger.error(
           { event_id: row.eventId, workflow_id: row.workflowId, reason },
