@@ -38,7 +38,13 @@ export function healthRouter(deps: ApiDeps) {
       check('PostgreSQL', () => deps.database.sql`select 1`, deps.logger),
       check(
         'Temporal',
-        () => deps.workflows.client.connection.workflowService.getSystemInfo({}),
+        // A deadline on the call itself, before the check's: the client's retries end with the call.
+        () => {
+          const { connection } = deps.workflows.client;
+          return connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS - 250, () =>
+            connection.workflowService.getSystemInfo({}),
+          );
+        },
         deps.logger,
       ),
     ]);

@@ -100,6 +100,8 @@ describe('redaction', () => {
 describe('/readyz', () => {
   it('names the failed checks, not the raw connection errors', async () => {
     const database = connectDatabase('postgres://escalate_user:hunter2@127.0.0.1:1/escalate_db');
+    // Not closed at the end: the client's own connect check may still be retrying against the
+    // closed port, and closing the channel under it throws from a timer. This process ends soon.
     const connection = Connection.lazy({ address: '127.0.0.1:2' });
     try {
       const app = createApp({
@@ -120,7 +122,6 @@ describe('/readyz', () => {
       expect(body).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|escalate_user|hunter2|escalate_db|:1\b|:2\b/);
     } finally {
       await database.close();
-      await connection.close();
     }
   });
 });
