@@ -1,5 +1,6 @@
 import { claimActivities } from './claims.js';
 import { connectorActionActivities } from './connector-actions.js';
+import { connectorCheckActivities } from './connector-checks.js';
 import type { ActivityDeps } from './deps.js';
 import { outcomeActivities } from './outcomes.js';
 import { planActivities } from './plan.js';
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...redeliveryActivities(deps),
     ...replayActivities(deps),
     ...connectorActionActivities(deps),
+    ...connectorCheckActivities(deps),
     ...claimActivities(deps),
     ...ticketSyncActivities(deps),
     ...outcomeActivities(deps),

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { ConnectorActionResult } from '../activities/connector-actions.js';
+import type { ConnectorCheckInput, ConnectorCheckResult } from '../activities/connector-checks.js';
 import { getConnectorRow } from '../db/repos/connectors.js';
-import type { connectorActionWorkflow } from '../workflows/connector-action.js';
+import type { ConnectorActionInput } from '../workflows/connector-action.js';
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import { createRouter } from './router.js';
@@ -22,35 +24,50 @@ const ActionResultSchema = z
   })
   .openapi('ConnectorActionResult');
 
-const WAIT_MS = 90_000;
+const CheckResultSchema = z
+  .object({
+    ok: z.boolean(),
+    connector_id: z.string(),
+    checks: z.array(z.object({ name: z.string(), ok: z.boolean(), message: z.string() })),
+  })
+  .openapi('ConnectorCheckResult');
 
-/** Test connection and template install run as a workflow (no SaaS call from the API); we wait for the verdict. */
+const WAIT_MS = 90_000;
+const idParam = z.object({ id: z.string().min(1).max(64) });
+
+/**
+ * Test connection, template install and check run as workflows (no SaaS call from the API); we wait
+ * for the verdict.
+ */
 export function connectorActionsRouter(deps: ApiDeps) {
   const router = createRouter();
 
-  const runAction = async (connectorId: string, action: 'test' | 'install-template', requestedBy: string) => {
-    const handle = await deps.temporal.workflow.start<typeof connectorActionWorkflow>(
-      'connectorActionWorkflow',
-      {
-        workflowId: `connector-${action}-${connectorId}-${randomUUID()}`,
-        taskQueue: deps.taskQueue,
-        args: [{ connectorId, action, requestedBy }],
-        staticSummary: `${action} connector ${connectorId}`,
-      },
-    );
+  /** Starts a one-off workflow and waits for its result, or undefined after WAIT_MS. */
+  async function runAndWait<T>(workflowType: string, workflowId: string, args: unknown[], summary: string) {
+    const handle = await deps.temporal.workflow.start(workflowType, {
+      workflowId,
+      taskQueue: deps.taskQueue,
+      args,
+      staticSummary: summary,
+    });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), WAIT_MS);
     });
     try {
-      return {
-        workflowId: handle.workflowId,
-        result: (await Promise.race([handle.result(), timeout])) as ConnectorActionResult | undefined,
-      };
+      return { workflowId, result: (await Promise.race([handle.result(), timeout])) as T | undefined };
     } finally {
       clearTimeout(timer);
     }
-  };
+  }
+
+  const noAnswer = (c: Context, workflowId: string) =>
+    apiError(
+      c,
+      504,
+      'timeout',
+      `no result within ${WAIT_MS / 1000}s (workflow ${workflowId}); is a worker running?`,
+    );
 
   for (const action of ['test', 'install-template'] as const) {
     router.openapi(
@@ -61,7 +78,7 @@ export function connectorActionsRouter(deps: ApiDeps) {
           action === 'test'
             ? 'Test the connection: ITSM creates a low-severity test ticket; SIEM sends a test_connection event'
             : 'Install the Elasticsearch index template (PUT /_index_template/{prefix})',
-        request: { params: z.object({ id: z.string().min(1).max(64) }) },
+        request: { params: idParam },
         responses: {
           200: jsonContent(ActionResultSchema, 'The remote verdict (ok false carries the remote error)'),
           400: errorResponse('Not applicable to this connector kind'),
@@ -81,17 +98,50 @@ export function connectorActionsRouter(deps: ApiDeps) {
             `install-template applies to elasticsearch connectors, not ${row.kind}`,
           );
         }
-        const { workflowId, result } = await runAction(id, action, c.get('actor'));
-        if (!result)
-          return apiError(
-            c,
-            504,
-            'timeout',
-            `no result within ${WAIT_MS / 1000}s (workflow ${workflowId}); is a worker running?`,
-          );
+        const { workflowId, result } = await runAndWait<ConnectorActionResult>(
+          'connectorActionWorkflow',
+          `connector-${action}-${id}-${randomUUID()}`,
+          [{ connectorId: id, action, requestedBy: c.get('actor') } satisfies ConnectorActionInput],
+          `${action} connector ${id}`,
+        );
+        if (!result) return noAnswer(c, workflowId);
         return c.json(result, 200);
       },
     );
   }
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/connectors/{id}/check',
+      summary:
+        'Check a connector without side effects: credentials, permissions, project/table or index; nothing is written',
+      description:
+        'Jira: /myself, the project permissions escalate uses, the issue type in the project. ServiceNow: ' +
+        'the credentials, reading the table, the assignment group. Splunk: HEC health and the token (an empty ' +
+        'request, answered "No data"). Datadog: the API key (/api/v1/validate). Elasticsearch: ' +
+        '_security/_authenticate and create_doc on the indices. Webhook: reachability only (receivers ' +
+        "authenticate deliveries). Runs as a workflow on the worker; the verdict is kept as the connector's last check.",
+      request: { params: idParam },
+      responses: {
+        200: jsonContent(CheckResultSchema, 'Each step with its verdict; ok is true when every step passed'),
+        404: errorResponse('Unknown connector'),
+        504: errorResponse('No worker answered in time'),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      if (!(await getConnectorRow(deps.database.db, id)))
+        return apiError(c, 404, 'not_found', 'no such connector');
+      const { workflowId, result } = await runAndWait<ConnectorCheckResult>(
+        'connectorCheckWorkflow',
+        `connector-check-${id}-${randomUUID()}`,
+        [{ connectorId: id, requestedBy: c.get('actor') } satisfies ConnectorCheckInput],
+        `check connector ${id}`,
+      );
+      if (!result) return noAnswer(c, workflowId);
+      return c.json(result, 200);
+    },
+  );
   return router;
 }

@@ -3,7 +3,7 @@ import type { Severity } from '../domain/severity.js';
 import { MAX_DESCRIPTION, truncate } from '../domain/ticket.js';
 import type { TicketStatus } from '../domain/ticket-status.js';
 import { ConnectorError, errorFromResponse, type HttpResponse, parseJson, send } from './http.js';
-import { DEFAULT_JIRA_PRIORITIES, jiraErrorMessage, jiraHeaders } from './jira.js';
+import { DEFAULT_JIRA_PRIORITIES, jiraApiRoot, jiraErrorMessage, jiraHeaders } from './jira.js';
 import type { AdfNode } from './jira-format.js';
 
 /**
@@ -31,11 +31,8 @@ export const STATUS_FOR_JIRA_CATEGORY: Readonly<Record<JiraStatusCategory, Ticke
   done: 'resolved',
 };
 
-const apiRoot = (config: JiraConfig): string =>
-  `${config.base_url}/rest/api/${config.api === 'cloud' ? '3' : '2'}`;
-
 const issueUrl = (config: JiraConfig, issueKey: string): string =>
-  `${apiRoot(config)}/issue/${encodeURIComponent(issueKey)}`;
+  `${jiraApiRoot(config)}/issue/${encodeURIComponent(issueKey)}`;
 
 export interface JiraStatus {
   name: string;

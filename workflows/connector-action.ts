@@ -1,5 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { ConnectorAction, ConnectorActionResult } from '../activities/connector-actions.js';
+import type { ConnectorCheckInput, ConnectorCheckResult } from '../activities/connector-checks.js';
 import type { Activities } from '../activities/index.js';
 
 export interface ConnectorActionInput {
@@ -19,4 +20,17 @@ export async function connectorActionWorkflow(input: ConnectorActionInput): Prom
     summary: `${input.action} connector ${input.connectorId}`,
   });
   return runConnectorAction(input);
+}
+
+/**
+ * The read-only check of a connector (credentials, permissions, project or table). One attempt,
+ * like the test: the admin waits for the verdict of each step.
+ */
+export async function connectorCheckWorkflow(input: ConnectorCheckInput): Promise<ConnectorCheckResult> {
+  const { runConnectorCheck } = proxyActivities<Activities>({
+    startToCloseTimeout: '60s',
+    retry: { maximumAttempts: 1 },
+    summary: `check connector ${input.connectorId}`,
+  });
+  return runConnectorCheck(input);
 }

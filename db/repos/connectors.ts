@@ -62,6 +62,9 @@ export function toPublicConnector(row: ConnectorRow, box: SecretBox) {
       last_test_at: row.lastTestAt?.toISOString() ?? null,
       last_test_ok: row.lastTestOk ?? null,
       last_test_result: row.lastTestResult ?? null,
+      last_check_at: row.lastCheckAt?.toISOString() ?? null,
+      last_check_ok: row.lastCheckOk ?? null,
+      last_check: row.lastCheck ?? null,
     },
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
@@ -102,4 +105,16 @@ export function toRowValues(v: ConnectorValues, box: SecretBox, origin: 'api' | 
     origin,
     updatedAt: new Date(),
   };
+}
+
+/** Keeps the verdict of the last read-only check for the connector's health view. */
+export async function recordConnectorCheck(
+  db: Pick<Db, 'update'>,
+  id: string,
+  report: { ok: boolean; checks: { name: string; ok: boolean; message: string }[] },
+): Promise<void> {
+  await db
+    .update(connectors)
+    .set({ lastCheckAt: new Date(), lastCheckOk: report.ok, lastCheck: report.checks })
+    .where(eq(connectors.id, id));
 }
