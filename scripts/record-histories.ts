@@ -326,30 +326,42 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Recorded[]>> = {
   },
 
   /** An admin's "test connection" through connectorActionWorkflow. */
-  async 'connector-test'(ctx) {
-    const verdict = await json<{ ok: boolean }>(
-      await ctx.api(`/v1/connectors/${ctx.connectors.splunk}/test`, { method: 'POST' }),
-    );
-    if (!verdict.ok) throw new Error(`test connection: ${JSON.stringify(verdict)}`);
-    const workflowId = await eventually(
-      async () => {
-        const query = `WorkflowId STARTS_WITH "connector-test-${ctx.connectors.splunk}-"`;
-        for await (const wf of ctx.client.workflow.list({ query })) return wf.workflowId;
-        return undefined;
-      },
-      30_000,
-      'connector action workflow in visibility',
-    );
-    await workflowCompleted(ctx, workflowId);
-    return [
-      {
-        name: 'connector-test',
-        description: 'test connection of the Splunk connector (one activity, one attempt)',
-        workflowId,
-      },
-    ];
-  },
+  'connector-test': (ctx) =>
+    connectorRun(
+      ctx,
+      'test',
+      ctx.connectors.splunk,
+      'test connection of the Splunk connector (one activity, one attempt)',
+    ),
+
+  /** An admin's read-only check through connectorCheckWorkflow. */
+  'connector-check': (ctx) =>
+    connectorRun(
+      ctx,
+      'check',
+      ctx.connectors.jira,
+      'read-only check of the Jira connector (one activity, one attempt)',
+    ),
 };
+
+/** POST /v1/connectors/{id}/{action}, which must pass, and the run it started. */
+async function connectorRun(ctx: Ctx, action: 'test' | 'check', connectorId: string, description: string) {
+  const verdict = await json<{ ok: boolean }>(
+    await ctx.api(`/v1/connectors/${connectorId}/${action}`, { method: 'POST' }),
+  );
+  if (!verdict.ok) throw new Error(`${action}: ${JSON.stringify(verdict)}`);
+  const workflowId = await eventually(
+    async () => {
+      const query = `WorkflowId STARTS_WITH "connector-${action}-${connectorId}-"`;
+      for await (const wf of ctx.client.workflow.list({ query })) return wf.workflowId;
+      return undefined;
+    },
+    30_000,
+    `connector ${action} workflow in visibility`,
+  );
+  await workflowCompleted(ctx, workflowId);
+  return [{ name: `connector-${action}`, description, workflowId }];
+}
 
 async function main() {
   const wanted = process.argv.slice(2);
