@@ -14,6 +14,7 @@ import { ApiProblem, apiError, validationError } from './errors.js';
 import { healthRouter } from './health.js';
 import { jsonBody } from './json-body.js';
 import { documentHealthRoutes, httpMetrics, metricsRouter } from './metrics.js';
+import { overviewRouter } from './overview.js';
 import { replaysRouter } from './replays.js';
 import { reportsRouter } from './reports.js';
 import { rulesRouter } from './rules.js';
@@ -21,6 +22,7 @@ import { ticketsRouter } from './tickets.js';
 import { violationTicketsRouter } from './violation-tickets.js';
 import { violationsRouter } from './violations.js';
 import { MAX_BATCH_BYTES, violationsBatchRouter } from './violations-batch.js';
+import { violationsListRouter } from './violations-list.js';
 import { webhooksRouter } from './webhooks.js';
 
 const WEBHOOKS = '/v1/webhooks/';
@@ -99,6 +101,7 @@ export function createApp(deps: ApiDeps) {
   });
 
   app.route('/v1', violationsBatchRouter(deps));
+  app.route('/v1', violationsListRouter(deps));
   app.route('/v1', violationsRouter(deps));
   app.route('/v1', violationTicketsRouter(deps));
   app.route('/v1', ticketsRouter(deps));
@@ -110,6 +113,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/v1', rulesRouter(deps));
   app.route('/v1', auditRouter(deps));
   app.route('/v1', reportsRouter(deps));
+  app.route('/v1', overviewRouter(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

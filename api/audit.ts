@@ -28,7 +28,7 @@ const auditFilterSchema = z.object({
   until: z.iso.datetime({ offset: true }).optional(),
 });
 
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+export const escapeLike = (s: string) => s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 
 function auditConditions(f: z.infer<typeof auditFilterSchema>): SQL[] {
   const conds: SQL[] = [];
