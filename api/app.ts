@@ -1,4 +1,3 @@
-import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { MAX_EVENT_BYTES } from '../domain/event.js';
@@ -9,11 +8,13 @@ import { connectorActionsRouter } from './connector-actions.js';
 import { connectorsRouter } from './connectors.js';
 import { deliveriesRouter } from './deliveries.js';
 import type { ApiDeps } from './deps.js';
+import { docsRouter } from './docs.js';
 import type { AppEnv } from './env.js';
 import { ApiProblem, apiError, validationError } from './errors.js';
 import { healthRouter } from './health.js';
 import { jsonBody } from './json-body.js';
 import { documentHealthRoutes, httpMetrics, metricsRouter } from './metrics.js';
+import { serveOpenApi } from './openapi.js';
 import { overviewRouter } from './overview.js';
 import { replaysRouter } from './replays.js';
 import { reportsRouter } from './reports.js';
@@ -115,16 +116,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/v1', reportsRouter(deps));
   app.route('/v1', overviewRouter(deps));
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'escalate',
-      version: '0.1.0',
-      description: 'Violations to ITSM tickets and SIEM events, durably.',
-    },
-    security: [{ bearer: [] }],
-  });
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  serveOpenApi(app);
+  app.route('/', docsRouter());
   return app;
 }
