@@ -10,6 +10,7 @@ import { connectors, rules } from '../db/schema.js';
 import { connectorIdSchema, connectorInputSchema } from '../domain/connector-input.js';
 import { type Rule, ruleSchema } from '../domain/rules.js';
 import { defaultSettings, type Settings, settingsSchema } from '../domain/settings.js';
+import { expandEnvReferences } from './env-references.js';
 import type { SecretBox } from './secret-box.js';
 
 /** ESCALATE_CONFIG: settings, connectors and rules (retry policies live in settings and connectors). */
@@ -39,25 +40,6 @@ export interface ConfigFile {
   declarative?: boolean;
 }
 
-/** `${VAR}` anywhere in a string value is replaced from the environment; a missing one is an error. */
-export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, path = ''): unknown {
-  if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
-      const v = env[name];
-      if (v === undefined)
-        throw new Error(`ESCALATE_CONFIG ${path || '(root)'}: environment variable ${name} is not set`);
-      return v;
-    });
-  }
-  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, `${path}[${i}]`));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, expandEnv(v, env, path ? `${path}.${k}` : k)]),
-    );
-  }
-  return value;
-}
-
 /** `rules[0].then.targets[1]`: the field an admin has to fix. */
 const fieldPath = (prefix: string, path: readonly PropertyKey[]) => {
   let out = prefix;
@@ -74,7 +56,7 @@ const describe = (issues: z.core.$ZodIssue[], prefix: string) =>
 const invalid = (message: string) => new Error(`ESCALATE_CONFIG is invalid: ${message}`);
 
 export function parseConfigFile(text: string, env: NodeJS.ProcessEnv = process.env): ConfigFile {
-  const doc = expandEnv(parse(text) ?? {}, env);
+  const doc = expandEnvReferences(parse(text) ?? {}, env, 'ESCALATE_CONFIG');
   const top = configFileSchema.safeParse(doc);
   if (!top.success) throw new Error(`ESCALATE_CONFIG is invalid: ${describe(top.error.issues, '')}`);
   const parsedConnectors = top.data.connectors.map((raw, i) => {
