@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
+import { audit } from '../db/repos/audit.js';
 import { MAX_EVENT_BYTES } from '../domain/event.js';
 import { accessLog } from './access-log.js';
 import { auditRouter } from './audit.js';
@@ -20,6 +21,7 @@ import { replaysRouter } from './replays.js';
 import { reportsRouter } from './reports.js';
 import { rulesRouter } from './rules.js';
 import { ticketsRouter } from './tickets.js';
+import { consoleRouter } from './ui/index.js';
 import { violationTicketsRouter } from './violation-tickets.js';
 import { violationsRouter } from './violations.js';
 import { MAX_BATCH_BYTES, violationsBatchRouter } from './violations-batch.js';
@@ -118,5 +120,18 @@ export function createApp(deps: ApiDeps) {
 
   serveOpenApi(app);
   app.route('/', docsRouter());
+  app.route(
+    '/ui',
+    consoleRouter({
+      apiKeys: deps.apiKeys,
+      secret: deps.box.deriveKey('console-session'),
+      fetchApi: (req) => app.fetch(req),
+      temporalUi: deps.temporalUiUrl
+        ? { url: deps.temporalUiUrl, namespace: deps.temporal.options?.namespace ?? 'default' }
+        : undefined,
+      audit: (entry) => audit(deps.database.db, entry),
+      logger: deps.logger,
+    }),
+  );
   return app;
 }

@@ -6,7 +6,7 @@ import { apiError } from './errors.js';
 import { createRouter } from './router.js';
 import { errorResponse, jsonContent, listOf, pageQuery } from './schemas.js';
 
-const AuditEntrySchema = z
+export const AuditEntrySchema = z
   .object({
     id: z.number(),
     at: z.string(),

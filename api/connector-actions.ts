@@ -10,7 +10,7 @@ import { apiError } from './errors.js';
 import { createRouter } from './router.js';
 import { errorResponse, jsonContent } from './schemas.js';
 
-const ActionResultSchema = z
+export const ActionResultSchema = z
   .object({
     ok: z.boolean(),
     action: z.enum(['test', 'install-template']),
@@ -24,7 +24,7 @@ const ActionResultSchema = z
   })
   .openapi('ConnectorActionResult');
 
-const CheckResultSchema = z
+export const CheckResultSchema = z
   .object({
     ok: z.boolean(),
     connector_id: z.string(),

@@ -10,7 +10,7 @@ import { createRouter } from './router.js';
 import { DeliverySchema, errorResponse, jsonContent, listOf, pageQuery } from './schemas.js';
 import { startDeliveryWorkflow } from './workflow-starts.js';
 
-const AttemptSchema = z
+export const AttemptSchema = z
   .object({
     attempt: z.number(),
     outcome: z.string(),

@@ -33,6 +33,7 @@ async function main() {
       apiKeys,
       webhookSecret: process.env.ESCALATE_WEBHOOK_SECRET,
       logger,
+      temporalUiUrl: process.env.ESCALATE_TEMPORAL_UI_URL || undefined,
     },
     { port, hostname: process.env.HOST ?? '0.0.0.0' },
   );

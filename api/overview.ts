@@ -7,9 +7,9 @@ import { errorResponse, jsonContent } from './schemas.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
-const BySeverity = z.object(Object.fromEntries(SEVERITIES.map((s) => [s, z.number().int()])));
+const BySeverity = z.record(z.enum(SEVERITIES), z.number().int());
 
-const OverviewSchema = z
+export const OverviewSchema = z
   .object({
     since: z.string(),
     until: z.string(),
@@ -21,7 +21,7 @@ const OverviewSchema = z
     }),
     tickets: z.object({
       /** Every ticket now, by its current status (claims still being created are left out). */
-      by_status: z.object(Object.fromEntries(TICKET_STATUSES.map((s) => [s, z.number().int()]))),
+      by_status: z.record(z.enum(TICKET_STATUSES), z.number().int()),
       /** Open or in progress, and past their SLA. */
       sla_breached_active: z.number().int(),
       /** Created in [since, until) and breached their SLA since. */

@@ -38,7 +38,7 @@ const ReplayStarted = z
   })
   .openapi('ReplayStarted');
 
-const ReplayStatus = z
+export const ReplayStatus = z
   .object({
     id: z.string(),
     status: z.enum(['running', 'completed']),

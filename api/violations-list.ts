@@ -11,7 +11,7 @@ import { errorResponse, jsonContent, listOf, pageQuery } from './schemas.js';
 
 const VIOLATION_STATUSES = ['processing', 'completed', 'partially_failed', 'failed'] as const;
 
-const ViolationSummarySchema = z
+export const ViolationSummarySchema = z
   .object({
     event_id: z.string(),
     event_type: z.string(),
