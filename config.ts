@@ -1,15 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 
-export type ApiScope = 'admin' | 'ingest';
-
-export interface ApiKey {
-  key: string;
-  scope: ApiScope;
-  /** Safe to log and audit: a short fingerprint, never the key. */
-  label: string;
-}
-
 export interface TemporalConnection {
   address: string;
   namespace: string;
@@ -19,25 +10,6 @@ export interface TemporalConnection {
     | { serverRootCaPath?: string; clientCertPath?: string; clientKeyPath?: string; serverName?: string }
     | boolean;
 }
-
-export function parseApiKeys(raw: string | undefined): ApiKey[] {
-  if (!raw) return [];
-  return raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((entry) => {
-      const idx = entry.lastIndexOf(':');
-      const scope = idx > 0 ? entry.slice(idx + 1) : '';
-      if (scope === 'admin' || scope === 'ingest') {
-        const key = entry.slice(0, idx);
-        return { key, scope, label: keyLabel(key) };
-      }
-      return { key: entry, scope: 'admin' as const, label: keyLabel(entry) };
-    });
-}
-
-export const keyLabel = (key: string): string => `key…${key.slice(-4)}`;
 
 export function temporalConnectionFromEnv(env = process.env): TemporalConnection {
   const tlsEnabled = env.TEMPORAL_TLS === 'true' || !!env.TEMPORAL_TLS_CERT || !!env.TEMPORAL_API_KEY;

@@ -2,29 +2,19 @@ import { fileURLToPath } from 'node:url';
 import {
   bundleWorkflowCode,
   makeTelemetryFilterString,
-  NativeConnection,
+  type NativeConnection,
   Runtime,
   Worker,
+  type WorkerOptions,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { type ActivityDeps, createActivities } from './activities/index.js';
-import {
-  connectTemporalClient,
-  type TemporalConnection,
-  temporalConnectionFromEnv,
-  temporalConnectOptions,
-} from './config.js';
-import { openDatabase } from './db/open.js';
 import { activityLogContext } from './infra/activity-log-context.js';
-import { loadConfigFile } from './infra/config-file.js';
-import { createLogger } from './infra/logger.js';
 import { type MetricsServer, metricsPortFromEnv, scrapeText, serveMetrics } from './infra/metrics.js';
 import { freePort } from './infra/ports.js';
-import { SecretBox } from './infra/secret-box.js';
-import { resolveSecretKey } from './infra/secret-key.js';
 import { temporalLogger } from './infra/temporal-logger.js';
-import { type Tracing, tracingFromEnv, WORKFLOW_TRACING_MODULE } from './infra/tracing.js';
+import { type Tracing, WORKFLOW_TRACING_MODULE } from './infra/tracing.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -49,20 +39,28 @@ export function bundleWorkflows(opts: { tracing?: boolean } = {}): Promise<Workf
   });
 }
 
-export interface WorkerOptions {
+/** A bundle made by `bundleWorkflows`, or the path of one written to disk. */
+export type WorkflowBundleOption = NonNullable<WorkerOptions['workflowBundle']>;
+
+export interface CreateWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
-  workflowBundle: NonNullable<Parameters<typeof Worker.create>[0]['workflowBundle']>;
+  workflowBundle: WorkflowBundleOption;
   /** Lower in tests; production defaults suit a 2-core box. */
   maxConcurrentActivityTaskExecutions?: number;
   /** OpenTelemetry (infra/tracing.ts); the bundle must have been made with `tracing: true`. */
   tracing?: Tracing;
+  /** Benchmark experiments: laid over the options chosen here. */
+  overrides?: Partial<WorkerOptions>;
 }
 
-export function createWorker(opts: WorkerOptions): Promise<Worker> {
-  return Worker.create({
+/** The worker and the very options it was created with. */
+export async function createWorker(
+  opts: CreateWorkerOptions,
+): Promise<{ worker: Worker; options: WorkerOptions }> {
+  const options: WorkerOptions = {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
@@ -75,7 +73,9 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     maxCachedWorkflows: 2000,
     // Connector calls are I/O bound: many activities in flight cost little.
     shutdownGraceTime: '10s',
-  });
+    ...opts.overrides,
+  };
+  return { worker: await Worker.create(options), options };
 }
 
 /**
@@ -130,58 +130,4 @@ export async function startWorkerMetrics(logger: Logger): Promise<MetricsServer 
   });
   logger.info({ port: server.port, temporal: withTemporal }, 'worker metrics on /metrics');
   return server;
-}
-
-export function connectWorkerTemporal(conn: TemporalConnection): Promise<NativeConnection> {
-  return NativeConnection.connect(temporalConnectOptions(conn));
-}
-
-/** `npm run start:worker`: a stateless worker process against PostgreSQL and a Temporal cluster. */
-async function main() {
-  const logger = createLogger({ name: 'escalate-worker' });
-  const databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl)
-    throw new Error('DATABASE_URL is required (npm start runs an embedded PostgreSQL for you)');
-  const conn = temporalConnectionFromEnv();
-  const box = new SecretBox(resolveSecretKey());
-  const configFile = loadConfigFile(process.env.ESCALATE_CONFIG);
-  // Before any Temporal connection: the Runtime (with its metrics exporter) is installed once.
-  const metricsServer = await startWorkerMetrics(logger);
-  if (!metricsServer) installTemporalRuntime(logger);
-  const database = await openDatabase(databaseUrl, box, configFile);
-  const connection = await connectWorkerTemporal(conn);
-  const tracing = tracingFromEnv('escalate-worker');
-  const temporal = await connectTemporalClient(conn, { interceptors: tracing?.clientInterceptors });
-  const worker = await createWorker({
-    connection,
-    namespace: conn.namespace,
-    taskQueue: conn.taskQueue,
-    deps: {
-      db: database.db,
-      temporal,
-      taskQueue: conn.taskQueue,
-      box,
-      settings: configFile.settings,
-      logger,
-    },
-    workflowBundle: await bundleWorkflows({ tracing: tracing !== undefined }),
-    tracing,
-  });
-  logger.info(
-    { taskQueue: conn.taskQueue, namespace: conn.namespace, address: conn.address },
-    'worker running',
-  );
-  await worker.run();
-  await connection.close();
-  await temporal.connection.close();
-  await database.close();
-  await tracing?.shutdown();
-  await metricsServer?.close();
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
 }

@@ -1,6 +1,5 @@
 import { claimActivities } from './claims.js';
 import { connectorActionActivities } from './connector-actions.js';
-import { connectorCheckActivities } from './connector-checks.js';
 import type { ActivityDeps } from './deps.js';
 import { outcomeActivities } from './outcomes.js';
 import { planActivities } from './plan.js';
@@ -21,7 +20,6 @@ export function createActivities(deps: ActivityDeps) {
     ...redeliveryActivities(deps),
     ...replayActivities(deps),
     ...connectorActionActivities(deps),
-    ...connectorCheckActivities(deps),
     ...claimActivities(deps),
     ...ticketSyncActivities(deps),
     ...outcomeActivities(deps),

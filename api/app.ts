@@ -127,7 +127,7 @@ export function createApp(deps: ApiDeps) {
       secret: deps.box.deriveKey('console-session'),
       fetchApi: (req) => app.fetch(req),
       temporalUi: deps.temporalUiUrl
-        ? { url: deps.temporalUiUrl, namespace: deps.temporal.options?.namespace ?? 'default' }
+        ? { url: deps.temporalUiUrl, namespace: deps.workflows.client.options?.namespace ?? 'default' }
         : undefined,
       audit: (entry) => audit(deps.database.db, entry),
       logger: deps.logger,

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import type { ConnectorActionResult } from '../activities/connector-actions.js';
-import type { ConnectorCheckInput, ConnectorCheckResult } from '../activities/connector-checks.js';
 import { getConnectorRow } from '../db/repos/connectors.js';
-import type { ConnectorActionInput } from '../workflows/connector-action.js';
+import { startConnectorAction } from '../infra/workflow-client.js';
+import type { ConnectorActionInput, ConnectorActionResult } from '../workflows/contract.js';
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import { createRouter } from './router.js';
@@ -36,38 +34,31 @@ const WAIT_MS = 90_000;
 const idParam = z.object({ id: z.string().min(1).max(64) });
 
 /**
- * Test connection, template install and check run as workflows (no SaaS call from the API); we wait
- * for the verdict.
+ * Runs a connector action as a workflow (no SaaS call from the API) and waits for its verdict;
+ * `result` is undefined when no worker answered in time.
  */
+export async function runConnectorAction(
+  deps: ApiDeps,
+  input: ConnectorActionInput,
+): Promise<{ workflowId: string; result?: ConnectorActionResult }> {
+  const handle = await startConnectorAction(deps.workflows, input, randomUUID());
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), WAIT_MS);
+  });
+  try {
+    return { workflowId: handle.workflowId, result: await Promise.race([handle.result(), timeout]) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const noAnswer = (workflowId: string) =>
+  `no result within ${WAIT_MS / 1000}s (workflow ${workflowId}); is a worker running?`;
+
+/** Test connection, check and template install; we wait for the remote's verdict. */
 export function connectorActionsRouter(deps: ApiDeps) {
   const router = createRouter();
-
-  /** Starts a one-off workflow and waits for its result, or undefined after WAIT_MS. */
-  async function runAndWait<T>(workflowType: string, workflowId: string, args: unknown[], summary: string) {
-    const handle = await deps.temporal.workflow.start(workflowType, {
-      workflowId,
-      taskQueue: deps.taskQueue,
-      args,
-      staticSummary: summary,
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), WAIT_MS);
-    });
-    try {
-      return { workflowId, result: (await Promise.race([handle.result(), timeout])) as T | undefined };
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  const noAnswer = (c: Context, workflowId: string) =>
-    apiError(
-      c,
-      504,
-      'timeout',
-      `no result within ${WAIT_MS / 1000}s (workflow ${workflowId}); is a worker running?`,
-    );
 
   for (const action of ['test', 'install-template'] as const) {
     router.openapi(
@@ -98,14 +89,14 @@ export function connectorActionsRouter(deps: ApiDeps) {
             `install-template applies to elasticsearch connectors, not ${row.kind}`,
           );
         }
-        const { workflowId, result } = await runAndWait<ConnectorActionResult>(
-          'connectorActionWorkflow',
-          `connector-${action}-${id}-${randomUUID()}`,
-          [{ connectorId: id, action, requestedBy: c.get('actor') } satisfies ConnectorActionInput],
-          `${action} connector ${id}`,
-        );
-        if (!result) return noAnswer(c, workflowId);
-        return c.json(result, 200);
+        const { workflowId, result } = await runConnectorAction(deps, {
+          connectorId: id,
+          action,
+          requestedBy: c.get('actor'),
+        });
+        if (!result) return apiError(c, 504, 'timeout', noAnswer(workflowId));
+        const { request: _, ...verdict } = result;
+        return c.json({ ...verdict, action }, 200);
       },
     );
   }
@@ -133,14 +124,13 @@ export function connectorActionsRouter(deps: ApiDeps) {
       const { id } = c.req.valid('param');
       if (!(await getConnectorRow(deps.database.db, id)))
         return apiError(c, 404, 'not_found', 'no such connector');
-      const { workflowId, result } = await runAndWait<ConnectorCheckResult>(
-        'connectorCheckWorkflow',
-        `connector-check-${id}-${randomUUID()}`,
-        [{ connectorId: id, requestedBy: c.get('actor') } satisfies ConnectorCheckInput],
-        `check connector ${id}`,
-      );
-      if (!result) return noAnswer(c, workflowId);
-      return c.json(result, 200);
+      const { workflowId, result } = await runConnectorAction(deps, {
+        connectorId: id,
+        action: 'check',
+        requestedBy: c.get('actor'),
+      });
+      if (!result) return apiError(c, 504, 'timeout', noAnswer(workflowId));
+      return c.json({ ok: result.ok, connector_id: result.connector_id, checks: result.checks ?? [] }, 200);
     },
   );
   return router;

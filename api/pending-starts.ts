@@ -1,8 +1,8 @@
 import { and, isNull, lt } from 'drizzle-orm';
 import { markViolationStarted, storedCompactEvent } from '../db/repos/violations.js';
 import { violations } from '../db/schema.js';
+import { startViolation } from '../infra/workflow-client.js';
 import type { ApiDeps } from './deps.js';
-import { startViolationWorkflow } from './workflow-starts.js';
 
 /**
  * A violation is stored before its workflow starts; if Temporal failed in between, the client
@@ -24,7 +24,7 @@ export function startPendingSweeper(deps: ApiDeps, opts: { intervalMs?: number; 
         .where(and(isNull(violations.startedAt), lt(violations.receivedAt, new Date(Date.now() - graceMs))))
         .limit(500);
       for (const row of rows) {
-        await startViolationWorkflow(deps.temporal, deps.taskQueue, storedCompactEvent(row), 'recovery');
+        await startViolation(deps.workflows, storedCompactEvent(row), 'recovery');
         await markViolationStarted(deps.database.db, row.eventId);
         deps.logger.warn(
           { event_id: row.eventId, workflow_id: row.workflowId },

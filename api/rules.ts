@@ -1,10 +1,12 @@
-// biome-ignore-all lint/suspicious/noThenProperty: SPEC §5 names the rule field `then`; it is plain data, never a thenable.
+// biome-ignore-all lint/suspicious/noThenProperty: the rule field is named `then`; it is plain data, never a thenable.
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { eq, inArray } from 'drizzle-orm';
-import { audit } from '../db/repos/audit.js';
+import { inArray } from 'drizzle-orm';
+import { listConnectorRows, toPlanningConnector } from '../db/repos/connectors.js';
 import {
+  createRule,
   decodeRuleCursor,
+  deleteRule,
   getRuleRow,
   listRulePage,
   listRules,
@@ -12,18 +14,14 @@ import {
   RULE_ID_PATTERN,
   toPublicRule,
   toRuleRowValues,
+  updateRule,
 } from '../db/repos/rules.js';
-import { connectors, rules } from '../db/schema.js';
-import { type ConnectorFilters, type ConnectorKind, isItsmKind } from '../domain/connector.js';
+import { connectors } from '../db/schema.js';
+import { isItsmKind } from '../domain/connector.js';
 import { compactEvent, type ViolationEvent, violationEventSchema } from '../domain/event.js';
-import { type RoutableConnector, routeEvent } from '../domain/routing.js';
-import {
-  correlationKey,
-  type Rule,
-  type RuleExplanation,
-  rulePatchSchema,
-  ruleSchema,
-} from '../domain/rules.js';
+import { planEvent } from '../domain/planning.js';
+import type { RuleExplanation } from '../domain/rule-evaluation.js';
+import { type Rule, rulePatchSchema, ruleSchema } from '../domain/rule-schema.js';
 import type { ApiDeps } from './deps.js';
 import { apiError, fieldIssues } from './errors.js';
 import { createRouter } from './router.js';
@@ -221,16 +219,9 @@ export function rulesRouter(deps: ApiDeps) {
       const values = toRuleRowValues({ ...rule, id: id ?? randomUUID() }, 'api');
       const warnings = await targetWarnings(rule.then.targets);
       try {
-        const row = await db.transaction(async (tx) => {
-          const [inserted] = await tx.insert(rules).values(values).returning();
-          await audit(tx, {
-            actor: c.get('actor'),
-            action: 'rule.created',
-            subjectType: 'rule',
-            subjectId: inserted!.id,
-            details: { name: inserted!.name, order: inserted!.order, targets: rule.then.targets, warnings },
-          });
-          return inserted!;
+        const row = await createRule(db, values, {
+          actor: c.get('actor'),
+          details: { targets: rule.then.targets, warnings },
         });
         return c.json({ ...toPublicRule(row), warnings }, 201);
       } catch (err) {
@@ -258,47 +249,40 @@ export function rulesRouter(deps: ApiDeps) {
       const event = c.req.valid('json').event as ViolationEvent;
       const occurredAt = event.occurred_at ?? new Date().toISOString();
       const compact = compactEvent(event, occurredAt, deps.settings.risk_bands);
-      // Read-only: the same inputs and the same pure function as the workflow's plan activity.
-      const [rows, ruleList] = await Promise.all([db.select().from(connectors), listRules(db)]);
-      // Routing reads no config or secrets: build its input from the rows (no decryption needed).
-      const all: RoutableConnector[] = rows.map((r) => ({
-        id: r.id,
-        name: r.name,
-        kind: r.kind as ConnectorKind,
-        enabled: r.enabled,
-        auto_push: r.autoPush,
-        filters: r.filters as ConnectorFilters,
-      }));
-      const names = new Map(all.map((x) => [x.id, x.name]));
-      const routing = routeEvent(compact, all, ruleList, deps.settings);
-      const anyMatched = routing.explanations.some((e) => e.status === 'matched');
+      // Read-only: the same inputs and the same function as the workflow's plan activity.
+      const [rows, ruleList] = await Promise.all([listConnectorRows(db), listRules(db)]);
+      const names = new Map(rows.map((x) => [x.id, x.name]));
+      const plan = planEvent(compact, rows.map(toPlanningConnector), ruleList, deps.settings);
       return c.json(
         {
           event_id: compact.event_id,
           severity: compact.severity,
           risk_score: compact.risk_score ?? null,
-          default_routing: { applied: !anyMatched, min_severity: deps.settings.auto_push.min_severity },
-          decisions: routing.decisions,
-          explanations: routing.explanations.map(toExplanation),
-          tickets: routing.tickets.map((t) => ({
-            connector_id: t.connectorId,
-            connector_name: names.get(t.connectorId) ?? t.connectorId,
-            source: t.ruleId === undefined ? ('default' as const) : ('rule' as const),
-            rule_id: t.ruleId ?? null,
-            rule_name: t.ruleName ?? null,
-            priority: t.priority,
-            correlate_by: t.correlateBy,
-            correlation_key: correlationKey(compact, t.correlateBy),
-            assignee: t.assignee ?? null,
-            assignment_group: t.assignmentGroup ?? null,
-            project_key: t.projectKey ?? null,
-            issue_type: t.issueType ?? null,
-            labels: t.labels,
-            auto_resolve_after_ms: t.autoResolveAfterMs ?? null,
-            sla_ms: t.slaMs ?? null,
-            reopen_within_ms: t.reopenWithinMs ?? null,
+          default_routing: {
+            applied: plan.defaultRouting,
+            min_severity: deps.settings.auto_push.min_severity,
+          },
+          decisions: plan.decisions,
+          explanations: plan.explanations.map(toExplanation),
+          tickets: plan.tickets.map(({ connectorId, priority, spec }) => ({
+            connector_id: connectorId,
+            connector_name: names.get(connectorId) ?? connectorId,
+            source: spec.ruleId === undefined ? ('default' as const) : ('rule' as const),
+            rule_id: spec.ruleId ?? null,
+            rule_name: spec.ruleName ?? null,
+            priority,
+            correlate_by: spec.correlateBy ?? [],
+            correlation_key: spec.correlationKey,
+            assignee: spec.assignee ?? null,
+            assignment_group: spec.assignmentGroup ?? null,
+            project_key: spec.projectKey ?? null,
+            issue_type: spec.issueType ?? null,
+            labels: spec.labels,
+            auto_resolve_after_ms: spec.autoResolveAfterMs ?? null,
+            sla_ms: spec.slaMs ?? null,
+            reopen_within_ms: spec.reopenWithinMs ?? null,
           })),
-          siem: routing.siem,
+          siem: plan.siem,
         },
         200,
       );
@@ -363,21 +347,9 @@ export function rulesRouter(deps: ApiDeps) {
       const warnings = await targetWarnings(rule.then.targets);
       const { origin: _origin, ...values } = toRuleRowValues(rule, row.origin as 'api' | 'config');
       try {
-        const updated = await db.transaction(async (tx) => {
-          const [u] = await tx
-            .update(rules)
-            .set({ ...values, updatedAt: new Date() })
-            .where(eq(rules.id, id))
-            .returning();
-          if (!u) return undefined;
-          await audit(tx, {
-            actor: c.get('actor'),
-            action: 'rule.updated',
-            subjectType: 'rule',
-            subjectId: id,
-            details: { name: u.name, changed: Object.keys(patch), warnings },
-          });
-          return u;
+        const updated = await updateRule(db, id, values, {
+          actor: c.get('actor'),
+          details: { changed: Object.keys(patch), warnings },
         });
         if (!updated) return apiError(c, 404, 'not_found', 'no such rule');
         return c.json({ ...toPublicRule(updated), warnings }, 200);
@@ -398,22 +370,7 @@ export function rulesRouter(deps: ApiDeps) {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const deleted = await db.transaction(async (tx) => {
-        const [d] = await tx
-          .delete(rules)
-          .where(eq(rules.id, id))
-          .returning({ id: rules.id, name: rules.name });
-        if (d)
-          await audit(tx, {
-            actor: c.get('actor'),
-            action: 'rule.deleted',
-            subjectType: 'rule',
-            subjectId: id,
-            details: { name: d.name },
-          });
-        return d;
-      });
-      if (!deleted) return apiError(c, 404, 'not_found', 'no such rule');
+      if (!(await deleteRule(db, id, c.get('actor')))) return apiError(c, 404, 'not_found', 'no such rule');
       return c.body(null, 204);
     },
   );

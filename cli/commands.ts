@@ -1,6 +1,6 @@
 /** The request/response commands: send, violations, tickets, deliveries, connectors, rules. */
 import { formatDuration } from '../domain/duration.js';
-import { expandEnvReferences } from '../infra/env-references.js';
+import { expandEnvReferences } from '../domain/env-references.js';
 import { isRecord } from './client.js';
 import type { Ctx, ExitCode } from './context.js';
 import { cell, detailLines, fields, plural, table, truncate } from './format.js';

@@ -6,9 +6,8 @@
  * longer declares), then applied unless --dry-run.
  */
 import { z } from 'zod';
-import { RULE_ID_MESSAGE, RULE_ID_PATTERN } from '../db/repos/rules.js';
 import { canonicalJson } from '../domain/canonical-json.js';
-import { ruleSchema } from '../domain/rules.js';
+import { RULE_ID_MESSAGE, RULE_ID_PATTERN, ruleSchema } from '../domain/rule-schema.js';
 import type { Ctx, ExitCode } from './context.js';
 import { cell, plural } from './format.js';
 import { readYamlInput } from './io.js';

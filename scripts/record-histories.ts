@@ -1,5 +1,5 @@
 /**
- * Records the Temporal histories that `test/e2e/replay-histories.test.ts` replays (SPEC §10, the
+ * Records the Temporal histories that `test/e2e/replay-histories.test.ts` replays (the
  * determinism guard): representative runs of every workflow, driven through the real API against
  * a throw-away stack, saved as `test/histories/<name>.json`.
  *
@@ -25,14 +25,10 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type ServerType, serve } from '@hono/node-server';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { createApp } from '../api/app.js';
-import { parseApiKeys } from '../config.js';
-import { connectDatabase } from '../db/client.js';
-import { runMigrations } from '../db/migrate.js';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { parseApiKeys } from '../api/api-keys.js';
 import { defaultSettings } from '../domain/settings.js';
 import { startEmbeddedPostgres } from '../infra/embedded-postgres.js';
 import { createLogger } from '../infra/logger.js';
@@ -40,11 +36,13 @@ import { freePort } from '../infra/ports.js';
 import { SecretBox } from '../infra/secret-box.js';
 import { resolveTemporalCli } from '../infra/temporal-cli.js';
 import { startDevServer } from '../infra/temporal-dev-server.js';
+import { startServices } from '../services.js';
 import { startFakeJira } from '../test/fakes/jira.js';
 import { startFakeSplunk } from '../test/fakes/splunk.js';
 import { eventually, FAST_RETRY, jiraConnector, makeEvent } from '../test/helpers/events.js';
 import { sign } from '../test/helpers/webhooks.js';
-import { bundleWorkflows, createWorker } from '../worker.js';
+import { bundleWorkflows } from '../worker.js';
+import { ticketWorkflowId, violationWorkflowId } from '../workflows/contract.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT_DIR = resolve(ROOT, 'test/histories');
@@ -94,7 +92,7 @@ async function postViolation(ctx: Ctx, event: Record<string, unknown>): Promise<
 
 /** Waits for the violation workflow to end and returns the violation as the API shows it. */
 async function finished(ctx: Ctx, eventId: string): Promise<View> {
-  await ctx.client.workflow.getHandle(`violation-${eventId}`).result();
+  await ctx.client.workflow.getHandle(violationWorkflowId(eventId)).result();
   return json<View>(await ctx.api(`/v1/violations/${eventId}`));
 }
 
@@ -111,7 +109,7 @@ async function ticketOf(ctx: Ctx, eventId: string) {
   const v = await finished(ctx, eventId);
   const t = v.tickets.find((x) => x.connector_id === ctx.connectors.jira && x.external_id);
   if (!t) throw new Error(`violation ${eventId} has no Jira ticket: ${JSON.stringify(v)}`);
-  return { id: t.id, externalId: t.external_id!, workflowId: `ticket-${t.id}` };
+  return { id: t.id, externalId: t.external_id!, workflowId: ticketWorkflowId(t.id) };
 }
 
 async function setStatus(ctx: Ctx, ticketId: string, status: string, note?: string) {
@@ -138,7 +136,7 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Recorded[]>> = {
       {
         name: 'happy-path',
         description: 'critical violation → Jira issue created + Splunk event delivered',
-        workflowId: `violation-${eventId}`,
+        workflowId: violationWorkflowId(eventId),
       },
     ];
   },
@@ -154,7 +152,7 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Recorded[]>> = {
       {
         name: 'retries',
         description: 'Jira create answers 503 twice, then succeeds on the third attempt',
-        workflowId: `violation-${eventId}`,
+        workflowId: violationWorkflowId(eventId),
       },
     ];
   },
@@ -180,7 +178,7 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Recorded[]>> = {
       {
         name: 'recurrence-violation',
         description: 'second violation with the same correlation key: claims recurrence, signals the ticket',
-        workflowId: `violation-${second}`,
+        workflowId: violationWorkflowId(second),
       },
       {
         name: 'recurrence-ticket',
@@ -284,7 +282,7 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Recorded[]>> = {
       {
         name: 'delivery-failed',
         description: 'violation whose only target (Splunk) fails for good with HEC code 6',
-        workflowId: `violation-${eventId}`,
+        workflowId: violationWorkflowId(eventId),
       },
       {
         name: 'delivery-replay',
@@ -326,42 +324,30 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Recorded[]>> = {
   },
 
   /** An admin's "test connection" through connectorActionWorkflow. */
-  'connector-test': (ctx) =>
-    connectorRun(
-      ctx,
-      'test',
-      ctx.connectors.splunk,
-      'test connection of the Splunk connector (one activity, one attempt)',
-    ),
-
-  /** An admin's read-only check through connectorCheckWorkflow. */
-  'connector-check': (ctx) =>
-    connectorRun(
-      ctx,
-      'check',
-      ctx.connectors.jira,
-      'read-only check of the Jira connector (one activity, one attempt)',
-    ),
+  async 'connector-test'(ctx) {
+    const verdict = await json<{ ok: boolean }>(
+      await ctx.api(`/v1/connectors/${ctx.connectors.splunk}/test`, { method: 'POST' }),
+    );
+    if (!verdict.ok) throw new Error(`test connection: ${JSON.stringify(verdict)}`);
+    const workflowId = await eventually(
+      async () => {
+        const query = `WorkflowId STARTS_WITH "connector-test-${ctx.connectors.splunk}-"`;
+        for await (const wf of ctx.client.workflow.list({ query })) return wf.workflowId;
+        return undefined;
+      },
+      30_000,
+      'connector action workflow in visibility',
+    );
+    await workflowCompleted(ctx, workflowId);
+    return [
+      {
+        name: 'connector-test',
+        description: 'test connection of the Splunk connector (one activity, one attempt)',
+        workflowId,
+      },
+    ];
+  },
 };
-
-/** POST /v1/connectors/{id}/{action}, which must pass, and the run it started. */
-async function connectorRun(ctx: Ctx, action: 'test' | 'check', connectorId: string, description: string) {
-  const verdict = await json<{ ok: boolean }>(
-    await ctx.api(`/v1/connectors/${connectorId}/${action}`, { method: 'POST' }),
-  );
-  if (!verdict.ok) throw new Error(`${action}: ${JSON.stringify(verdict)}`);
-  const workflowId = await eventually(
-    async () => {
-      const query = `WorkflowId STARTS_WITH "connector-${action}-${connectorId}-"`;
-      for await (const wf of ctx.client.workflow.list({ query })) return wf.workflowId;
-      return undefined;
-    },
-    30_000,
-    `connector ${action} workflow in visibility`,
-  );
-  await workflowCompleted(ctx, workflowId);
-  return [{ name: `connector-${action}`, description, workflowId }];
-}
 
 async function main() {
   const wanted = process.argv.slice(2);
@@ -397,48 +383,23 @@ async function main() {
     bundleWorkflows(),
   ]);
   await pg.createDatabase('escalate');
-  const databaseUrl = pg.url('escalate');
-  await runMigrations(databaseUrl);
-  const database = connectDatabase(databaseUrl, { max: 20 });
-  stops.push(() => database.close());
-
-  const connection = await Connection.connect({ address: temporal.address });
-  stops.push(() => connection.close());
-  const client = new Client({ connection });
-  const nativeConnection = await NativeConnection.connect({ address: temporal.address });
-  stops.push(() => nativeConnection.close());
-
-  const taskQueue = 'record-histories';
-  const box = new SecretBox(SecretBox.generateKey());
-  const settings = defaultSettings();
-  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
-  const worker = await createWorker({
-    connection: nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    deps: { db: database.db, temporal: client, taskQueue, box, settings, logger },
-    workflowBundle: bundle,
+  const services = await startServices({
+    logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
+    databaseUrl: pg.url('escalate'),
+    temporal: { address: temporal.address, namespace: 'default', taskQueue: 'record-histories' },
+    box: new SecretBox(SecretBox.generateKey()),
+    settings: defaultSettings(),
+    worker: { workflowBundle: bundle },
+    api: {
+      apiKeys: parseApiKeys(`${ADMIN_KEY}:admin`),
+      webhookSecret: WEBHOOK_SECRET,
+      port: 0,
+      hostname: '127.0.0.1',
+    },
   });
-  const running = worker.run();
-  stops.push(async () => {
-    worker.shutdown();
-    await running;
-  });
-
-  const app = createApp({
-    database,
-    temporal: client,
-    taskQueue,
-    box,
-    settings,
-    apiKeys: parseApiKeys(`${ADMIN_KEY}:admin`),
-    webhookSecret: WEBHOOK_SECRET,
-    logger,
-  });
-  const apiPort = await freePort();
-  const server: ServerType = serve({ fetch: app.fetch, port: apiPort, hostname: '127.0.0.1' });
-  stops.push(() => new Promise((r) => server.close(r)));
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  stops.push(() => services.close());
+  const { client } = services;
+  const apiUrl = services.api!.url;
 
   const [jira, splunk] = await Promise.all([startFakeJira(), startFakeSplunk({ token: HEC_TOKEN })]);
   stops.push(

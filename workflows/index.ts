@@ -1,4 +1,4 @@
-export { connectorActionWorkflow, connectorCheckWorkflow } from './connector-action.js';
+export { connectorActionWorkflow } from './connector-action.js';
 export { deliveryWorkflow } from './delivery.js';
 export { replayWorkflow } from './replay.js';
 export { ticketSyncWorkflow } from './ticket-sync.js';

@@ -8,7 +8,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
-import type { ApiKey } from '../../config.js';
+import type { ApiKey } from '../api-keys.js';
 
 export const SESSION_COOKIE = 'escalate_session';
 export const LOGIN_COOKIE = 'escalate_login';

@@ -5,10 +5,12 @@ import {
   type ConnectorKind,
   SECRET_FIELDS,
 } from '../../domain/connector.js';
+import type { PlanningConnector } from '../../domain/planning.js';
 import type { RetrySpec } from '../../domain/retry.js';
 import type { SecretBox } from '../../infra/secret-box.js';
 import type { Db } from '../client.js';
 import { connectors } from '../schema.js';
+import { audit } from './audit.js';
 
 export type ConnectorRow = typeof connectors.$inferSelect;
 
@@ -107,14 +109,113 @@ export function toRowValues(v: ConnectorValues, box: SecretBox, origin: 'api' | 
   };
 }
 
-/** Keeps the verdict of the last read-only check for the connector's health view. */
-export async function recordConnectorCheck(
-  db: Pick<Db, 'update'>,
-  id: string,
-  report: { ok: boolean; checks: { name: string; ok: boolean; message: string }[] },
+/**
+ * A connector test, check or template install: its verdict on the connector (the last test, the
+ * last check with every step, for the health view) and in the audit trail.
+ */
+export async function recordConnectorAction(
+  db: Db,
+  input: {
+    connectorId: string;
+    action: string;
+    requestedBy: string;
+    result: {
+      ok: boolean;
+      message: string;
+      external_id?: string;
+      event_id?: string;
+      checks?: { name: string; ok: boolean; message: string }[];
+    };
+  },
 ): Promise<void> {
-  await db
-    .update(connectors)
-    .set({ lastCheckAt: new Date(), lastCheckOk: report.ok, lastCheck: report.checks })
-    .where(eq(connectors.id, id));
+  const { result } = input;
+  const now = new Date();
+  await db.transaction(async (tx) => {
+    if (input.action === 'test') {
+      await tx
+        .update(connectors)
+        .set({ lastTestAt: now, lastTestOk: result.ok, lastTestResult: result.message.slice(0, 2000) })
+        .where(eq(connectors.id, input.connectorId));
+    }
+    if (input.action === 'check') {
+      await tx
+        .update(connectors)
+        .set({ lastCheckAt: now, lastCheckOk: result.ok, lastCheck: result.checks ?? [] })
+        .where(eq(connectors.id, input.connectorId));
+    }
+    await audit(tx, {
+      actor: input.requestedBy,
+      action: `connector.${input.action}`,
+      subjectType: 'connector',
+      subjectId: input.connectorId,
+      details: {
+        ok: result.ok,
+        message: result.message,
+        external_id: result.external_id,
+        event_id: result.event_id,
+        failed: result.checks?.filter((c) => !c.ok).map((c) => c.name),
+      },
+    });
+  });
+}
+
+/** What planning reads of a connector: no config, no secrets (nothing to decrypt). */
+export const toPlanningConnector = (row: ConnectorRow): PlanningConnector => ({
+  id: row.id,
+  name: row.name,
+  kind: row.kind as ConnectorKind,
+  enabled: row.enabled,
+  auto_push: row.autoPush,
+  filters: row.filters as ConnectorFilters,
+});
+
+export type ConnectorRowValues = ReturnType<typeof toRowValues>;
+
+/** A new connector and its audit entry. A taken id or name is PostgreSQL's unique violation. */
+export function createConnector(db: Db, values: ConnectorRowValues, actor: string): Promise<ConnectorRow> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.insert(connectors).values(values).returning();
+    await audit(tx, {
+      actor,
+      action: 'connector.created',
+      subjectType: 'connector',
+      subjectId: row!.id,
+      details: { kind: row!.kind, name: row!.name },
+    });
+    return row!;
+  });
+}
+
+/** The whole row replaced by `values`, audited with the names of the fields that changed. */
+export function updateConnector(
+  db: Db,
+  id: string,
+  values: ConnectorRowValues,
+  audited: { actor: string; changed: string[] },
+): Promise<ConnectorRow | undefined> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.update(connectors).set(values).where(eq(connectors.id, id)).returning();
+    if (!row) return undefined;
+    await audit(tx, {
+      actor: audited.actor,
+      action: 'connector.updated',
+      subjectType: 'connector',
+      subjectId: id,
+      details: { changed: audited.changed },
+    });
+    return row;
+  });
+}
+
+/** Deletes the connector (its tickets and deliveries stay); false when there was none. */
+export function deleteConnector(db: Db, id: string, actor: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [deleted] = await tx
+      .delete(connectors)
+      .where(eq(connectors.id, id))
+      .returning({ id: connectors.id });
+    if (!deleted) return false;
+    await audit(tx, { actor, action: 'connector.deleted', subjectType: 'connector', subjectId: id });
+    return true;
+  });
 }

@@ -1,12 +1,13 @@
 // biome-ignore-all lint/suspicious/noThenProperty: SPEC §5 names the rule field `then`; plain data, never a thenable.
 /**
- * A fake escalate API for the CLI tests: the SPEC §9 contracts the CLI talks to, in memory, with
+ * A fake escalate API for the CLI tests: the contracts the CLI talks to, in memory, with
  * every request recorded. Not the real API (that is tested with Temporal and PostgreSQL elsewhere).
  */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
 import type { Rule } from '../../cli/types.js';
+import { replayWorkflowId, violationWorkflowId } from '../../workflows/contract.js';
 
 export const API_KEY = 'test-key';
 
@@ -185,7 +186,7 @@ export async function startFakeApi() {
       status: known === undefined ? (202 as const) : (200 as const),
       body: {
         event_id: e.event_id,
-        workflow_id: `violation-${e.event_id}`,
+        workflow_id: violationWorkflowId(e.event_id),
         status_url: `/v1/violations/${e.event_id}`,
       },
     };
@@ -357,7 +358,10 @@ export async function startFakeApi() {
           : { delivery, outcome: 'delivered' },
       ),
     });
-    return c.json({ replay_id: id, workflow_id: `replay-${id}`, total: chosen.length, dry_run: false }, 202);
+    return c.json(
+      { replay_id: id, workflow_id: replayWorkflowId(id), total: chosen.length, dry_run: false },
+      202,
+    );
   }
 
   app.get('/v1/replays/:id', (c) => {
@@ -440,7 +444,7 @@ export async function startFakeApi() {
     if (id !== uuid(201)) return err(c, 404, 'not_found', `no violation with event_id ${id}`);
     return c.json({
       event_id: id,
-      workflow_id: `violation-${id}`,
+      workflow_id: violationWorkflowId(id),
       status: 'partially_failed',
       severity: 'critical',
       payload: {

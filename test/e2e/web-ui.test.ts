@@ -1,5 +1,5 @@
 /**
- * The Temporal Web UI as an operator's console (SPEC §9): a violation's run is found in the UI by
+ * The Temporal Web UI as an operator's console: a violation's run is found in the UI by
  * its custom search attribute, and its static summary reads like the story of the violation.
  *
  * The shared dev server (test/global-setup.ts) is headless, so this file starts its own dev
@@ -8,20 +8,17 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createApp } from '../../api/app.js';
-import { parseApiKeys } from '../../config.js';
-import { connectDatabase, type Database } from '../../db/client.js';
-import { defaultSettings } from '../../domain/settings.js';
+import { parseApiKeys } from '../../api/api-keys.js';
 import { createLogger } from '../../infra/logger.js';
 import { freePort } from '../../infra/ports.js';
 import { SecretBox } from '../../infra/secret-box.js';
 import { type DevServer, startDevServer, waitForPort } from '../../infra/temporal-dev-server.js';
-import { createWorker } from '../../worker.js';
+import { startServices } from '../../services.js';
+import { violationWorkflowId } from '../../workflows/contract.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { eventually, jiraConnector, makeEvent } from '../helpers/events.js';
@@ -57,45 +54,18 @@ async function startUiStack(): Promise<UiStack> {
     stops.push(() => server.stop());
     await waitForPort(uiPort, 60_000, () => server.process.exitCode === null);
 
-    const database: Database = connectDatabase(await createTestDatabase(), { max: 10 });
-    stops.push(() => database.close());
-    const connection = await Connection.connect({ address: server.address });
-    stops.push(() => connection.close());
-    const client = new Client({ connection });
-    const nativeConnection = await NativeConnection.connect({ address: server.address });
-    stops.push(() => nativeConnection.close());
-
-    const taskQueue = 'web-ui-test';
-    const box = new SecretBox(SecretBox.generateKey());
-    const settings = defaultSettings();
-    const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
-    const worker: Worker = await createWorker({
-      connection: nativeConnection,
-      namespace: 'default',
-      taskQueue,
-      deps: { db: database.db, temporal: client, taskQueue, box, settings, logger },
-      workflowBundle: { codePath: inject('workflowBundlePath') },
+    const services = await startServices({
+      logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
+      databaseUrl: await createTestDatabase(),
+      poolSize: 10,
+      temporal: { address: server.address, namespace: 'default', taskQueue: 'web-ui-test' },
+      box: new SecretBox(SecretBox.generateKey()),
+      worker: { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      api: { apiKeys: parseApiKeys(`${ADMIN_KEY}:admin`), port: 0, hostname: '127.0.0.1' },
     });
-    const running = worker.run();
-    stops.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-    });
-
-    const app = createApp({
-      database,
-      temporal: client,
-      taskQueue,
-      box,
-      settings,
-      apiKeys: parseApiKeys(`${ADMIN_KEY}:admin`),
-      logger,
-    });
-    const apiPort = await freePort();
-    const http = serve({ fetch: app.fetch, port: apiPort, hostname: '127.0.0.1' });
-    stops.push(() => new Promise((resolve) => http.close(resolve)));
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
-    await waitForPort(apiPort, 10_000);
+    stops.push(() => services.close());
+    const { client } = services;
+    const apiUrl = services.api!.url;
 
     return {
       uiUrl: `http://127.0.0.1:${uiPort}`,
@@ -153,10 +123,10 @@ describe('Temporal Web UI', () => {
     const s = stack!;
     const marker = `ui-${Math.random().toString(36).slice(2, 10)}`;
     const event = makeEvent({ summary: `max-tokens exceeded ${marker}` });
-    const workflowId = `violation-${event.event_id as string}`;
+    const workflowId = violationWorkflowId(event.event_id as string);
     // A high one too: the severity filter must leave it out.
     const other = makeEvent({ severity: 'high' });
-    const otherId = `violation-${other.event_id as string}`;
+    const otherId = violationWorkflowId(other.event_id as string);
     for (const e of [event, other]) {
       const res = await s.api('/v1/violations', e);
       expect(res.status, await res.clone().text()).toBe(202);

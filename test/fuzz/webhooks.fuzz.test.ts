@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { escalateSignatureHeader } from '../../connectors/signing.js';
+import { escalateSignatureHeader } from '../../domain/signing.js';
 import { TICKET_STATUSES } from '../../domain/ticket-status.js';
 import { type Stack, startStack, WEBHOOK_SECRET } from '../helpers/stack.js';
 import {
@@ -146,7 +146,7 @@ const post = (which: 'itsm' | 'jira' | 'servicenow', body: string) => {
 
 /**
  * Known deviation (reported): the Jira webhook answers `validation_failed` without `details` when
- * the status is missing, where SPEC §9 wants the offending field paths. Tolerated in the property,
+ * the status is missing, where the API's error shape wants the offending field paths. Tolerated in the property,
  * pinned by the `known` test below.
  */
 const missingStatusDetails = (res: Sent) => {

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
+import { parseApiKeys } from '../../api/api-keys.js';
 import { consoleSessions, SESSION_TTL_S } from '../../api/ui/session.js';
-import { parseApiKeys } from '../../config.js';
 
 const keys = parseApiKeys('admin-key-0123456789:admin,ingest-key-0123456789:ingest');
 const secret = randomBytes(32);

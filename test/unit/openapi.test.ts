@@ -6,10 +6,10 @@
 import type { z } from '@hono/zod-openapi';
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseApiKeys } from '../../api/api-keys.js';
 import { createApp } from '../../api/app.js';
 import type { ApiDeps } from '../../api/deps.js';
 import { operationIdFor } from '../../api/openapi.js';
-import { parseApiKeys } from '../../config.js';
 import { defaultSettings } from '../../domain/settings.js';
 import { SecretBox } from '../../infra/secret-box.js';
 
