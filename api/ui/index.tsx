@@ -164,7 +164,10 @@ export function consoleRouter(opts: ConsoleOptions) {
   router.use('*', async (c, next) => {
     const session = await sessions.read(c);
     if (!session) {
-      if (c.req.method === 'GET') return c.redirect(`/ui/login?next=${encodeURIComponent(c.req.path)}`, 303);
+      if (c.req.method === 'GET') {
+        const asked = new URL(c.req.url);
+        return c.redirect(`/ui/login?next=${encodeURIComponent(asked.pathname + asked.search)}`, 303);
+      }
       return c.text('not signed in', 401);
     }
     c.set('session', session);

@@ -119,7 +119,7 @@ afterAll(async () => {
 
 describe('sign-in', () => {
   it('sends strangers to the sign-in form and refuses ingest and unknown keys', async () => {
-    await page.goto(`${url}/ui/deliveries`);
+    await page.goto(`${url}/ui/deliveries?status=failed`);
     expect(new URL(page.url()).pathname).toBe('/ui/login');
     expect(await page.locator('input[name=api_key]').getAttribute('type')).toBe('password');
     await shot('sign-in');
@@ -136,7 +136,7 @@ describe('sign-in', () => {
   it('an admin key signs in to the page asked for, with an HttpOnly SameSite=Strict signed cookie', async () => {
     await page.fill('input[name=api_key]', ADMIN);
     await page.click('button[type=submit]');
-    await page.waitForURL(`${url}/ui/deliveries`);
+    await page.waitForURL(`${url}/ui/deliveries?status=failed`);
     const cookie = (await context.cookies()).find((c) => c.name === 'escalate_session')!;
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/ui', secure: false });
     const hours = (cookie.expires * 1000 - Date.now()) / 3_600_000;
