@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, asc, eq, gte, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
+import { asc, eq, inArray, or } from 'drizzle-orm';
 import { toPublicDelivery } from '../db/repos/deliveries.js';
 import { toPublicTicket } from '../db/repos/tickets.js';
 import {
@@ -10,19 +10,18 @@ import {
   markViolationStartRefused,
   storedCompactEvent,
 } from '../db/repos/violations.js';
-import { deliveries, tickets, violations } from '../db/schema.js';
+import { deliveries, tickets } from '../db/schema.js';
 import { canonicalJson } from '../domain/canonical-json.js';
-import { compactEvent, EVENT_TYPES, type ViolationEvent, violationEventSchema } from '../domain/event.js';
-import { deriveSeverity, SEVERITIES } from '../domain/severity.js';
+import { compactEvent, type ViolationEvent, violationEventSchema } from '../domain/event.js';
+import { deriveSeverity } from '../domain/severity.js';
 import { violationsReceived } from '../infra/metrics.js';
 import { startViolation, temporalRejection } from '../infra/workflow-client.js';
 import { violationWorkflowId } from '../workflows/contract.js';
 import { logFields } from './access-log.js';
-import { cursorAt, cursorCondition, newestFirst, page } from './cursor.js';
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import { createRouter } from './router.js';
-import { DeliverySchema, errorResponse, jsonContent, listOf, pageQuery, TicketSchema } from './schemas.js';
+import { DeliverySchema, errorResponse, jsonContent, TicketSchema } from './schemas.js';
 
 const AcceptedSchema = z
   .object({ event_id: z.string(), workflow_id: z.string(), status_url: z.string() })
@@ -30,7 +29,7 @@ const AcceptedSchema = z
 
 const VIOLATION_STATUSES = ['processing', 'completed', 'partially_failed', 'failed'] as const;
 
-const ViolationSchema = z
+export const ViolationSchema = z
   .object({
     event_id: z.string(),
     workflow_id: z.string(),
@@ -46,37 +45,6 @@ const ViolationSchema = z
     start_error: z.string().nullable(),
   })
   .openapi('Violation');
-
-const ViolationListItemSchema = z
-  .object({
-    event_id: z.string(),
-    workflow_id: z.string(),
-    status: z.enum(VIOLATION_STATUSES),
-    event_type: z.string(),
-    severity: z.string(),
-    summary: z.string(),
-    received_at: z.string(),
-    completed_at: z.string().nullable(),
-  })
-  .openapi('ViolationListItem');
-
-const violationFilterSchema = z.object({
-  status: z.enum(VIOLATION_STATUSES).optional(),
-  event_type: z.enum(EVENT_TYPES).optional(),
-  severity: z.enum(SEVERITIES).optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
-  until: z.iso.datetime({ offset: true }).optional(),
-});
-
-function violationConditions(f: z.infer<typeof violationFilterSchema>): SQL[] {
-  const conds: SQL[] = [];
-  if (f.status) conds.push(eq(violations.status, f.status));
-  if (f.event_type) conds.push(eq(violations.eventType, f.event_type));
-  if (f.severity) conds.push(eq(violations.severity, f.severity));
-  if (f.since) conds.push(gte(violations.receivedAt, new Date(f.since)));
-  if (f.until) conds.push(lt(violations.receivedAt, new Date(f.until)));
-  return conds;
-}
 
 // Domain schemas are plain zod (the API must not depend on import order for the openapi extension).
 const EventSchema = violationEventSchema;
@@ -184,60 +152,6 @@ export function violationsRouter(deps: ApiDeps) {
       if (outcome.kind === 'conflict') return apiError(c, 409, 'conflict', outcome.message);
       if (outcome.kind === 'rejected') return apiError(c, 400, 'temporal_rejected', outcome.message);
       return c.json(outcome.body, outcome.kind === 'accepted' ? 202 : 200);
-    },
-  );
-
-  router.openapi(
-    createRoute({
-      method: 'get',
-      path: '/violations',
-      summary: 'Violations, newest received first',
-      request: { query: pageQuery.extend(violationFilterSchema.shape) },
-      responses: {
-        200: jsonContent(listOf(ViolationListItemSchema), 'Violations'),
-        400: errorResponse('Invalid filter or cursor'),
-      },
-    }),
-    async (c) => {
-      const { limit, cursor, ...filter } = c.req.valid('query');
-      const rows = await deps.database.db
-        .select({
-          eventId: violations.eventId,
-          workflowId: violations.workflowId,
-          status: violations.status,
-          eventType: violations.eventType,
-          severity: violations.severity,
-          summary: sql<string>`${violations.payload}->>'summary'`,
-          receivedAt: violations.receivedAt,
-          completedAt: violations.completedAt,
-          cursorAt: cursorAt(violations.receivedAt),
-        })
-        .from(violations)
-        .where(
-          and(
-            ...violationConditions(filter),
-            cursorCondition(cursor, violations.receivedAt, violations.eventId),
-          ),
-        )
-        .orderBy(...newestFirst(violations.receivedAt, violations.eventId))
-        .limit(limit + 1);
-      const { items, next_cursor } = page(rows, limit, (v) => v.eventId);
-      return c.json(
-        {
-          items: items.map((v) => ({
-            event_id: v.eventId,
-            workflow_id: v.workflowId,
-            status: v.status as (typeof VIOLATION_STATUSES)[number],
-            event_type: v.eventType,
-            severity: v.severity,
-            summary: v.summary,
-            received_at: v.receivedAt.toISOString(),
-            completed_at: v.completedAt?.toISOString() ?? null,
-          })),
-          next_cursor,
-        },
-        200,
-      );
     },
   );
 

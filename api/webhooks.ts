@@ -41,18 +41,18 @@ const responses = {
   409: errorResponse('Transition refused (with the reason)'),
 };
 
-const genericBody = z.object({
+export const genericWebhookBody = z.object({
   external_ticket_id: z.string().min(1).max(255),
   status: z.enum(TICKET_STATUSES),
 });
-const jiraBody = z.looseObject({
+export const jiraWebhookBody = z.looseObject({
   webhookEvent: z.string(),
   issue: z.looseObject({ key: z.string().min(1), fields: z.looseObject({}).optional() }),
   changelog: z
     .looseObject({ items: z.array(z.looseObject({ field: z.string().optional() })).optional() })
     .optional(),
 });
-const snowBody = z
+export const servicenowWebhookBody = z
   .object({
     sys_id: z.string().max(64).optional(),
     number: z.string().max(64).optional(),
@@ -192,7 +192,7 @@ export function webhooksRouter(deps: ApiDeps) {
         if (!(await claimReceipt(db, ITSM_SIGNATURES, signature!)))
           throw unauthorized('this signature was already used (a replayed request)');
       }
-      const body = parse(genericBody, raw);
+      const body = parse(genericWebhookBody, raw);
       const found = await db
         .select()
         .from(tickets)
@@ -227,7 +227,7 @@ export function webhooksRouter(deps: ApiDeps) {
       if (!connector || !verified(config?.webhook_secret, raw, c.req.header('x-hub-signature'))) {
         throw unauthorized('bad or missing X-Hub-Signature');
       }
-      const body = parse(jiraBody, raw);
+      const body = parse(jiraWebhookBody, raw);
       const source = `jira:${connector.id}`;
       const identifier = c.req.header('x-atlassian-webhook-identifier');
       // The receipt first: of concurrent deliveries with one identifier, exactly one goes on.
@@ -248,7 +248,7 @@ export function webhooksRouter(deps: ApiDeps) {
 
   async function jiraStatusChange(
     c: Context,
-    body: z.output<typeof jiraBody>,
+    body: z.output<typeof jiraWebhookBody>,
     connectorId: string,
     config: JiraConfig,
     source: string,
@@ -302,7 +302,7 @@ export function webhooksRouter(deps: ApiDeps) {
         throw unauthorized(
           'bad or missing X-Escalate-Signature (or bearer secret, for a connector in bearer mode)',
         );
-      const body = parse(snowBody, raw);
+      const body = parse(servicenowWebhookBody, raw);
       const status = statusFromServiceNowState(body.state);
       if (!status)
         throw new ApiProblem(400, 'validation_failed', `unknown ServiceNow state ${body.state}`, [

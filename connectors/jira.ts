@@ -26,7 +26,7 @@ export const DEFAULT_JIRA_PRIORITIES: Record<Severity, string> = {
   low: 'Low',
 };
 
-const apiRoot = (config: JiraConfig): string =>
+export const jiraApiRoot = (config: JiraConfig): string =>
   `${config.base_url}/rest/api/${config.api === 'cloud' ? '3' : '2'}`;
 
 export function jiraHeaders(config: JiraConfig): Record<string, string> {
@@ -80,7 +80,7 @@ export function buildJiraCreateRequest(config: JiraConfig, draft: TicketDraft): 
   };
   return {
     method: 'POST',
-    url: `${apiRoot(config)}/issue`,
+    url: `${jiraApiRoot(config)}/issue`,
     headers: jiraHeaders(config),
     body: JSON.stringify(body),
   };
@@ -106,7 +106,7 @@ export function buildJiraSearchRequest(config: JiraConfig, idempotencyKey: strin
   const jql = `labels = "${safeLabel(idempotencyKey)}" ORDER BY created ASC`;
   const path = config.api === 'cloud' ? 'search/jql' : 'search';
   const query = new URLSearchParams({ jql, fields: 'key', maxResults: String(LOOKUP_CANDIDATES) });
-  return { method: 'GET', url: `${apiRoot(config)}/${path}?${query}`, headers: jiraHeaders(config) };
+  return { method: 'GET', url: `${jiraApiRoot(config)}/${path}?${query}`, headers: jiraHeaders(config) };
 }
 
 /** Issues carrying the label that are checked for the property (labels are copied by clones). */
@@ -115,7 +115,7 @@ const PROPERTY_KEY = 'escalate';
 
 /** Whether the issue's `escalate` property names this idempotency key (404: no property). */
 async function carriesKey(config: JiraConfig, issueKey: string, idempotencyKey: string, timeoutMs: number) {
-  const url = `${apiRoot(config)}/issue/${encodeURIComponent(issueKey)}/properties/${PROPERTY_KEY}`;
+  const url = `${jiraApiRoot(config)}/issue/${encodeURIComponent(issueKey)}/properties/${PROPERTY_KEY}`;
   const res = await send({ method: 'GET', url, headers: jiraHeaders(config) }, timeoutMs);
   if (res.status === 404) return false;
   if (res.status !== 200) throw errorFromResponse(res, jiraErrorMessage(res));

@@ -44,6 +44,16 @@ export class SecretBox {
     return createHash('sha256').update(material, 'utf8').digest();
   }
 
+  /**
+   * A key for another purpose (e.g. signing console sessions), derived from the current key with
+   * HKDF: never this key itself. A rotated ESCALATE_SECRET_KEY changes it.
+   */
+  deriveKey(purpose: string): Buffer {
+    return Buffer.from(
+      hkdfSync('sha256', this.#current.material, Buffer.alloc(0), `escalate:${purpose}`, 32),
+    );
+  }
+
   static generateKey(): string {
     return randomBytes(32).toString('hex');
   }

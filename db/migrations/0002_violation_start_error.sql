@@ -1,1 +1,0 @@
-ALTER TABLE "violations" ADD COLUMN "start_error" text;
