@@ -201,12 +201,7 @@ export async function recordConnectorAction(
 export function toPlanningConnector(row: ConnectorRow, box: SecretBox): PlanningConnector {
   const secrets = readSecrets(row, box);
   return {
-    id: row.id,
-    name: row.name,
-    kind: row.kind as ConnectorKind,
-    enabled: row.enabled,
-    auto_push: row.autoPush,
-    filters: row.filters as ConnectorFilters,
+    ...connectorFields(row),
     unavailable: secrets.readable ? undefined : `${secrets.reason}; ${UNREADABLE_REMEDY}`,
   };
 }
