@@ -6,9 +6,9 @@ import {
 } from '../connectors/jira-lifecycle.js';
 import {
   addServiceNowWorkNote,
+  serviceNowPriorityFields,
   serviceNowStatusPatch,
   updateServiceNowIncident,
-  urgencyImpact,
 } from '../connectors/servicenow.js';
 import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
 import {
@@ -147,7 +147,7 @@ export function ticketSyncActivities(deps: ActivityDeps) {
       return raised;
     },
 
-    /** Raises the priority in the ITSM (Jira priority / ServiceNow urgency+impact). */
+    /** Raises the priority in the ITSM (Jira priority / ServiceNow urgency+impact, priority, severity). */
     async pushPriority(input: { ticketId: string; priority: Severity }): Promise<void> {
       const t = await loadTicket(input.ticketId);
       const c = await ticketConnector(t.connectorId);
@@ -159,7 +159,7 @@ export function ticketSyncActivities(deps: ActivityDeps) {
       }
       const config = c.config as ServiceNowConfig;
       await remote(c, (ms) =>
-        updateServiceNowIncident(config, ref, urgencyImpact(config, input.priority), ms),
+        updateServiceNowIncident(config, ref, serviceNowPriorityFields(config, input.priority), ms),
       );
     },
 

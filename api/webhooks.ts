@@ -7,7 +7,12 @@ import { addTicketEvent } from '../db/repos/tickets.js';
 import { recordWebhookReceipt, webhookSeen } from '../db/repos/webhook-receipts.js';
 import { tickets } from '../db/schema.js';
 import type { JiraConfig, ServiceNowConfig } from '../domain/connector.js';
-import { jiraStatusFromWebhook, statusFromServiceNowState } from '../domain/itsm-status.js';
+import {
+  jiraStatusFromWebhook,
+  knownServiceNowStates,
+  serviceNowStateMap,
+  statusFromServiceNowState,
+} from '../domain/itsm-status.js';
 import { verifyEscalateSignature } from '../domain/signing.js';
 import { TICKET_STATUSES, type TicketStatus } from '../domain/ticket-status.js';
 import { webhooks } from '../infra/metrics.js';
@@ -237,7 +242,8 @@ export function webhooksRouter(deps: ApiDeps) {
     async (c) => {
       const connector = await connectorOf(c.req.valid('param').connector_id, 'servicenow');
       const raw = await readRawBody(c, MAX_WEBHOOK_BYTES);
-      const secret = (connector.config as ServiceNowConfig).webhook_secret;
+      const config = connector.config as ServiceNowConfig;
+      const secret = config.webhook_secret;
       if (!secret) throw unauthorized(`connector ${connector.id} has no webhook_secret`);
       const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
       const ok = bearer
@@ -245,10 +251,12 @@ export function webhooksRouter(deps: ApiDeps) {
         : verifyEscalateSignature(secret, raw, c.req.header('x-escalate-signature'));
       if (!ok) throw unauthorized('bad or missing X-Escalate-Signature / bearer secret');
       const body = parse(snowBody, raw);
-      const status = statusFromServiceNowState(body.state);
+      // The table's state values (its state_map over the built-in one), read in reverse.
+      const states = serviceNowStateMap(config.table, config.state_map);
+      const status = statusFromServiceNowState(states, body.state);
       if (!status)
-        throw new ApiProblem(400, 'validation_failed', `unknown ServiceNow state ${body.state}`, [
-          { path: 'state', message: 'expected 1, 2, 3, 6, 7 or 8' },
+        throw new ApiProblem(400, 'validation_failed', `unknown ${config.table} state ${body.state}`, [
+          { path: 'state', message: `expected one of ${knownServiceNowStates(states).join(', ')}` },
         ]);
       const match = body.sys_id ? eq(tickets.sysId, body.sys_id) : eq(tickets.externalId, body.number!);
       const [ticket] = await db
