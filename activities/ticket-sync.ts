@@ -15,6 +15,7 @@ import {
   addTicketEvent,
   getTicket,
   recordEscalation,
+  recordPostedComment,
   recordTransition,
   type Transition,
 } from '../db/repos/tickets.js';
@@ -134,9 +135,14 @@ export function ticketSyncActivities(deps: ActivityDeps) {
       const t = await loadTicket(input.ticketId);
       const c = await ticketConnector(t.connectorId);
       const ref = requireExternal(t, c.kind);
-      if (c.kind === 'jira')
-        await remote(c, (ms) => addJiraComment(c.config as JiraConfig, ref, input.text, ms));
-      else await remote(c, (ms) => addServiceNowWorkNote(c.config as ServiceNowConfig, ref, input.text, ms));
+      if (c.kind === 'jira') {
+        const posted = await remote(c, (ms) => addJiraComment(c.config as JiraConfig, ref, input.text, ms));
+        // Keyed by Jira's comment id: its comment_created webhook will find the line already there.
+        const remoteId = posted.id ? `jira-comment:${posted.id}` : undefined;
+        await recordPostedComment(db, input.ticketId, { remoteId, actor: input.actor, note: input.text });
+        return;
+      }
+      await remote(c, (ms) => addServiceNowWorkNote(c.config as ServiceNowConfig, ref, input.text, ms));
       await addTicketEvent(db, input.ticketId, { type: 'comment', actor: input.actor, note: input.text });
     },
 
