@@ -11,6 +11,8 @@ export const FailureType = {
   ConnectorUnavailable: 'ConnectorUnavailable',
   /** A configured field value the ITSM's field cannot take (e.g. "abc" for a number field). */
   InvalidFieldValue: 'InvalidFieldValue',
+  /** The service's TLS certificate is not trusted as configured (`tls.ca`). */
+  CertificateRejected: 'CertificateRejected',
 } as const;
 
 /** Permanent refusals that have a type of their own (by ConnectorError remote code). */

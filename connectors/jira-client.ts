@@ -4,6 +4,7 @@
  * fresh OAuth token when Jira answers 401 to a cached one. Every Jira call goes through here.
  */
 import { type JiraConfig, jiraAuthOf } from '../domain/connector.js';
+import { dispatcherFor } from './dispatcher.js';
 import { basicAuth, type HttpRequest, type HttpResponse, send } from './http.js';
 import { type OAuthGrant, oauthAccessToken } from './oauth.js';
 
@@ -47,7 +48,7 @@ export async function jiraAuthorization(
     case 'pat':
       return `Bearer ${config.pat ?? ''}`;
     case 'oauth':
-      return `Bearer ${await oauthAccessToken(jiraOAuthGrant(config), timeoutMs, { stale })}`;
+      return `Bearer ${await oauthAccessToken(jiraOAuthGrant(config), timeoutMs, { stale, dispatcher: dispatcherFor(config) })}`;
   }
 }
 
@@ -67,9 +68,10 @@ export function jiraRequest(config: JiraConfig, call: JiraCall, authorization: s
 
 /** Sends the call; with OAuth, a 401 is retried once with a freshly fetched token. */
 export async function jiraSend(config: JiraConfig, call: JiraCall, timeoutMs: number): Promise<HttpResponse> {
+  const via = { dispatcher: dispatcherFor(config) };
   const authorization = await jiraAuthorization(config, timeoutMs);
-  const res = await send(jiraRequest(config, call, authorization), timeoutMs);
+  const res = await send(jiraRequest(config, call, authorization), timeoutMs, via);
   if (res.status !== 401 || jiraAuthOf(config) !== 'oauth') return res;
   const stale = authorization.slice('Bearer '.length);
-  return send(jiraRequest(config, call, await jiraAuthorization(config, timeoutMs, stale)), timeoutMs);
+  return send(jiraRequest(config, call, await jiraAuthorization(config, timeoutMs, stale)), timeoutMs, via);
 }

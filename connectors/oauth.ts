@@ -6,6 +6,7 @@
  * one. Tokens are never stored: a restarted worker simply asks again.
  */
 import { createHash } from 'node:crypto';
+import type { Dispatcher } from 'undici';
 import { ConnectorError, errorFromResponse, type HttpRequest, parseJson, send } from './http.js';
 
 export interface OAuthGrant {
@@ -63,8 +64,12 @@ function tokenErrorMessage(text: string): string {
   return parts.length ? parts.join(': ') : text;
 }
 
-async function requestToken(grant: OAuthGrant, timeoutMs: number): Promise<CachedToken> {
-  const res = await send(buildTokenRequest(grant), timeoutMs);
+async function requestToken(
+  grant: OAuthGrant,
+  timeoutMs: number,
+  dispatcher?: Dispatcher,
+): Promise<CachedToken> {
+  const res = await send(buildTokenRequest(grant), timeoutMs, { dispatcher });
   if (res.status !== 200) {
     const refused = res.status === 400 || res.status === 401 || res.status === 403;
     throw errorFromResponse(res, `OAuth token request refused: ${tokenErrorMessage(res.text)}`, {
@@ -95,14 +100,14 @@ async function requestToken(grant: OAuthGrant, timeoutMs: number): Promise<Cache
 export async function oauthAccessToken(
   grant: OAuthGrant,
   timeoutMs: number,
-  opts: { stale?: string } = {},
+  opts: { stale?: string; dispatcher?: Dispatcher } = {},
 ): Promise<string> {
   const key = grantKey(grant);
   const cached = cache.get(key);
   if (cached && cached.refreshAt > Date.now() && cached.accessToken !== opts.stale) return cached.accessToken;
   let inflight = pending.get(key);
   if (!inflight) {
-    inflight = requestToken(grant, timeoutMs).finally(() => pending.delete(key));
+    inflight = requestToken(grant, timeoutMs, opts.dispatcher).finally(() => pending.delete(key));
     pending.set(key, inflight);
   }
   const fresh = await inflight;

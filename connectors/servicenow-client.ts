@@ -5,6 +5,7 @@
  * Every ServiceNow call goes through `serviceNowSend`.
  */
 import type { ServiceNowConfig } from '../domain/connector.js';
+import { dispatcherFor } from './dispatcher.js';
 import { basicAuth, type HttpRequest, type HttpResponse, send } from './http.js';
 import { type OAuthGrant, oauthAccessToken } from './oauth.js';
 
@@ -24,7 +25,8 @@ export async function serviceNowAuthorization(
   stale?: string,
 ): Promise<string> {
   if (config.auth !== 'oauth') return basicAuth(config.username ?? '', config.password ?? '');
-  return `Bearer ${await oauthAccessToken(serviceNowOAuthGrant(config), timeoutMs, { stale })}`;
+  const dispatcher = dispatcherFor(config);
+  return `Bearer ${await oauthAccessToken(serviceNowOAuthGrant(config), timeoutMs, { stale, dispatcher })}`;
 }
 
 /** The header a preview shows (masked later): the scheme without fetching a token. */
@@ -43,9 +45,14 @@ export async function serviceNowSend(
   req: HttpRequest,
   timeoutMs: number,
 ): Promise<HttpResponse> {
+  const via = { dispatcher: dispatcherFor(config) };
   const authorization = await serviceNowAuthorization(config, timeoutMs);
-  const res = await send(withAuthorization(req, authorization), timeoutMs);
+  const res = await send(withAuthorization(req, authorization), timeoutMs, via);
   if (res.status !== 401 || config.auth !== 'oauth') return res;
   const stale = authorization.slice('Bearer '.length);
-  return send(withAuthorization(req, await serviceNowAuthorization(config, timeoutMs, stale)), timeoutMs);
+  return send(
+    withAuthorization(req, await serviceNowAuthorization(config, timeoutMs, stale)),
+    timeoutMs,
+    via,
+  );
 }

@@ -50,11 +50,37 @@ export const retrySpecSchema = z.strictObject({
   maximum_interval: durationSchema.optional(),
 });
 
-/** Fields every ITSM connector understands (templates, timeout). */
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+
+/** How every connector reaches its service: TLS trust and an optional HTTP(S) proxy. */
+const transport = {
+  tls: z
+    .strictObject({
+      /** PEM certificate(s) of the CA that issued the service's certificate (replaces the default trust). */
+      ca: z
+        .string()
+        .max(65_536)
+        .regex(PEM_CERTIFICATE, 'a PEM certificate (-----BEGIN CERTIFICATE-----)')
+        .optional(),
+      /** Accept any certificate: for trials only, never in production. */
+      insecure_skip_verify: z.boolean().default(false),
+    })
+    .optional(),
+  /** `http(s)://[user:password@]host:port`; else HTTPS_PROXY/HTTP_PROXY/NO_PROXY of the worker. */
+  proxy_url: z
+    .url()
+    .refine((u) => /^https?:\/\//i.test(u), { message: 'only http(s) proxies are supported' })
+    .optional(),
+  timeout: durationSchema.optional(),
+};
+
+export type TransportConfig = { tls?: { ca?: string; insecure_skip_verify?: boolean }; proxy_url?: string };
+
+/** Fields every ITSM connector understands (templates, transport, timeout). */
 const itsmCommon = {
   title_template: templateString.optional(),
   description_template: templateString.optional(),
-  timeout: durationSchema.optional(),
+  ...transport,
 };
 
 const shortTemplate = (max: number) =>
@@ -218,7 +244,7 @@ export const splunkConfigSchema = z.strictObject({
   sourcetype: z.string().max(256).default('escalate:security'),
   host: z.string().max(256).optional(),
   signing_secret: secret.optional(),
-  timeout: durationSchema.optional(),
+  ...transport,
 });
 
 export const datadogConfigSchema = z.strictObject({
@@ -228,7 +254,7 @@ export const datadogConfigSchema = z.strictObject({
   metrics_url: httpUrl.optional(),
   hostname: z.string().max(256).optional(),
   signing_secret: secret.optional(),
-  timeout: durationSchema.optional(),
+  ...transport,
 });
 
 export const elasticsearchConfigSchema = z
@@ -242,7 +268,7 @@ export const elasticsearchConfigSchema = z
       .regex(/^[a-z0-9][a-z0-9_.-]{0,200}$/, 'index prefixes are lower-case')
       .default('escalate'),
     signing_secret: secret.optional(),
-    timeout: durationSchema.optional(),
+    ...transport,
   })
   .superRefine((c, ctx) => {
     if (!c.api_key && !(c.username && c.password)) {
@@ -260,7 +286,7 @@ export const webhookConfigSchema = z.strictObject({
     .string()
     .regex(/^whsec_[A-Za-z0-9+/=]+$/, 'Standard Webhooks secrets look like whsec_<base64>')
     .optional(),
-  timeout: durationSchema.optional(),
+  ...transport,
 });
 
 export const CONFIG_SCHEMAS = {
@@ -290,12 +316,12 @@ export interface ConfigByKind {
 
 /** Write-only fields: encrypted at rest, masked on every read. */
 export const SECRET_FIELDS: Record<ConnectorKind, readonly string[]> = {
-  jira: ['api_token', 'pat', 'client_secret', 'webhook_secret'],
-  servicenow: ['password', 'client_secret', 'webhook_secret'],
-  splunk: ['hec_token', 'signing_secret'],
-  datadog: ['api_key', 'signing_secret'],
-  elasticsearch: ['api_key', 'password', 'signing_secret'],
-  webhook: ['secret'],
+  jira: ['api_token', 'pat', 'client_secret', 'webhook_secret', 'proxy_url'],
+  servicenow: ['password', 'client_secret', 'webhook_secret', 'proxy_url'],
+  splunk: ['hec_token', 'signing_secret', 'proxy_url'],
+  datadog: ['api_key', 'signing_secret', 'proxy_url'],
+  elasticsearch: ['api_key', 'password', 'signing_secret', 'proxy_url'],
+  webhook: ['secret', 'proxy_url'],
 };
 
 export const filtersSchema = z.strictObject({

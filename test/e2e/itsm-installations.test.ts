@@ -6,7 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
+import { type FakeProxy, startFakeProxy } from '../fakes/proxy.js';
 import { type FakeServiceNow, startFakeServiceNow } from '../fakes/servicenow.js';
+import { type FakeSplunk, startFakeSplunk } from '../fakes/splunk.js';
+import { testCertificates } from '../helpers/certs.js';
 import { eventually, FAST_RETRY, jiraConnector, makeEvent } from '../helpers/events.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 import { jiraIssueUpdated, jiraWebhookRequest } from '../helpers/webhooks.js';
@@ -229,5 +232,51 @@ describe('ServiceNow security incidents (sn_si_incident)', () => {
     expect(await (await hook({ sys_id: sysId, state: '100' })).json()).toMatchObject({ status: 'resolved' });
     // Cancelled (7) reads as closed.
     expect(await (await hook({ sys_id: sysId, state: '7' })).json()).toMatchObject({ status: 'closed' });
+  });
+});
+
+describe('TLS and proxies through the API', () => {
+  let hec: FakeSplunk;
+  let proxy: FakeProxy;
+  let ca: string;
+  beforeAll(async () => {
+    const certs = await testCertificates();
+    ca = certs.ca;
+    [hec, proxy] = await Promise.all([
+      startFakeSplunk({ token: 'hec-token', tls: { key: certs.key, cert: certs.cert } }),
+      startFakeProxy(),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([hec?.close(), proxy?.close()]);
+  });
+
+  const test = async (config: Record<string, unknown>) => {
+    const res = await stack.api('/v1/connectors', {
+      method: 'POST',
+      json: { name: `hec-${Math.random().toString(36).slice(2, 8)}`, kind: 'splunk', config },
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const c = (await res.json()) as { id: string; config: Record<string, unknown> };
+    const verdict = (await (await stack.api(`/v1/connectors/${c.id}/test`, { method: 'POST' })).json()) as {
+      ok: boolean;
+      message: string;
+    };
+    return { connector: c, verdict };
+  };
+
+  it('a self-signed HEC: refused clearly without tls.ca, delivered with it, through the configured proxy', async () => {
+    const without = await test({ hec_url: hec.url, hec_token: 'hec-token' });
+    expect(without.verdict.ok).toBe(false);
+    expect(without.verdict.message).toContain('TLS certificate problem');
+
+    const proxyUrl = `http://127.0.0.1:${proxy.port}`;
+    const withCa = await test({ hec_url: hec.url, hec_token: 'hec-token', tls: { ca }, proxy_url: proxyUrl });
+    expect(withCa.verdict.ok, withCa.verdict.message).toBe(true);
+    expect(hec.received).toHaveLength(1);
+    expect(proxy.seen.map((r) => r.target)).toContain(new URL(hec.url).host);
+    // proxy_url may carry credentials: write-only like the other secrets.
+    expect(withCa.connector.config.proxy_url).toBe('********');
+    expect(withCa.connector.config.tls).toEqual({ ca, insecure_skip_verify: false });
   });
 });
