@@ -136,7 +136,9 @@ function transportError(
       durationMs,
     });
   }
-  return new ConnectorError(`${where}: network error: ${cause.code ?? ''}${cause.code ? ': ' : ''}${cause.message}`, {
+  const detail =
+    cause.code && !cause.message.includes(cause.code) ? `${cause.code}: ${cause.message}` : cause.message;
+  return new ConnectorError(`${where}: network error: ${detail}`, {
     retryable: true,
     remoteCode: cause.code ?? 'network',
     durationMs,
