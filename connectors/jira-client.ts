@@ -5,7 +5,7 @@
  */
 import { type JiraConfig, jiraAuthOf } from '../domain/connector.js';
 import { dispatcherFor } from './dispatcher.js';
-import { basicAuth, type HttpRequest, type HttpResponse, send } from './http.js';
+import { basicAuth, type HttpRequest, type HttpResponse, parseJson, send } from './http.js';
 import { type OAuthGrant, oauthAccessToken } from './oauth.js';
 
 export const ATLASSIAN_TOKEN_URL = 'https://auth.atlassian.com/oauth/token';
@@ -74,4 +74,18 @@ export async function jiraSend(config: JiraConfig, call: JiraCall, timeoutMs: nu
   if (res.status !== 401 || jiraAuthOf(config) !== 'oauth') return res;
   const stale = authorization.slice('Bearer '.length);
   return send(jiraRequest(config, call, await jiraAuthorization(config, timeoutMs, stale)), timeoutMs, via);
+}
+
+/** Jira error bodies: `{errorMessages: [...], errors: {field: message}}`. */
+export function jiraErrorMessage(res: HttpResponse): string {
+  const body = parseJson(res.text) as
+    | { errorMessages?: string[]; errors?: Record<string, string>; message?: string }
+    | undefined;
+  if (!body || typeof body !== 'object') return res.text;
+  const parts = [
+    ...(body.errorMessages ?? []),
+    ...Object.entries(body.errors ?? {}).map(([f, m]) => `${f}: ${m}`),
+  ];
+  if (body.message) parts.push(body.message);
+  return parts.length ? parts.join('; ') : res.text;
 }

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { type JiraConfig, jiraAuthOf } from '../domain/connector.js';
 import { ConnectorError, errorFromResponse, type HttpResponse, parseJson } from './http.js';
-import { jiraApiRoot, jiraSend } from './jira-client.js';
+import { jiraApiRoot, jiraErrorMessage, jiraSend } from './jira-client.js';
 import { describeField, type JiraFieldMeta, shapeJiraFieldValue } from './jira-fields.js';
 
 export const META_TTL_MS = 10 * 60_000;
@@ -37,14 +37,8 @@ function cacheKey(config: JiraConfig, project: string, issueType: string): strin
   ].join('|');
 }
 
-/** The error the connector reports for a response it cannot use (Jira's own message when it has one). */
-function metaError(res: HttpResponse, what: string): ConnectorError {
-  const body = parseJson(res.text) as
-    | { errorMessages?: string[]; errors?: Record<string, string> }
-    | undefined;
-  const message = [...(body?.errorMessages ?? []), ...Object.values(body?.errors ?? {})].join('; ');
-  return errorFromResponse(res, `reading ${what}: ${message || res.text}`);
-}
+const metaError = (res: HttpResponse, what: string): ConnectorError =>
+  errorFromResponse(res, `reading ${what}: ${jiraErrorMessage(res)}`);
 
 /** Both page shapes: Cloud `{issueTypes|fields, startAt, total}`, Data Center `{values, isLast}`. */
 async function readPages<T>(

@@ -4,8 +4,8 @@ import type { Severity } from '../domain/severity.js';
 import { MAX_DESCRIPTION, truncate } from '../domain/ticket.js';
 import type { TicketStatus } from '../domain/ticket-status.js';
 import { ConnectorError, errorFromResponse, type HttpResponse, parseJson } from './http.js';
-import { DEFAULT_JIRA_PRIORITIES, jiraErrorMessage } from './jira.js';
-import { jiraSend } from './jira-client.js';
+import { DEFAULT_JIRA_PRIORITIES } from './jira.js';
+import { jiraErrorMessage, jiraSend } from './jira-client.js';
 import { textToAdf } from './jira-format.js';
 
 /**

@@ -8,8 +8,14 @@ import {
   type TicketRef,
   truncate,
 } from '../domain/ticket.js';
-import { ConnectorError, errorFromResponse, type HttpRequest, type HttpResponse, parseJson } from './http.js';
-import { type JiraCall, jiraPreviewAuthorization, jiraRequest, jiraSend } from './jira-client.js';
+import { ConnectorError, errorFromResponse, type HttpRequest, parseJson } from './http.js';
+import {
+  type JiraCall,
+  jiraErrorMessage,
+  jiraPreviewAuthorization,
+  jiraRequest,
+  jiraSend,
+} from './jira-client.js';
 import { shapeCustomFields } from './jira-createmeta.js';
 import { toAdf, toWiki } from './jira-format.js';
 
@@ -94,20 +100,6 @@ export async function previewJiraCreate(
     await prepareJiraCreate(config, draft, timeoutMs),
     jiraPreviewAuthorization(config),
   );
-}
-
-/** Jira error bodies: `{errorMessages: [...], errors: {field: message}}`. */
-export function jiraErrorMessage(res: HttpResponse): string {
-  const body = parseJson(res.text) as
-    | { errorMessages?: string[]; errors?: Record<string, string>; message?: string }
-    | undefined;
-  if (!body || typeof body !== 'object') return res.text;
-  const parts = [
-    ...(body.errorMessages ?? []),
-    ...Object.entries(body.errors ?? {}).map(([f, m]) => `${f}: ${m}`),
-  ];
-  if (body.message) parts.push(body.message);
-  return parts.length ? parts.join('; ') : res.text;
 }
 
 export const jiraIssueUrl = (config: JiraConfig, key: string): string => `${config.base_url}/browse/${key}`;
