@@ -8,6 +8,7 @@ import { buildTicketDraft } from '../../domain/ticket-draft.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { adfProblem, adfText } from '../fakes/jira-adf.js';
 import type { FakeJiraField } from '../fakes/jira-fields.js';
+import { RISK_AND_CLASSIFICATIONS } from '../helpers/jira-installation.js';
 
 const TIMEOUT = 2_000;
 
@@ -87,15 +88,7 @@ describe('shaping a rendered value to the field schema', () => {
 });
 
 const FIELDS: FakeJiraField[] = [
-  { id: 'customfield_10050', name: 'Risk Score', type: 'number', custom: 'float' },
-  {
-    id: 'customfield_10051',
-    name: 'Classifications Detected',
-    type: 'array',
-    items: 'option',
-    custom: 'multiselect',
-    options: ['CREDIT_CARD', 'PII', 'SECRET'],
-  },
+  ...RISK_AND_CLASSIFICATIONS,
   { id: 'customfield_10052', name: 'Noxys Event ID', type: 'string', custom: 'textfield' },
   { id: 'customfield_10053', name: 'Detected', type: 'datetime', custom: 'datetime' },
   { id: 'customfield_10054', name: 'Analyst notes', type: 'string', custom: 'textarea' },

@@ -15,6 +15,7 @@ import { jiraStatusFromWebhook } from '../../domain/itsm-status.js';
 import type { TicketDraft } from '../../domain/ticket.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { adfProblem, adfText } from '../fakes/jira-adf.js';
+import { SECURITY_WORKFLOW } from '../helpers/jira-installation.js';
 
 const TIMEOUT = 2_000;
 
@@ -232,20 +233,7 @@ describe.each([
 describe('custom workflows (transition names, resolution)', () => {
   let custom: FakeJira;
   beforeEach(async () => {
-    custom = await startFakeJira({
-      workflow: [
-        { id: '11', name: 'Reopen Issue', to: { name: 'Open', category: 'new' } },
-        { id: '21', name: 'Start Progress', to: { name: 'In Progress', category: 'indeterminate' } },
-        {
-          id: '31',
-          name: 'Resolve Issue',
-          to: { name: 'Resolved', category: 'done' },
-          resolution: 'required',
-        },
-        { id: '41', name: 'Close Issue', to: { name: 'Closed', category: 'done' }, resolution: 'optional' },
-        { id: '51', name: "Won't Fix", to: { name: 'Rejected', category: 'done' } },
-      ],
-    });
+    custom = await startFakeJira({ workflow: SECURITY_WORKFLOW });
   });
   afterEach(() => custom.close());
 

@@ -4,25 +4,14 @@ import { createJiraIssue } from '../../connectors/jira.js';
 import { ATLASSIAN_TOKEN_URL, jiraApiRoot, jiraOAuthGrant } from '../../connectors/jira-client.js';
 import { addJiraComment, transitionJiraIssue } from '../../connectors/jira-lifecycle.js';
 import { type JiraConfig, jiraConfigSchema } from '../../domain/connector.js';
-import type { TicketDraft } from '../../domain/ticket.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
+import { testDraft } from '../helpers/jira-installation.js';
 
 const TIMEOUT = 2_000;
 const CLOUD_ID = '11223344-a1b2-3c4d-5e6f-123456789abc';
 const CLIENT = { clientId: 'svc-escalate', clientSecret: 'ATOA-s3cret', cloudId: CLOUD_ID };
 
-let seq = 0;
-const draft = (): TicketDraft => ({
-  eventId: '0b6b6f4e-3f5c-4b8e-9a43-6f1d2f1c9a11',
-  idempotencyKey: `escalate-oauth-${++seq}`,
-  title: '[escalate] policy_violation: PII sent to gpt-4o',
-  severity: 'high',
-  priority: 'high',
-  facts: [['Event', 'policy_violation']],
-  payload: { event_id: '0b6b6f4e-3f5c-4b8e-9a43-6f1d2f1c9a11' },
-  labels: [],
-  customFields: {},
-});
+const draft = () => testDraft('oauth');
 
 let fake: FakeJira;
 beforeEach(async () => {

@@ -13,12 +13,12 @@ import { createServiceNowIncident } from '../../connectors/servicenow.js';
 import { deliverToSplunk } from '../../connectors/splunk.js';
 import { jiraConfigSchema, servicenowConfigSchema, splunkConfigSchema } from '../../domain/connector.js';
 import type { ViolationEvent } from '../../domain/event.js';
-import type { TicketDraft } from '../../domain/ticket.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { type FakeProxy, startFakeProxy } from '../fakes/proxy.js';
 import { type FakeServiceNow, startFakeServiceNow } from '../fakes/servicenow.js';
 import { type FakeSplunk, startFakeSplunk } from '../fakes/splunk.js';
 import { type TestCertificates, testCertificates } from '../helpers/certs.js';
+import { testDraft } from '../helpers/jira-installation.js';
 
 const TIMEOUT = 5_000;
 let certs: TestCertificates;
@@ -46,18 +46,7 @@ afterEach(() => {
   proxy.seen.length = 0;
 });
 
-let seq = 0;
-const draft = (): TicketDraft => ({
-  eventId: '0b6b6f4e-3f5c-4b8e-9a43-6f1d2f1c9a11',
-  idempotencyKey: `escalate-tls-${++seq}`,
-  title: '[escalate] policy_violation: PII sent to gpt-4o',
-  severity: 'high',
-  priority: 'high',
-  facts: [['Event', 'policy_violation']],
-  payload: { event_id: '0b6b6f4e-3f5c-4b8e-9a43-6f1d2f1c9a11' },
-  labels: [],
-  customFields: {},
-});
+const draft = () => testDraft('tls');
 const event: ViolationEvent = {
   event_id: '7d2b9f3e-1c4a-4e8b-9f6d-2a3b4c5d6e7f',
   event_type: 'policy_violation',

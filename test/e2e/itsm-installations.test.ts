@@ -11,6 +11,7 @@ import { type FakeServiceNow, startFakeServiceNow } from '../fakes/servicenow.js
 import { type FakeSplunk, startFakeSplunk } from '../fakes/splunk.js';
 import { testCertificates } from '../helpers/certs.js';
 import { eventually, FAST_RETRY, jiraConnector, makeEvent } from '../helpers/events.js';
+import { SECURITY_WORKFLOW } from '../helpers/jira-installation.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 import { jiraIssueUpdated, jiraWebhookRequest } from '../helpers/webhooks.js';
 
@@ -38,19 +39,7 @@ type Ticket = {
 beforeAll(async () => {
   [stack, jira, snow] = await Promise.all([
     startStack(),
-    startFakeJira({
-      workflow: [
-        { id: '11', name: 'Reopen Issue', to: { name: 'Open', category: 'new' } },
-        { id: '21', name: 'Start Progress', to: { name: 'In Progress', category: 'indeterminate' } },
-        {
-          id: '31',
-          name: 'Resolve Issue',
-          to: { name: 'Resolved', category: 'done' },
-          resolution: 'required',
-        },
-        { id: '41', name: 'Close Issue', to: { name: 'Closed', category: 'done' } },
-      ],
-    }),
+    startFakeJira({ workflow: SECURITY_WORKFLOW }),
     startFakeServiceNow({ username: 'svc', password: 'pw' }),
   ]);
   const j = await stack.api('/v1/connectors', {

@@ -7,22 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
-import type { FakeJiraField } from '../fakes/jira-fields.js';
 import { type FakeServiceNow, startFakeServiceNow } from '../fakes/servicenow.js';
 import { eventually, FAST_RETRY, jiraConnector, makeEvent } from '../helpers/events.js';
+import { RISK_AND_CLASSIFICATIONS } from '../helpers/jira-installation.js';
 import { type Stack, startStack } from '../helpers/stack.js';
-
-const FIELDS: FakeJiraField[] = [
-  { id: 'customfield_10050', name: 'Risk Score', type: 'number', custom: 'float' },
-  {
-    id: 'customfield_10051',
-    name: 'Classifications Detected',
-    type: 'array',
-    items: 'option',
-    custom: 'multiselect',
-    options: ['CREDIT_CARD', 'PII', 'SECRET'],
-  },
-];
 
 let stack: Stack;
 let jira: FakeJira;
@@ -31,7 +19,11 @@ let snow: FakeServiceNow;
 beforeAll(async () => {
   [stack, jira, snow] = await Promise.all([
     startStack(),
-    startFakeJira({ customFields: FIELDS, components: ['AI Gateway'], projects: ['SEC', 'AIGOV'] }),
+    startFakeJira({
+      customFields: RISK_AND_CLASSIFICATIONS,
+      components: ['AI Gateway'],
+      projects: ['SEC', 'AIGOV'],
+    }),
     startFakeServiceNow({ username: 'svc', password: 'pw', customFields: ['u_risk_score'] }),
   ]);
 });
@@ -60,6 +52,22 @@ const settled = (id: string) =>
     30_000,
     `violation ${id}`,
   );
+
+/** A violation no rule sends anywhere, stored and settled. */
+async function stored(): Promise<Record<string, unknown>> {
+  const event = makeEvent();
+  expect((await stack.api('/v1/violations', { method: 'POST', json: event })).status).toBe(202);
+  await settled(event.event_id as string);
+  return event;
+}
+
+async function push(eventId: string, connectorId: string) {
+  const res = await stack.api(`/v1/violations/${eventId}/tickets`, {
+    method: 'POST',
+    json: { connector_id: connectorId },
+  });
+  expect(res.status).toBe(202);
+}
 
 type Preview = {
   method: string;
@@ -151,18 +159,9 @@ describe('preview equals the created request', () => {
         priority_map: { critical: '1' },
       },
     });
-    const event = makeEvent();
-    await stack.api('/v1/violations', { method: 'POST', json: event });
-    await settled(event.event_id as string);
+    const event = await stored();
     const p = await preview(event.event_id as string, id);
-    expect(
-      (
-        await stack.api(`/v1/violations/${event.event_id}/tickets`, {
-          method: 'POST',
-          json: { connector_id: id },
-        })
-      ).status,
-    ).toBe(202);
+    await push(event.event_id as string, id);
     await eventually(async () => snow.list('incident').length > 0, 30_000, 'incident');
     const sent = snow.requests.find((r) => r.method === 'POST' && r.path === '/api/now/table/incident')!;
     expect(p.url).toBe(`${snow.url}${sent.path}?${new URLSearchParams(sent.query)}`);
@@ -181,17 +180,8 @@ describe('typed custom fields end to end', () => {
       }),
     );
     const before = jira.issues.size;
-    const event = makeEvent();
-    await stack.api('/v1/violations', { method: 'POST', json: event });
-    await settled(event.event_id as string);
-    expect(
-      (
-        await stack.api(`/v1/violations/${event.event_id}/tickets`, {
-          method: 'POST',
-          json: { connector_id: id },
-        })
-      ).status,
-    ).toBe(202);
+    const event = await stored();
+    await push(event.event_id as string, id);
     const d = await eventually(async () => {
       const v = (await (await stack.api(`/v1/violations/${event.event_id}`)).json()) as View;
       const delivery = v.deliveries.find((x) => x.connector_id === id);
