@@ -45,11 +45,11 @@ const responses = {
   409: errorResponse('Transition refused (with the reason)'),
 };
 
-const genericBody = z.object({
+export const genericWebhookBody = z.object({
   external_ticket_id: z.string().min(1).max(255),
   status: z.enum(TICKET_STATUSES),
 });
-const jiraBody = z.looseObject({
+export const jiraWebhookBody = z.looseObject({
   webhookEvent: z.string(),
   issue: z.looseObject({ key: z.string().min(1), fields: z.looseObject({}).optional() }),
   /** `comment_created`: the comment (its body as text). */
@@ -70,7 +70,7 @@ const jiraBody = z.looseObject({
     .looseObject({ items: z.array(z.looseObject({ field: z.string().optional() })).optional() })
     .optional(),
 });
-const snowBody = z
+export const servicenowWebhookBody = z
   .object({
     sys_id: z.string().max(64).optional(),
     number: z.string().max(64).optional(),
@@ -174,7 +174,7 @@ export function webhooksRouter(deps: ApiDeps) {
       if (!verifyEscalateSignature(deps.webhookSecret, signed, c.req.header('x-escalate-signature'))) {
         throw unauthorized('bad or missing X-Escalate-Signature');
       }
-      const body = parse(genericBody, raw);
+      const body = parse(genericWebhookBody, raw);
       const found = await db
         .select()
         .from(tickets)
@@ -200,7 +200,7 @@ export function webhooksRouter(deps: ApiDeps) {
     c: Context,
     connectorId: string,
     ticket: typeof tickets.$inferSelect | undefined,
-    comment: NonNullable<z.output<typeof jiraBody>['comment']>,
+    comment: NonNullable<z.output<typeof jiraWebhookBody>['comment']>,
   ) {
     if (!ticket) return apiError(c, 404, 'not_found', 'no ticket with that external id');
     logFields(c, { ticket_id: ticket.id, connector_id: connectorId });
@@ -237,7 +237,7 @@ export function webhooksRouter(deps: ApiDeps) {
       if (!verifyEscalateSignature(config.webhook_secret, raw, c.req.header('x-hub-signature'))) {
         throw unauthorized('bad or missing X-Hub-Signature');
       }
-      const body = parse(jiraBody, raw);
+      const body = parse(jiraWebhookBody, raw);
       const source = `jira:${connector.id}`;
       const identifier = c.req.header('x-atlassian-webhook-identifier');
       if (identifier) {
@@ -299,7 +299,7 @@ export function webhooksRouter(deps: ApiDeps) {
         ? sameSecret(bearer.trim(), secret)
         : verifyEscalateSignature(secret, raw, c.req.header('x-escalate-signature'));
       if (!ok) throw unauthorized('bad or missing X-Escalate-Signature / bearer secret');
-      const body = parse(snowBody, raw);
+      const body = parse(servicenowWebhookBody, raw);
       // The table's state values (its state_map over the built-in one), read in reverse.
       const states = serviceNowStateMap(config.table, config.state_map);
       const status = statusFromServiceNowState(states, body.state);

@@ -136,9 +136,7 @@ function transportError(
       durationMs,
     });
   }
-  const detail =
-    cause.code && !cause.message.includes(cause.code) ? `${cause.code}: ${cause.message}` : cause.message;
-  return new ConnectorError(`${where}: network error: ${detail}`, {
+  return new ConnectorError(`${where}: network error: ${cause.code ?? cause.message}`, {
     retryable: true,
     remoteCode: cause.code ?? 'network',
     durationMs,

@@ -141,6 +141,30 @@ function shapeItem(
   }
 }
 
+const SCALAR_TYPES = new Set([
+  'string',
+  'any',
+  'number',
+  'option',
+  'user',
+  'group',
+  'version',
+  'component',
+  'priority',
+  'date',
+  'datetime',
+]);
+
+/** Why escalate cannot fill the field at all (whatever the value), or undefined when it can. */
+export function unfillableReason(meta: JiraFieldMeta): string | undefined {
+  const type = meta.schema?.type ?? 'string';
+  if (type === 'array') {
+    const items = meta.schema?.items ?? 'string';
+    return SCALAR_TYPES.has(items) ? undefined : `lists of "${items}" are not supported by escalate`;
+  }
+  return SCALAR_TYPES.has(type) ? undefined : `field type "${type}" is not supported by escalate`;
+}
+
 /** Shapes `rendered` for the field; an empty rendering leaves the field out. */
 export function shapeJiraFieldValue(meta: JiraFieldMeta, rendered: string, api: Api): ShapeResult {
   const type = meta.schema?.type ?? 'string';

@@ -63,6 +63,20 @@ const TABLE_PROFILES: Record<string, TableProfile> = {
   },
 };
 
+/** A table whose data policy needs a close code that has no default: the admin must name one. */
+const missingCloseCode = (config: ServiceNowConfig, status: TicketStatus) =>
+  new ConnectorError(
+    `${config.table} needs close_code and close_notes to become ${status}: set the connector's close_code to one of the instance's close codes`,
+    { retryable: false, remoteCode: 'close_code_missing' },
+  );
+
+/** Whether moving to `status` would need a close code the connector does not have. */
+export function closeCodeMissing(config: ServiceNowConfig): TicketStatus | undefined {
+  const profile = tableProfile(config);
+  if (config.close_code || profile.defaultCloseCode) return undefined;
+  return profile.closeOn[0];
+}
+
 /** Known tables by their profile; another table sends close fields only when `close_code` is configured. */
 function tableProfile(config: ServiceNowConfig): TableProfile {
   return TABLE_PROFILES[config.table] ?? { closeOn: config.close_code ? ['resolved', 'closed'] : [] };
@@ -175,14 +189,11 @@ export function serviceNowErrorMessage(res: HttpResponse): string {
 }
 
 /** Encoded queries split on `^`; a key containing one could match other records. */
-function encodedQueryValue(value: string): string {
+export function encodedQueryValue(value: string): string {
   if (/[\^\r\n]/.test(value)) {
-    throw new ConnectorError(
-      `idempotency key cannot be used in a ServiceNow query: ${JSON.stringify(value)}`,
-      {
-        retryable: false,
-      },
-    );
+    throw new ConnectorError(`value cannot be used in a ServiceNow encoded query: ${JSON.stringify(value)}`, {
+      retryable: false,
+    });
   }
   return value;
 }
@@ -326,9 +337,11 @@ export function serviceNowStatusPatch(
   const state = serviceNowStateFor(serviceNowStateMap(config.table, config.state_map), status);
   const profile = tableProfile(config);
   if (!profile.closeOn.includes(status)) return { state };
+  const closeCode = config.close_code ?? profile.defaultCloseCode;
+  if (!closeCode) throw missingCloseCode(config, status);
   return {
     state,
-    close_code: config.close_code ?? profile.defaultCloseCode,
+    close_code: closeCode,
     close_notes: notes?.trim() || `${status === 'resolved' ? 'Resolved' : 'Closed'} by escalate`,
   };
 }

@@ -233,8 +233,6 @@ export const servicenowConfigSchema = z
           message: 'the password grant needs both username and password (omit both for client credentials)',
         });
     }
-    if (c.table === 'sn_si_incident')
-      need('close_code', "for sn_si_incident (one of the instance's security incident close codes)");
   });
 
 export const splunkConfigSchema = z.strictObject({

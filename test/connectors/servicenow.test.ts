@@ -277,8 +277,12 @@ describe('ServiceNow state mapping', () => {
       ['1', undefined],
     ];
     for (const [state, status] of inbound) expect(statusFromServiceNowState(states, state)).toBe(status);
-    // A security incident cannot be configured without the instance's close code.
-    expect(servicenowConfigSchema.safeParse({ ...sir, close_code: undefined }).success).toBe(false);
+    // Without the instance's close code a security incident moves until it must be closed, then fails at once.
+    const noCode = config({ table: 'sn_si_incident' });
+    expect(serviceNowStatusPatch(noCode, 'resolved')).toEqual({ state: '100' });
+    expect(() => serviceNowStatusPatch(noCode, 'closed')).toThrow(
+      "sn_si_incident needs close_code and close_notes to become closed: set the connector's close_code",
+    );
   });
 
   it('state_map overrides per status: the first value goes out, every value comes back', () => {

@@ -65,7 +65,21 @@ export interface FakeJiraOptions {
   oauth?: { clientId: string; clientSecret: string; cloudId: string; ttlSeconds?: number };
   /** Serve HTTPS with this key and certificate. */
   tls?: TlsOptions;
+  /** Project permissions the user holds (default: every one escalate uses). */
+  permissions?: string[];
+  displayName?: string;
 }
+
+/** The project permissions Jira reports from `/mypermissions` (key → name). */
+export const PROJECT_PERMISSIONS: Record<string, string> = {
+  BROWSE_PROJECTS: 'Browse Projects',
+  CREATE_ISSUES: 'Create Issues',
+  EDIT_ISSUES: 'Edit Issues',
+  TRANSITION_ISSUES: 'Transition Issues',
+  ADD_COMMENTS: 'Add Comments',
+  RESOLVE_ISSUES: 'Resolve Issues',
+  ASSIGN_ISSUES: 'Assign Issues',
+};
 
 export interface FakeJiraRequest {
   method: string;
@@ -114,6 +128,8 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
   const workflow = opts.workflow ?? DEFAULT_WORKFLOW;
   const resolutions = opts.resolutions ?? ['Done', "Won't Do", 'Duplicate', 'Fixed'];
   const oauth = opts.oauth ? new FakeOAuth({ ...opts.oauth, audience: 'api.atlassian.com' }) : undefined;
+  const granted = new Set(opts.permissions ?? Object.keys(PROJECT_PERMISSIONS));
+  const displayName = opts.displayName ?? 'escalate bot';
   const issues = new Map<string, FakeJiraIssue>();
   const createsByLabel = new Map<string, number>();
   const requests: FakeJiraRequest[] = [];
@@ -174,12 +190,49 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
   });
 
   const baseUrl = () => server.url;
+  const noProject = (c: Context<Env>, key: string) =>
+    c.json(jiraError({}, [`No project could be found with key '${key}'.`]), 404);
+
+  // Who the credentials authenticate as: Cloud answers with an accountId, Data Center with a name.
+  api.get('/rest/api/:v/myself', (c) =>
+    c.req.param('v') === '3'
+      ? c.json({ accountId: '5b10a2844c20165700ede21g', emailAddress: email, displayName, active: true })
+      : c.json({ name: 'escalate-bot', key: 'escalate-bot', emailAddress: email, displayName, active: true }),
+  );
+
+  api.get('/rest/api/:v/mypermissions', (c) => {
+    const wanted = c.req.query('permissions');
+    if (!wanted) return c.json(jiraError({}, ["The 'permissions' query parameter is required."]), 400);
+    const projectKey = c.req.query('projectKey');
+    if (projectKey !== undefined && !projects.has(projectKey)) return noProject(c, projectKey);
+    const permissions: Record<string, unknown> = {};
+    for (const key of wanted.split(',').map((k) => k.trim())) {
+      const name = PROJECT_PERMISSIONS[key];
+      if (!name) return c.json(jiraError({}, [`The permission key '${key}' is not valid.`]), 400);
+      permissions[key] = {
+        id: key,
+        key,
+        name,
+        type: 'PROJECT',
+        description: name,
+        havePermission: granted.has(key),
+      };
+    }
+    return c.json({ permissions });
+  });
 
   api.get('/rest/api/:v/issue/createmeta/:project/issuetypes', (c) => {
-    if (!projects.has(c.req.param('project')))
-      return c.json(jiraError({}, [`No project could be found with key '${c.req.param('project')}'.`]), 404);
+    const key = c.req.param('project');
+    if (!projects.has(key)) return noProject(c, key);
     const v = Number(c.req.param('v'));
-    const types = issueTypes.map((t) => ({ id: t.id, name: t.name, subtask: false, self: '' }));
+    const types = issueTypes.map((t) => ({
+      self: `${baseUrl()}/rest/api/${v}/issuetype/${t.id}`,
+      id: t.id,
+      name: t.name,
+      description: t.name,
+      subtask: false,
+    }));
+    // Cloud (v3) lists them as `issueTypes`; Data Center (v2) as `values` with `isLast`.
     return c.json(page(c, v, 'issueTypes', types));
   });
 
@@ -220,6 +273,8 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
     const errors: Record<string, string> = {};
     const project = (f.project as { key?: string } | undefined)?.key;
     if (!project || !projects.has(project)) errors.project = 'valid project is required';
+    else if (!granted.has('CREATE_ISSUES'))
+      errors.project = 'You do not have permission to create issues in this project.';
     const issueType = (f.issuetype as { name?: string } | undefined)?.name;
     if (!issueType || !issueTypeNames.includes(issueType)) errors.issuetype = 'Specify a valid issue type';
     const summary = f.summary;
