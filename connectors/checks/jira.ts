@@ -48,29 +48,39 @@ const authenticate: CheckStep<JiraConfig> = {
   },
 };
 
+/** The permissions this connector's configuration needs: resolving with a resolution, assigning. */
+function permissionsFor(config: JiraConfig): Record<string, string> {
+  return {
+    ...JIRA_PERMISSIONS,
+    ...(config.resolution ? { RESOLVE_ISSUES: 'set the resolution when resolving' } : {}),
+    ...(config.assignee ? { ASSIGN_ISSUES: 'assign tickets to the default assignee' } : {}),
+  };
+}
+
 const permissions: CheckStep<JiraConfig> = {
   name: 'permissions',
   needs: ['authenticate'],
   async run(config, timeoutMs) {
+    const wanted = permissionsFor(config);
     const res = await get(config, '/mypermissions', timeoutMs, {
       projectKey: config.project_key,
-      permissions: Object.keys(JIRA_PERMISSIONS).join(','),
+      permissions: Object.keys(wanted).join(','),
     });
     const granted = (
       (parseJson(res.text) ?? {}) as {
         permissions?: Record<string, { havePermission?: boolean }>;
       }
     ).permissions;
-    const missing = Object.keys(JIRA_PERMISSIONS).filter((key) => granted?.[key]?.havePermission !== true);
+    const missing = Object.keys(wanted).filter((key) => granted?.[key]?.havePermission !== true);
     if (missing.length === 0)
       return {
         ok: true,
-        message: `in ${config.project_key}: ${Object.keys(JIRA_PERMISSIONS).join(', ')}`,
+        message: `in ${config.project_key}: ${Object.keys(wanted).join(', ')}`,
       };
     return {
       ok: false,
       message: `missing in ${config.project_key}: ${missing
-        .map((key) => `${key} (to ${JIRA_PERMISSIONS[key]})`)
+        .map((key) => `${key} (to ${wanted[key]})`)
         .join('; ')}`,
     };
   },

@@ -101,6 +101,23 @@ describe('Jira', () => {
   });
 });
 
+describe('Jira permissions the configuration needs', () => {
+  it('asks for Resolve Issues with a resolution and Assign Issues with a default assignee', async () => {
+    const r = await checkConnector(
+      'jira',
+      jiraConfig(jiraReadOnly.url, { resolution: 'Fixed', assignee: '5b10ac8d82e05b22cc7d4ef5' }),
+    );
+    expect(byName(r).permissions!.message).toContain('RESOLVE_ISSUES (to set the resolution when resolving)');
+    expect(byName(r).permissions!.message).toContain(
+      'ASSIGN_ISSUES (to assign tickets to the default assignee)',
+    );
+    const granted = await checkConnector('jira', jiraConfig(jira.url, { resolution: 'Fixed' }));
+    expect(byName(granted).permissions!.message).toBe(
+      'in SEC: BROWSE_PROJECTS, CREATE_ISSUES, TRANSITION_ISSUES, ADD_COMMENTS, EDIT_ISSUES, RESOLVE_ISSUES',
+    );
+  });
+});
+
 describe('Jira custom fields', () => {
   it('every configured field must be on the create screen with a type escalate fills; required ones configured', async () => {
     const fields = await startFakeJira({
