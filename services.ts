@@ -13,8 +13,8 @@ import { createApp } from './api/app.js';
 import type { ApiDeps } from './api/deps.js';
 import { startPendingSweeper } from './api/pending-starts.js';
 import { connectTemporalClient, type TemporalConnection, temporalConnectOptions } from './config.js';
-import { EgressPolicy } from './connectors/egress.js';
-import { configureEgress } from './connectors/http.js';
+import { setConnectPolicy } from './connectors/dispatcher.js';
+import { EgressPolicy, egressConnectPolicy } from './connectors/egress.js';
 import { connectDatabase, type Database } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { ensureInstallDefaults } from './db/repos/install.js';
@@ -179,7 +179,7 @@ export async function startServices(opts: ServicesOptions): Promise<Services> {
     let worker: RunningWorker | undefined;
     if (opts.worker) {
       // Connector egress (ESCALATE_EGRESS_DENY / _ALLOW): a bad CIDR stops the start, not a delivery.
-      configureEgress(EgressPolicy.fromEnv());
+      setConnectPolicy(egressConnectPolicy(EgressPolicy.fromEnv()));
       const deps = { db: database.db, workflows, box: opts.box, settings, logger: opts.logger };
       worker = await startWorker(opts, opts.worker, deps, (stop) => stops.push(stop));
       const w = worker;

@@ -10,6 +10,10 @@ export const FailureType = {
   RemoteUnavailable: 'RemoteUnavailable',
   /** Connector deleted, disabled, or its secrets unreadable. */
   ConnectorUnavailable: 'ConnectorUnavailable',
+  /** A configured field value the ITSM's field cannot take (e.g. "abc" for a number field). */
+  InvalidFieldValue: 'InvalidFieldValue',
+  /** The service's TLS certificate is not trusted as configured (`tls.ca`). */
+  CertificateRejected: 'CertificateRejected',
 } as const;
 
 /** The delay the retry policy gives before the next attempt (exponential, capped), if known. */
@@ -19,6 +23,11 @@ export function policyDelayMs(policy: RetryPolicyMs, attempt: number): number {
     policy.maximumIntervalMs,
   );
 }
+
+/** Permanent refusals that have a type of their own (by ConnectorError remote code). */
+const TYPE_FOR_REMOTE_CODE = new Map<string, string>([
+  ['invalid_field_value', FailureType.InvalidFieldValue],
+]);
 
 /**
  * Translates a connector error into the Temporal failure that drives retries: non-retryable
@@ -37,7 +46,7 @@ export function toTemporalFailure(
   const details = [{ status: err.status ?? null, remote_code: err.remoteCode ?? null }];
   if (!err.retryable) {
     return ApplicationFailure.create({
-      type: FailureType.RemoteRejected,
+      type: TYPE_FOR_REMOTE_CODE.get(err.remoteCode ?? '') ?? FailureType.RemoteRejected,
       message: err.message,
       nonRetryable: true,
       details,

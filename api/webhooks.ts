@@ -4,11 +4,16 @@ import { and, eq, or } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { getConnectorRow, readSecrets } from '../db/repos/connectors.js';
 import { installDefaults } from '../db/repos/install.js';
-import { addTicketEvent } from '../db/repos/tickets.js';
+import { addTicketEvent, recordItsmComment } from '../db/repos/tickets.js';
 import { claimReceipt, purgeReceipts, releaseReceipt } from '../db/repos/webhook-receipts.js';
 import { tickets } from '../db/schema.js';
 import type { JiraConfig, ServiceNowConfig } from '../domain/connector.js';
-import { jiraStatusFromWebhook, statusFromServiceNowState } from '../domain/itsm-status.js';
+import {
+  jiraStatusFromWebhook,
+  knownServiceNowStates,
+  serviceNowStateMap,
+  statusFromServiceNowState,
+} from '../domain/itsm-status.js';
 import { verifyEscalateSignature } from '../domain/signing.js';
 import { TICKET_STATUSES, type TicketStatus } from '../domain/ticket-status.js';
 import { webhooks } from '../infra/metrics.js';
@@ -48,6 +53,20 @@ export const genericWebhookBody = z.object({
 export const jiraWebhookBody = z.looseObject({
   webhookEvent: z.string(),
   issue: z.looseObject({ key: z.string().min(1), fields: z.looseObject({}).optional() }),
+  /** `comment_created`: the comment (its body as text). */
+  comment: z
+    .looseObject({
+      id: z.union([z.string().min(1).max(64), z.number().int()]),
+      body: z.union([z.string(), z.looseObject({})]),
+      author: z
+        .looseObject({
+          displayName: z.string().optional(),
+          accountId: z.string().optional(),
+          name: z.string().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   changelog: z
     .looseObject({ items: z.array(z.looseObject({ field: z.string().optional() })).optional() })
     .optional(),
@@ -70,11 +89,6 @@ function parse<T extends z.ZodType>(schema: T, text: string): z.output<T> {
 
 const unauthorized = (message: string) => new ApiProblem(401, 'unauthorized', message);
 
-/** Signatures are checked against this when a connector has no secret, so that takes as long. */
-const NO_SECRET = randomBytes(32).toString('hex');
-/** Receipts of used generic-webhook signatures (single use within the timestamp window). */
-const ITSM_SIGNATURES = 'itsm:signature';
-
 /** `escalate_webhooks_total` outcome for an answer: the `result` of a 200, or the error class. */
 async function webhookOutcome(res: Response): Promise<string> {
   if (res.status === 200) {
@@ -92,6 +106,11 @@ async function webhookOutcome(res: Response): Promise<string> {
 }
 
 const WEBHOOK_SOURCES = new Set(['itsm', 'jira', 'servicenow']);
+
+/** Signatures are checked against this when a connector has no secret, so that takes as long. */
+const NO_SECRET = randomBytes(32).toString('hex');
+/** Receipts of used generic-webhook signatures (single use within the timestamp window). */
+const ITSM_SIGNATURES = 'itsm:signature';
 
 const sameSecret = (given: string, expected: string) => {
   const a = createHash('sha256').update(given).digest();
@@ -210,12 +229,39 @@ export function webhooksRouter(deps: ApiDeps) {
     },
   );
 
+  /**
+   * A comment written in Jira joins the ticket's history (never posted back). One line per Jira
+   * comment: the webhook for a comment escalate posted itself, or a repeated webhook, adds nothing.
+   */
+  async function recordComment(
+    c: Context,
+    connectorId: string,
+    ticket: typeof tickets.$inferSelect | undefined,
+    comment: NonNullable<z.output<typeof jiraWebhookBody>['comment']>,
+  ) {
+    if (!ticket) return apiError(c, 404, 'not_found', 'no ticket with that external id');
+    logFields(c, { ticket_id: ticket.id, connector_id: connectorId });
+    const who = comment.author?.displayName ?? comment.author?.name ?? comment.author?.accountId ?? 'unknown';
+    const text = typeof comment.body === 'string' ? comment.body : JSON.stringify(comment.body);
+    const added = await recordItsmComment(db, ticket.id, {
+      remoteId: `jira-comment:${comment.id}`,
+      actor: `jira:${connectorId}:${who}`,
+      note: text,
+    });
+    return c.json(
+      added
+        ? { result: 'applied' as const, ticket_id: ticket.id }
+        : { result: 'duplicate' as const, ticket_id: ticket.id, reason: 'comment already in the history' },
+      200,
+    );
+  }
+
   router.openapi(
     createRoute({
       method: 'post',
       path: '/webhooks/jira/{connector_id}',
       summary:
-        'Native Jira jira:issue_updated webhook, verified by X-Hub-Signature (the connector webhook_secret)',
+        'Native Jira webhook, verified by X-Hub-Signature (the connector webhook_secret): jira:issue_updated changes the status, comment_created adds the comment to the ticket history',
       security: [],
       request: { params: z.object({ connector_id: z.string().min(1).max(64) }) },
       responses,
@@ -224,7 +270,7 @@ export function webhooksRouter(deps: ApiDeps) {
       const connector = await webhookConnector(c.req.valid('param').connector_id, 'jira');
       const raw = await readRawBody(c, MAX_WEBHOOK_BYTES);
       const config = connector?.config as JiraConfig | undefined;
-      if (!connector || !verified(config?.webhook_secret, raw, c.req.header('x-hub-signature'))) {
+      if (!connector || !config || !verified(config.webhook_secret, raw, c.req.header('x-hub-signature'))) {
         throw unauthorized('bad or missing X-Hub-Signature');
       }
       const body = parse(jiraWebhookBody, raw);
@@ -234,7 +280,7 @@ export function webhooksRouter(deps: ApiDeps) {
       if (identifier && !(await claimReceipt(db, source, identifier)))
         return c.json({ result: 'duplicate' as const }, 200);
       try {
-        const res = await jiraStatusChange(c, body, connector.id, config!, source);
+        const res = await jiraDelivery(c, body, connector.id, config, source);
         if (identifier && res.status >= 500) await releaseReceipt(db, source, identifier);
         return res;
       } catch (err) {
@@ -246,13 +292,23 @@ export function webhooksRouter(deps: ApiDeps) {
     },
   );
 
-  async function jiraStatusChange(
+  /** A verified, first-seen Jira delivery: a comment for the history, or a status change. */
+  async function jiraDelivery(
     c: Context,
     body: z.output<typeof jiraWebhookBody>,
     connectorId: string,
     config: JiraConfig,
     source: string,
   ) {
+    const ticketOf = async () => {
+      const [ticket] = await db
+        .select()
+        .from(tickets)
+        .where(and(eq(tickets.connectorId, connectorId), eq(tickets.externalId, body.issue.key)));
+      return ticket;
+    };
+    if (body.webhookEvent === 'comment_created' && body.comment)
+      return recordComment(c, connectorId, await ticketOf(), body.comment);
     const statusChanged = body.changelog?.items?.some((i) => i.field === 'status') ?? true;
     if (body.webhookEvent !== 'jira:issue_updated' || !statusChanged) {
       return c.json({ result: 'ignored' as const, reason: 'not a status change' }, 200);
@@ -270,11 +326,7 @@ export function webhooksRouter(deps: ApiDeps) {
           },
         ],
       );
-    const [ticket] = await db
-      .select()
-      .from(tickets)
-      .where(and(eq(tickets.connectorId, connectorId), eq(tickets.externalId, body.issue.key)));
-    return apply(c, ticket, status, source);
+    return apply(c, await ticketOf(), status, source);
   }
 
   router.openapi(
@@ -288,25 +340,28 @@ export function webhooksRouter(deps: ApiDeps) {
       responses,
     }),
     async (c) => {
-      const connector = await webhookConnector(c.req.valid('param').connector_id, 'servicenow');
+      const found = await webhookConnector(c.req.valid('param').connector_id, 'servicenow');
       const raw = await readRawBody(c, MAX_WEBHOOK_BYTES);
-      const config = connector?.config as ServiceNowConfig | undefined;
-      const secret = config?.webhook_secret;
+      const secret = (found?.config as ServiceNowConfig | undefined)?.webhook_secret;
       // Bearer mode only for connectors that opted in (`webhook_auth: bearer`); else the HMAC.
       const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]?.trim();
       const ok =
-        config?.webhook_auth === 'bearer'
+        (found?.config as ServiceNowConfig | undefined)?.webhook_auth === 'bearer'
           ? bearer !== undefined && secret !== undefined && sameSecret(bearer, secret)
           : verified(secret, raw, c.req.header('x-escalate-signature'));
-      if (!connector || !ok)
+      if (!found || !ok)
         throw unauthorized(
           'bad or missing X-Escalate-Signature (or bearer secret, for a connector in bearer mode)',
         );
+      const connector = found;
+      const config = found.config as ServiceNowConfig;
       const body = parse(servicenowWebhookBody, raw);
-      const status = statusFromServiceNowState(body.state);
+      // The table's state values (its state_map over the built-in one), read in reverse.
+      const states = serviceNowStateMap(config.table, config.state_map);
+      const status = statusFromServiceNowState(states, body.state);
       if (!status)
-        throw new ApiProblem(400, 'validation_failed', `unknown ServiceNow state ${body.state}`, [
-          { path: 'state', message: 'expected 1, 2, 3, 6, 7 or 8' },
+        throw new ApiProblem(400, 'validation_failed', `unknown ${config.table} state ${body.state}`, [
+          { path: 'state', message: `expected one of ${knownServiceNowStates(states).join(', ')}` },
         ]);
       const match = body.sys_id ? eq(tickets.sysId, body.sys_id) : eq(tickets.externalId, body.number!);
       const [ticket] = await db

@@ -7,6 +7,7 @@
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
+import type { buildConnector } from 'undici';
 
 /** Link-local (IPv4, IPv6) and the metadata services of AWS (IPv6), Alibaba Cloud and Azure. */
 export const DEFAULT_EGRESS_DENY = [
@@ -81,27 +82,39 @@ export class EgressPolicy {
     if (this.#allow && !matching(this.#allow, bare)) return `${bare} is outside ESCALATE_EGRESS_ALLOW`;
     return undefined;
   }
+}
 
-  /**
-   * A `lookup` for net/tls.connect that only ever hands over allowed addresses (with `resolve`,
-   * default `dns.lookup`, doing the resolution).
-   */
-  lookup(resolve: Resolver = dnsLookup as unknown as Resolver) {
-    return (
-      hostname: string,
-      options: { all?: boolean; family?: number },
-      callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
-    ) => {
-      resolve(hostname, { ...options, all: true } as LookupAllOptions, (err, addresses) => {
-        if (err) return callback(err, '');
-        const allowed = addresses.filter((a) => !this.refusal(a.address));
-        if (!allowed.length) {
-          const why = addresses.map((a) => this.refusal(a.address)).join('; ');
-          return callback(new EgressDeniedError(`egress denied: ${hostname} resolves to ${why}`), '');
-        }
-        if (options.all) return callback(null, allowed);
-        return callback(null, allowed[0]!.address, allowed[0]!.family);
+/**
+ * Wraps how connector sockets are opened (connectors/dispatcher.ts `setConnectPolicy`): an IP
+ * literal is checked before connecting; a host name is resolved here, the denied addresses dropped,
+ * and the socket opened to an allowed one (TLS still verifies the name); the connected socket's
+ * remote address is checked again. Through a proxy, the socket is the one to the proxy.
+ */
+export function egressConnectPolicy(
+  egress: EgressPolicy,
+  resolve: Resolver = dnsLookup as unknown as Resolver,
+) {
+  return (connect: buildConnector.connector): buildConnector.connector =>
+    (options, callback) => {
+      const open = (hostname: string) =>
+        connect({ ...options, hostname }, (err, socket) => {
+          if (err || !socket) return callback(err ?? new Error('no socket'), null);
+          const why = egress.refusal(socket.remoteAddress ?? '');
+          if (!why) return callback(null, socket);
+          socket.destroy();
+          callback(new EgressDeniedError(`egress denied: connected to ${why}`), null);
+        });
+      const host = options.hostname.replace(/^\[|\]$/g, '');
+      if (isIP(host)) {
+        const why = egress.refusal(host);
+        return why ? callback(new EgressDeniedError(`egress denied: ${why}`), null) : open(host);
+      }
+      resolve(host, { all: true }, (err, addresses) => {
+        if (err) return callback(err, null);
+        const allowed = addresses.find((a) => !egress.refusal(a.address));
+        if (allowed) return open(allowed.address);
+        const why = addresses.map((a) => egress.refusal(a.address)).join('; ');
+        callback(new EgressDeniedError(`egress denied: ${host} resolves to ${why}`), null);
       });
     };
-  }
 }

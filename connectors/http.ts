@@ -1,13 +1,15 @@
 /**
- * The one HTTP layer every connector uses: the agent every connection goes through (egress
- * policy), timeouts, bounded response bodies, error classification (retry or fail at once),
- * Retry-After parsing, and a request shape that previews can show with secrets masked.
- * No Temporal imports: activities translate ConnectorError into Temporal failures.
+ * The one HTTP layer every connector uses: timeouts, the calling activity's cancellation, bounded
+ * response bodies, error classification (retry or fail at once; certificate problems and egress
+ * refusals fail at once and say so; whether a failed request may still have had its effect),
+ * Retry-After parsing, and a request shape that previews can show with secrets masked. Requests go
+ * through undici with the connector's agent (dispatcher.ts: TLS trust, proxy, egress policy). No
+ * Temporal imports: activities translate ConnectorError into Temporal failures.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { isIP } from 'node:net';
-import { Agent, buildConnector, type Dispatcher, fetch } from 'undici';
-import { EgressDeniedError, EgressPolicy, type Resolver } from './egress.js';
+import { type Dispatcher, fetch } from 'undici';
+import { dispatcherFor } from './dispatcher.js';
+import { EgressDeniedError } from './egress.js';
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -81,6 +83,9 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   return Math.max(0, at - now);
 }
 
+export const excerpt = (text: string, max = 2000): string =>
+  text.length > max ? `${text.slice(0, max)}…` : text;
+
 /**
  * One line, printable, at most `max` characters: remote bodies end up in stored messages and
  * logs, and must neither forge lines nor fill the database.
@@ -91,81 +96,96 @@ export function sanitizeMessage(text: string, max = MAX_MESSAGE_CHARS): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-export interface TransportOptions {
-  egress: EgressPolicy;
-  /** Name resolution (default `dns.lookup`); its answers are filtered by the egress policy. */
-  resolve?: Resolver;
-}
-
-/**
- * The one place connector HTTP agents are built. Every connection is checked against the egress
- * policy: an IP literal before connecting, a host name's addresses as they are resolved, and the
- * socket's remote address once connected. Per-connector TLS and proxy settings belong here too.
- */
-export function createAgent(opts: TransportOptions): Agent {
-  const connectChecked = buildConnector({
-    lookup: opts.egress.lookup(opts.resolve),
-  } as buildConnector.BuildOptions);
-  return new Agent({
-    connect(options, callback) {
-      const host = options.hostname.replace(/^\[|\]$/g, '');
-      const early = isIP(host) ? opts.egress.refusal(host) : undefined;
-      if (early) return callback(new EgressDeniedError(`egress denied: ${early}`), null);
-      connectChecked(options, (err, socket) => {
-        if (err || !socket) return callback(err ?? new Error('no socket'), null);
-        const why = opts.egress.refusal(socket.remoteAddress ?? '');
-        if (!why) return callback(null, socket);
-        socket.destroy();
-        callback(new EgressDeniedError(`egress denied: connected to ${why}`), null);
-      });
-    },
-  });
-}
-
 /**
  * The call a connector request belongs to: activities run with the activity's cancellation signal
- * here (activities/index.ts), so every HTTP call stops when its attempt is cancelled or times out,
- * without each connector passing the signal along.
+ * here (activities/context.ts), so every HTTP call stops when its attempt is cancelled or times
+ * out, without each connector passing the signal along.
  */
 export const callScope = new AsyncLocalStorage<{ signal?: AbortSignal }>();
 
 /** Network failures that prove nothing reached the remote: the request was not carried out. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
-let processAgent: Agent | undefined;
+/** TLS verification failures: the server's certificate is not trusted as configured. */
+const CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
-/** Sets the process's egress policy (from ESCALATE_EGRESS_DENY / _ALLOW unless called). */
-export function configureEgress(egress: EgressPolicy): void {
-  const previous = processAgent;
-  processAgent = createAgent({ egress });
-  void previous?.close();
+/** The innermost cause (fetch wraps socket errors; proxies wrap them once more) and the last `code` seen. */
+function rootCause(err: unknown): { code?: string; message: string } {
+  let e = err as { code?: unknown; message?: string; cause?: unknown } | undefined;
+  const found: { code?: string; message: string } = { message: (err as Error)?.message ?? String(err) };
+  for (let depth = 0; e && depth < 6; depth++, e = e.cause as typeof e) {
+    if (typeof e.code === 'string') found.code = e.code;
+    if (e.message) found.message = e.message;
+  }
+  return found;
 }
 
-const defaultDispatcher = (): Dispatcher => {
-  processAgent ??= createAgent({ egress: EgressPolicy.fromEnv() });
-  return processAgent;
-};
-
-/** Reads at most `max` bytes of a body, then stops reading (the rest is never buffered). */
-async function readCapped(body: ReadableStream<Uint8Array> | null, max: number) {
-  if (!body) return { text: '', truncated: false };
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let truncated = false;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (size + value.byteLength > max) {
-      chunks.push(value.subarray(0, max - size));
-      truncated = true;
-      await reader.cancel();
-      break;
-    }
-    chunks.push(value);
-    size += value.byteLength;
+/** The error for a request that got no answer: a refused certificate is permanent, the rest is retried. */
+function transportError(
+  req: HttpRequest,
+  err: unknown,
+  timeoutMs: number,
+  durationMs: number,
+): ConnectorError {
+  const e = err as Error & { cause?: unknown };
+  const where = `${req.method} ${safeUrl(req.url)}`;
+  if (e.cause instanceof EgressDeniedError) {
+    return new ConnectorError(`${where}: ${e.cause.message}`, {
+      retryable: false,
+      remoteCode: 'egress_denied',
+      durationMs,
+    });
   }
-  return { text: new TextDecoder().decode(Buffer.concat(chunks)), truncated };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') {
+    return new ConnectorError(`${where}: timeout: no response within ${timeoutMs} ms`, {
+      retryable: true,
+      remoteCode: 'timeout',
+      durationMs,
+      outcomeUnknown: true,
+    });
+  }
+  const cause = rootCause(err);
+  if (cause.code && CERTIFICATE_CODES.has(cause.code)) {
+    const hint =
+      cause.code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+        ? 'the certificate does not name this host'
+        : "set tls.ca to the CA that issued the server's certificate";
+    return new ConnectorError(
+      `${where}: TLS certificate problem: ${cause.code} (${cause.message}); ${hint}`,
+      {
+        retryable: false,
+        remoteCode: 'tls_certificate',
+        durationMs,
+      },
+    );
+  }
+  const proxyRefusal = /Proxy response \((\d{3})\)/.exec(cause.message);
+  if (proxyRefusal) {
+    const status = Number(proxyRefusal[1]);
+    return new ConnectorError(`${where}: the proxy refused the tunnel with HTTP ${status}`, {
+      retryable: isRetryableStatus(status),
+      remoteCode: 'proxy_refused',
+      durationMs,
+    });
+  }
+  return new ConnectorError(`${where}: network error: ${cause.code ?? cause.message}`, {
+    retryable: true,
+    remoteCode: cause.code ?? 'network',
+    durationMs,
+    outcomeUnknown: !NOT_SENT.has(cause.code ?? ''),
+  });
 }
 
 export async function send(
@@ -187,32 +207,13 @@ export async function send(
       body: req.body,
       signal,
       redirect: 'manual',
-      dispatcher: opts.dispatcher ?? defaultDispatcher(),
+      // Without one of its own, a request still goes through an agent with the egress policy.
+      dispatcher: opts.dispatcher ?? dispatcherFor({}),
     });
   } catch (err) {
     const durationMs = Math.round(performance.now() - started);
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    if (e.cause instanceof EgressDeniedError) {
-      throw new ConnectorError(`${req.method} ${safeUrl(req.url)}: ${e.cause.message}`, {
-        retryable: false,
-        remoteCode: 'egress_denied',
-        durationMs,
-      });
-    }
     if (cancelled?.aborted) throw cancelledError(req, durationMs);
-    const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
-    const detail = timedOut
-      ? `no response within ${timeoutMs} ms`
-      : (e.cause?.code ?? e.cause?.message ?? e.message);
-    throw new ConnectorError(
-      `${req.method} ${safeUrl(req.url)}: ${timedOut ? 'timeout' : 'network error'}: ${detail}`,
-      {
-        retryable: true,
-        remoteCode: timedOut ? 'timeout' : (e.cause?.code ?? 'network'),
-        durationMs,
-        outcomeUnknown: timedOut || !NOT_SENT.has(e.cause?.code ?? ''),
-      },
-    );
+    throw transportError(req, err, timeoutMs, durationMs);
   }
   let body: { text: string; truncated: boolean };
   try {
@@ -232,6 +233,28 @@ export async function send(
     truncated: body.truncated,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/** Reads at most `max` bytes of a body, then stops reading (the rest is never buffered). */
+async function readCapped(body: ReadableStream<Uint8Array> | null, max: number) {
+  if (!body) return { text: '', truncated: false };
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let truncated = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (size + value.byteLength > max) {
+      chunks.push(value.subarray(0, max - size));
+      truncated = true;
+      await reader.cancel();
+      break;
+    }
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  return { text: new TextDecoder().decode(Buffer.concat(chunks)), truncated };
 }
 
 /** The attempt was cancelled (or timed out) while its call ran: the call stopped, its effect unknown. */

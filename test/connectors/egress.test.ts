@@ -4,9 +4,10 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EgressPolicy, type Resolver } from '../../connectors/egress.js';
-import { ConnectorError, createAgent, MAX_RESPONSE_BYTES, send } from '../../connectors/http.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { setConnectPolicy } from '../../connectors/dispatcher.js';
+import { EgressPolicy, egressConnectPolicy, type Resolver } from '../../connectors/egress.js';
+import { ConnectorError, MAX_RESPONSE_BYTES, send } from '../../connectors/http.js';
 
 let server: Server;
 let port: number;
@@ -29,6 +30,8 @@ beforeAll(async () => {
   port = (server.address() as AddressInfo).port;
 });
 afterAll(() => new Promise((resolve) => server.close(resolve)));
+// Back to the production default (the environment's policy) after a test sets its own.
+afterEach(() => setConnectPolicy(egressConnectPolicy(EgressPolicy.fromEnv())));
 
 async function failure(p: Promise<unknown>): Promise<ConnectorError> {
   try {
@@ -77,29 +80,20 @@ describe('egress policy', () => {
   it('checks every resolution of a host name: a name that rebinds to a denied address is refused', async () => {
     const answers = ['127.0.0.1', '127.0.0.2'];
     const resolve: Resolver = (_host, _opts, cb) => cb(null, [{ address: answers.shift()!, family: 4 }]);
-    const dispatcher = createAgent({
-      egress: new EgressPolicy({ deny: '127.0.0.2/32' }),
-      resolve,
-    });
+    setConnectPolicy(egressConnectPolicy(new EgressPolicy({ deny: '127.0.0.2/32' }), resolve));
     const req = { method: 'GET' as const, url: `http://rebind.test:${port}/first`, headers: {} };
-    const ok = await send(req, 5_000, { dispatcher });
+    const ok = await send(req, 5_000);
     expect(ok.status).toBe(200);
-    const err = await failure(
-      send({ ...req, url: `http://rebind.test:${port}/second` }, 5_000, { dispatcher }),
-    );
+    const err = await failure(send({ ...req, url: `http://rebind.test:${port}/second` }, 5_000));
     expect(err.remoteCode).toBe('egress_denied');
     expect(err.message).toMatch(/rebind\.test resolves to 127\.0\.0\.2 is inside ESCALATE_EGRESS_DENY/);
     expect(hits).not.toContain('/second');
-    await dispatcher.close();
   });
 
-  it('checks the connected address of a name resolved by the system (localhost when loopback is denied)', async () => {
-    const dispatcher = createAgent({ egress: new EgressPolicy({ deny: '127.0.0.0/8,::1/128' }) });
-    const err = await failure(
-      send({ method: 'GET', url: `http://localhost:${port}/x`, headers: {} }, 5_000, { dispatcher }),
-    );
+  it('checks a name resolved by the system (localhost when loopback is denied)', async () => {
+    setConnectPolicy(egressConnectPolicy(new EgressPolicy({ deny: '127.0.0.0/8,::1/128' })));
+    const err = await failure(send({ method: 'GET', url: `http://localhost:${port}/x`, headers: {} }, 5_000));
     expect(err.remoteCode).toBe('egress_denied');
-    await dispatcher.close();
   });
 });
 

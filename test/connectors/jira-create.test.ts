@@ -1,7 +1,8 @@
 /** Creating a Jira issue from the largest drafts escalate can build: the fake enforces Jira's limits. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../../connectors/http.js';
-import { buildJiraCreateRequest, createJiraIssue } from '../../connectors/jira.js';
+import { createJiraIssue, jiraCreateCall } from '../../connectors/jira.js';
+import { jiraAuthorization, jiraRequest } from '../../connectors/jira-client.js';
 import { jiraConfigSchema } from '../../domain/connector.js';
 import { buildTicketDraft } from '../../domain/ticket-draft.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
@@ -21,6 +22,10 @@ const config = (api: 'cloud' | 'datacenter') =>
     pat: 'dc-pat',
     project_key: 'SEC',
   });
+
+/** The create request as sent (no custom fields to shape here). */
+const createRequest = async (c: ReturnType<typeof config>, d: ReturnType<typeof draft>) =>
+  jiraRequest(c, jiraCreateCall(c, d, {}), await jiraAuthorization(c, 1_000));
 
 const draft = (descriptionTemplate?: string) =>
   buildTicketDraft({
@@ -49,7 +54,7 @@ describe('Jira descriptions at the size limit', () => {
   );
 
   it('the fake refuses a description over 32,767 characters, as Jira does', async () => {
-    const req = buildJiraCreateRequest(config('datacenter'), draft());
+    const req = await createRequest(config('datacenter'), draft());
     const body = JSON.parse(req.body!) as { fields: Record<string, unknown> };
     body.fields.description = 'x'.repeat(32_768);
     const res = await send({ ...req, body: JSON.stringify(body) }, 5_000);
@@ -62,7 +67,7 @@ describe('the lookup before a retried create', () => {
   it('adopts only an issue whose escalate property carries the key (a clone with the label is not it)', async () => {
     const d = draft();
     // A clone: same labels (the idempotency label included), no escalate property.
-    const req = buildJiraCreateRequest(config('cloud'), d);
+    const req = await createRequest(config('cloud'), d);
     const body = JSON.parse(req.body!) as { fields: Record<string, unknown>; properties?: unknown };
     delete body.properties;
     const clone = await send({ ...req, body: JSON.stringify(body) }, 5_000);
