@@ -3,17 +3,19 @@ import { installIndexTemplate } from '../connectors/elasticsearch-template.js';
 import { ConnectorError } from '../connectors/http.js';
 import { ticketIdempotencyKey } from '../connectors/idempotency.js';
 import { createTicket, previewTicketRequest } from '../connectors/itsm.js';
+import { sendNotification } from '../connectors/notify.js';
 import { deliverToSiem } from '../connectors/siem.js';
 import { recordConnectorAction } from '../db/repos/connectors.js';
 import { getViolation } from '../db/repos/violations.js';
 import type { Connector, ElasticsearchConfig, SiemKind } from '../domain/connector.js';
-import { isItsmKind } from '../domain/connector.js';
-import type { ViolationEvent } from '../domain/event.js';
+import { isItsmKind, isNotifyKind } from '../domain/connector.js';
+import { compactEvent, type ViolationEvent } from '../domain/event.js';
 import type { Severity } from '../domain/severity.js';
 import { buildTicketDraft } from '../domain/ticket-draft.js';
 import type { ConnectorAction, ConnectorActionInput, ConnectorActionResult } from '../workflows/contract.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable } from './failures.js';
+import { composeNotification } from './notifications.js';
 import { asItsm, loadConnector } from './tickets.js';
 
 function testEvent(): ViolationEvent {
@@ -97,10 +99,16 @@ export function connectorActionActivities(deps: ActivityDeps) {
           message: `created test ticket ${ref.externalId}`,
         };
       }
-      const r = await deliverToSiem(c.kind as SiemKind, c.config as never, event, {
-        connectorId: c.id,
-        severity: 'low',
-      });
+      const r = isNotifyKind(c.kind)
+        ? await sendNotification(
+            c as never,
+            await composeNotification(deps, { type: 'test' }, compactEvent(event, event.occurred_at!)),
+            { noticeKey: `test:${event.event_id}`, timeoutMs },
+          )
+        : await deliverToSiem(c.kind as SiemKind, c.config as never, event, {
+            connectorId: c.id,
+            severity: 'low',
+          });
       return {
         ok: true,
         action,
@@ -108,7 +116,7 @@ export function connectorActionActivities(deps: ActivityDeps) {
         event_id: event.event_id,
         http_status: r.status,
         remote_code: r.remoteCode,
-        message: r.message,
+        message: isNotifyKind(c.kind) ? `test message sent: ${r.message}` : r.message,
       };
     } catch (err) {
       return failed(action, c.id, err, event.event_id);
@@ -116,7 +124,10 @@ export function connectorActionActivities(deps: ActivityDeps) {
   }
 
   return {
-    /** Test connection (ITSM: a low-severity test ticket; SIEM: a test_connection event), install the ES template, or preview a ticket request. */
+    /**
+     * Test connection (ITSM: a low-severity test ticket; SIEM: a test_connection event; Slack and
+     * Teams: a test message), install the ES template, or preview a ticket request.
+     */
     async runConnectorAction(input: ConnectorActionInput): Promise<ConnectorActionResult> {
       const result = await run(input);
       // A preview reads only: nothing to record.
