@@ -22,6 +22,7 @@ import {
   type HttpResponse,
   parseJson,
   parseRetryAfter,
+  safeUrl,
   send,
 } from './http.js';
 import { slackMessage } from './slack-format.js';
@@ -100,8 +101,22 @@ export function buildSlackPostMessageRequest(
   });
 }
 
+/**
+ * An incoming webhook's path is its secret (`/services/T…/B…/<token>`): a network error names the
+ * host only, so the path never reaches a delivery's error, a log line or a workflow history.
+ */
+function withoutWebhookPath(err: unknown, webhookUrl: string): unknown {
+  if (err instanceof ConnectorError) {
+    const url = new URL(webhookUrl);
+    err.message = err.message.split(safeUrl(webhookUrl)).join(`${url.origin}/services/…`);
+  }
+  return err;
+}
+
 async function postToWebhook(webhookUrl: string, message: NotificationMessage, timeoutMs: number) {
-  const res = await send(buildSlackWebhookRequest(webhookUrl, message), timeoutMs);
+  const res = await send(buildSlackWebhookRequest(webhookUrl, message), timeoutMs).catch((err) => {
+    throw withoutWebhookPath(err, webhookUrl);
+  });
   const answer = res.text.trim();
   if (res.status === 200 && answer === 'ok') return { status: 200, message: 'Slack webhook: ok' };
   const code = /^[a-z_]+$/.test(answer) ? answer : undefined;

@@ -129,6 +129,15 @@ describe('incoming webhook', () => {
     expect(err).toMatchObject({ status: 404, retryable: false, remoteCode: 'no_service' });
   });
 
+  it('a network error names the host, never the webhook path (it is the secret)', async () => {
+    const err = await thrown(() =>
+      postToSlack(hook('http://127.0.0.1:1/services/T9/B9/secretpart123'), created()),
+    );
+    expect(err).toMatchObject({ retryable: true });
+    expect(err.message).toContain('http://127.0.0.1:1/services/…');
+    expect(err.message).not.toContain('secretpart123');
+  });
+
   it('429 retries after Retry-After', async () => {
     slack.faults.status(429, { retryAfter: 7 });
     const err = await thrown(() => postToSlack(hook(), created()));
