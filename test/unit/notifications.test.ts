@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noThenProperty: rules have a `then` field; it is a plain object.
 import { describe, expect, it } from 'vitest';
-import { notifyOnOf } from '../../domain/connector.js';
+import { notifyOnOf, retryPolicyFor } from '../../domain/connector.js';
 import { connectorInputSchema } from '../../domain/connector-input.js';
 import type { CompactEvent } from '../../domain/event.js';
 import {
@@ -13,7 +13,9 @@ import {
 import { buildNotificationMessage } from '../../domain/notification-message.js';
 import { overallStatus } from '../../domain/plan.js';
 import { type PlanningConnector, planEvent } from '../../domain/planning.js';
+import { DEFAULT_NOTIFY_RETRY } from '../../domain/retry.js';
 import { type Rule, ruleSchema } from '../../domain/rule-schema.js';
+import { defaultSettings, settingsSchema } from '../../domain/settings.js';
 import { noticesAfter } from '../../workflows/notify.js';
 
 const event = (over: Partial<CompactEvent> = {}): CompactEvent => ({
@@ -112,6 +114,25 @@ describe('notices', () => {
         { purpose: 'event', ok: true },
       ]),
     ).toBe('partially_failed');
+  });
+});
+
+describe('production defaults', () => {
+  it('recurrences are summarised every 15 minutes; Slack and Teams retry 5 times from 1 s, ×2, capped at 1 min', () => {
+    expect(defaultSettings().notifications).toEqual({ recurrence_window: '15m' });
+    expect(defaultSettings().public_url).toBeUndefined();
+    expect(DEFAULT_NOTIFY_RETRY).toEqual({
+      maximumAttempts: 5,
+      initialIntervalMs: 1_000,
+      backoffCoefficient: 2,
+      maximumIntervalMs: 60_000,
+    });
+    expect(retryPolicyFor('slack', null)).toEqual(DEFAULT_NOTIFY_RETRY);
+    expect(retryPolicyFor('teams', null, { maximum_attempts: 2 })).toMatchObject({ maximumAttempts: 2 });
+    expect(settingsSchema.safeParse({ notifications: { recurrence_window: 'soon' } }).success).toBe(false);
+    expect(settingsSchema.parse({ public_url: 'https://escalate.example.com/' }).public_url).toBe(
+      'https://escalate.example.com',
+    );
   });
 });
 
