@@ -95,8 +95,9 @@ export function notificationActivities(deps: ActivityDeps) {
     /**
      * Opens the notice's delivery on every connector that hears of it: notification connectors
      * whose filters pass or that a matching rule names, webhooks for failures, each only if its
-     * `notify_on` has the notice's type (never the connector whose delivery failed). Deliveries
-     * already sent are left out, so a retried or repeated call sends nothing twice.
+     * `notify_on` has the notice's type (never the connector whose delivery failed). Only pending
+     * deliveries are returned, so a retried or repeated call sends nothing twice (a failed one is
+     * a replay's business).
      */
     async openNotifications(input: { notice: Notice }): Promise<OpenedNotifications | null> {
       const subject = await subjectOf(input.notice);

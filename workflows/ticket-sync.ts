@@ -33,7 +33,7 @@ import { backgroundTeller, NOTIFY_PATCH } from './notify.js';
 import { bookkeepingActivities, failureMessage } from './targets.js';
 
 const KEEP_TRANSITIONS = 20;
-/** The window runs loaded before it was configurable summarise recurrences over. */
+/** The recurrence window of runs whose loaded ticket predates the setting. */
 const DEFAULT_RECURRENCE_WINDOW_MS = 15 * 60_000;
 
 /**
