@@ -207,7 +207,7 @@ export const slackConfigSchema = z
       .regex(/^xox[a-z]-[A-Za-z0-9-]+$/, 'Slack bot tokens look like xoxb-…')
       .max(4096)
       .optional(),
-    /** Channel id (C…, G…) or name, for the bot token. */
+    /** Channel id (C…, G…) for the bot token; a name posts too, but the lookup before a retry needs the id. */
     channel: z.string().min(1).max(80).optional(),
     /** Slack's Web API; settable for tests and proxies. */
     api_url: httpUrl.default('https://slack.com/api'),
