@@ -37,6 +37,8 @@ export interface ServicesOptions {
   api?: {
     apiKeys: ApiKey[];
     webhookSecret?: string;
+    /** ESCALATE_TEMPORAL_UI_URL: the console links each violation's run there. */
+    temporalUiUrl?: string;
     port: number;
     hostname: string;
     /** Start the violations whose workflow start failed (default true). */
@@ -186,6 +188,7 @@ export async function startServices(opts: ServicesOptions): Promise<Services> {
         apiKeys: opts.api.apiKeys,
         webhookSecret: opts.api.webhookSecret,
         logger: opts.logger,
+        temporalUiUrl: opts.api.temporalUiUrl,
       };
       const served = await serveApi(deps, opts.api);
       stops.push(served.close);

@@ -15,4 +15,6 @@ export interface ApiDeps {
   /** ESCALATE_WEBHOOK_SECRET: signs the generic ITSM webhook. */
   webhookSecret?: string;
   logger: Logger;
+  /** ESCALATE_TEMPORAL_UI_URL: the Temporal Web UI, which the console links each run to. */
+  temporalUiUrl?: string;
 }

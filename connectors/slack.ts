@@ -105,7 +105,7 @@ export function buildSlackPostMessageRequest(
  * An incoming webhook's path is its secret (`/services/T…/B…/<token>`): a network error names the
  * host only, so the path never reaches a delivery's error, a log line or a workflow history.
  */
-function withoutWebhookPath(err: unknown, webhookUrl: string): unknown {
+export function withoutWebhookPath(err: unknown, webhookUrl: string): unknown {
   if (err instanceof ConnectorError) {
     const url = new URL(webhookUrl);
     err.message = err.message.split(safeUrl(webhookUrl)).join(`${url.origin}/services/…`);
@@ -128,7 +128,7 @@ async function postToWebhook(webhookUrl: string, message: NotificationMessage, t
 }
 
 /** A Web API answer: `{ok: true, ...}`, else the error it carries (in a 200 or a 429). */
-function webApiResult(res: HttpResponse, method: string): Record<string, unknown> {
+export function webApiResult(res: HttpResponse, method: string): Record<string, unknown> {
   const body = parseJson(res.text) as Record<string, unknown> | undefined;
   if (res.status !== 200) {
     const code = typeof body?.error === 'string' ? body.error : undefined;

@@ -6,12 +6,11 @@
  * server with the Web UI on, a worker and the API against it, and drives a real headless
  * Chromium (`playwright-core`, browser from the OS package: /usr/bin/chromium; never downloaded).
  */
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseApiKeys } from '../../api/api-keys.js';
 import { createLogger } from '../../infra/logger.js';
@@ -21,20 +20,9 @@ import { type DevServer, startDevServer, waitForPort } from '../../infra/tempora
 import { startServices } from '../../services.js';
 import { violationWorkflowId } from '../../workflows/contract.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { eventually, jiraConnector, makeEvent } from '../helpers/events.js';
 import { ADMIN_KEY, createTestDatabase } from '../helpers/stack.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 interface UiStack {
   uiUrl: string;
@@ -102,17 +90,10 @@ let jira: FakeJira | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  // Never skipped: a machine without the browser must say so (.ci/run installs it).
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} not found: the Web UI test needs the OS Chromium package ` +
-        '(apt-get update && apt-get install -y chromium; .ci/run does this). No browser is ever downloaded.',
-    );
-  }
   [stack, jira] = await Promise.all([startUiStack(), startFakeJira()]);
   const res = await stack.api('/v1/connectors', jiraConnector(jira.url));
   expect(res.status, await res.clone().text()).toBe(201);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {

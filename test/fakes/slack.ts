@@ -10,6 +10,7 @@
  *   with Retry-After through the faults; success `{ok, channel, ts, message}`.
  * - `GET /api/conversations.history` and `/api/conversations.replies`: `missing_scope` unless the
  *   token has the history scope; message metadata only with `include_all_metadata=true`.
+ * - `POST /api/auth.test`: who the token is.
  *
  * Block checks follow Slack's documented limits: at most 50 blocks; header plain_text ≤ 150;
  * section text ≤ 3000, ≤ 10 fields of ≤ 2000; actions 1–25 elements, button text plain_text ≤ 75,
@@ -204,6 +205,20 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}) {
       channel,
       ts: message.ts,
       message: { type: 'message', text: message.text, ts: message.ts, thread_ts: message.thread_ts },
+    });
+  });
+
+  app.post('/api/auth.test', (c) => {
+    const denied = authError(c);
+    if (denied) return fail(c, denied);
+    return c.json({
+      ok: true,
+      url: 'https://escalate-demo.slack.com/',
+      team: 'Escalate Demo',
+      user: 'escalate',
+      team_id: 'T0000001',
+      user_id: 'U0000001',
+      bot_id: 'B0000001',
     });
   });
 

@@ -1,7 +1,7 @@
 /**
  * Fake Microsoft Teams Workflows webhook (`POST /workflows/{id}/triggers/manual/paths/invoke
  * ?api-version=…&sig=…`): 404 for an unknown workflow, 401 for a wrong `sig`, 202 (empty body)
- * for a message it would post.
+ * for a message it would post, 405 to a GET.
  *
  * Stricter than Workflows, on purpose: Workflows queues any JSON with 202 and its flow run fails
  * later on a card it cannot post ("attachments … is of type Null", "Property 'type' must be
@@ -88,6 +88,16 @@ export async function startFakeTeams(opts: { workflowId?: string; sig?: string }
   app.use(
     '*',
     faultMiddleware(faults, (status) => error(`HTTP${status}`, `HTTP ${status}`)),
+  );
+  // The trigger takes POST only.
+  app.get('/workflows/:id/triggers/manual/paths/invoke', (c) =>
+    c.json(
+      error(
+        'TriggerRequestMethodNotValid',
+        "The HTTP method for this request is not valid: expected 'Post' and actual 'GET'.",
+      ),
+      405,
+    ),
   );
   app.post('/workflows/:id/triggers/manual/paths/invoke', async (c) => {
     if (c.req.param('id') !== workflowId)
