@@ -48,8 +48,9 @@ export const credentialUrl = z
   .refine((u) => /^https?:\/\//i.test(u), { message: 'only http(s) URLs are allowed' })
   .refine(
     (u) => {
-      const url = new URL(u);
-      return !url.username && !url.password && !url.hash;
+      // zod runs this check even when z.url() refused the value: never throw.
+      const url = URL.canParse(u) ? new URL(u) : undefined;
+      return url !== undefined && !url.username && !url.password && !url.hash;
     },
     { message: 'the URL must not carry user info or a fragment' },
   );

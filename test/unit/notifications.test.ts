@@ -170,6 +170,7 @@ describe('notification connectors as input', () => {
     const parsed = teams(url);
     expect(parsed.success && parsed.data.config).toEqual({ webhook_url: url });
     expect(teams('https://user:pw@example.com/x').success).toBe(false);
+    expect(teams('\u0000').success).toBe(false); // refused, not thrown
     expect(teams('ftp://example.com/x').success).toBe(false);
   });
 });
@@ -267,7 +268,7 @@ describe('what a notification says', () => {
     );
     expect(m.links).toEqual([
       { label: 'Open SEC-7 in Jira', url: ticket.externalUrl },
-      { label: 'View violation', url: `https://escalate.example.com/v1/violations/${event().event_id}` },
+      { label: 'View violation', url: `https://escalate.example.com/ui/violations/${event().event_id}` },
     ]);
   });
 
