@@ -50,7 +50,7 @@ export interface MessageInput {
   event: CompactEvent;
   ticket?: MessageTicket;
   failure?: MessageFailure;
-  /** escalate's public base URL (settings.public_url): links to the violation. */
+  /** escalate's public base URL (settings.public_url): links to the violation's console page. */
   publicUrl?: string;
 }
 
@@ -138,7 +138,8 @@ function linksOf(input: MessageInput): NotificationMessage['links'] {
       label: `Open ${ticket.externalId ?? 'ticket'} in ${ITSM_LABEL[ticket.kind] ?? ticket.kind}`,
       url: ticket.externalUrl,
     });
-  if (publicUrl) links.push({ label: 'View violation', url: `${publicUrl}/v1/violations/${event.event_id}` });
+  // The console's page (sign-in first, then back to it), not the API's JSON that needs a key.
+  if (publicUrl) links.push({ label: 'View violation', url: `${publicUrl}/ui/violations/${event.event_id}` });
   return links;
 }
 

@@ -36,7 +36,7 @@ export const settingsSchema = z.strictObject({
     .prefault({}),
   /**
    * Where people reach escalate (e.g. `https://escalate.example.com`): notifications link to the
-   * violation there. Unset: they name the event id instead.
+   * violation's console page there. Unset: they name the event id instead.
    */
   public_url: httpUrl.optional(),
 });

@@ -163,7 +163,7 @@ describe('a critical violation with Jira, Slack and Teams', () => {
     };
     expect(buttons.elements.map((e) => e.url)).toEqual([
       ticket.url,
-      `${PUBLIC_URL}/v1/violations/${eventId}`,
+      `${PUBLIC_URL}/ui/violations/${eventId}`,
     ]);
     expect(buttons.elements[0]!.text.text).toBe(`Open ${ticket.key} in Jira`);
 
