@@ -14,6 +14,7 @@
 import type { SlackConfig } from '../domain/connector.js';
 import { connectorTimeoutMs } from '../domain/connector.js';
 import type { NotificationMessage } from '../domain/notification-message.js';
+import { dispatcherFor } from './dispatcher.js';
 import {
   ConnectorError,
   errorFromResponse,
@@ -113,8 +114,11 @@ export function withoutWebhookPath(err: unknown, webhookUrl: string): unknown {
   return err;
 }
 
-async function postToWebhook(webhookUrl: string, message: NotificationMessage, timeoutMs: number) {
-  const res = await send(buildSlackWebhookRequest(webhookUrl, message), timeoutMs).catch((err) => {
+async function postToWebhook(config: SlackConfig, message: NotificationMessage, timeoutMs: number) {
+  const webhookUrl = config.webhook_url!;
+  const res = await send(buildSlackWebhookRequest(webhookUrl, message), timeoutMs, {
+    dispatcher: dispatcherFor(config),
+  }).catch((err) => {
     throw withoutWebhookPath(err, webhookUrl);
   });
   const answer = res.text.trim();
@@ -183,6 +187,7 @@ export async function findSlackMessage(
       },
     },
     opts.timeoutMs,
+    { dispatcher: dispatcherFor(config) },
   );
   let body: Record<string, unknown>;
   try {
@@ -224,7 +229,9 @@ async function postWithBot(config: SlackConfig, message: NotificationMessage, op
     if (lookup.unavailable) lookupNote = ` (no lookup before this retry: ${lookup.unavailable})`;
   }
   const post = async (threadTs: string | undefined) => {
-    const res = await send(buildSlackPostMessageRequest(config, message, { ...opts, threadTs }), timeoutMs);
+    const res = await send(buildSlackPostMessageRequest(config, message, { ...opts, threadTs }), timeoutMs, {
+      dispatcher: dispatcherFor(config),
+    });
     return { status: res.status, body: webApiResult(res, 'chat.postMessage') };
   };
   let threadTs = opts.threadTs;
@@ -254,7 +261,6 @@ export async function postToSlack(
   message: NotificationMessage,
   opts: SlackPostOptions = {},
 ): Promise<SlackResult> {
-  if (config.webhook_url)
-    return postToWebhook(config.webhook_url, message, opts.timeoutMs ?? connectorTimeoutMs(config));
+  if (config.webhook_url) return postToWebhook(config, message, opts.timeoutMs ?? connectorTimeoutMs(config));
   return postWithBot(config, message, opts);
 }

@@ -10,6 +10,7 @@ import type { TeamsConfig } from '../domain/connector.js';
 import { connectorTimeoutMs } from '../domain/connector.js';
 import type { NotificationMessage } from '../domain/notification-message.js';
 import type { Severity } from '../domain/severity.js';
+import { dispatcherFor } from './dispatcher.js';
 import { errorFromResponse, type HttpRequest, send } from './http.js';
 import { cut } from './slack-format.js';
 
@@ -77,7 +78,9 @@ export async function postToTeams(
   message: NotificationMessage,
   timeoutMs = connectorTimeoutMs(config),
 ): Promise<{ status: number; message: string }> {
-  const res = await send(buildTeamsRequest(config, message), timeoutMs);
+  const res = await send(buildTeamsRequest(config, message), timeoutMs, {
+    dispatcher: dispatcherFor(config),
+  });
   if (res.status < 200 || res.status >= 300) throw errorFromResponse(res, res.text);
   return { status: res.status, message: `Teams Workflows: HTTP ${res.status} (flow run queued)` };
 }

@@ -13,6 +13,7 @@ import { connectorTimeoutMs } from '../domain/connector.js';
 import type { ViolationEvent } from '../domain/event.js';
 import type { NotificationMessage } from '../domain/notification-message.js';
 import { standardWebhookHeaders } from '../domain/signing.js';
+import { dispatcherFor } from './dispatcher.js';
 import { errorFromResponse, type HttpRequest, type HttpResponse, send } from './http.js';
 import {
   jsonHeaders,
@@ -75,7 +76,9 @@ export async function sendWebhookNotice(
   ctx: { connectorId: string; noticeKey: string; timeoutMs?: number },
 ): Promise<SiemResult> {
   return answered(
-    await send(buildWebhookNoticeRequest(config, message, ctx), ctx.timeoutMs ?? connectorTimeoutMs(config)),
+    await send(buildWebhookNoticeRequest(config, message, ctx), ctx.timeoutMs ?? connectorTimeoutMs(config), {
+      dispatcher: dispatcherFor(config),
+    }),
   );
 }
 
@@ -89,7 +92,11 @@ export async function deliverToWebhook(
   event: ViolationEvent,
   ctx: SiemContext,
 ): Promise<SiemResult> {
-  return answered(await send(buildWebhookRequest(config, event, ctx), connectorTimeoutMs(config)));
+  return answered(
+    await send(buildWebhookRequest(config, event, ctx), connectorTimeoutMs(config), {
+      dispatcher: dispatcherFor(config),
+    }),
+  );
 }
 
 function answered(res: HttpResponse): SiemResult {

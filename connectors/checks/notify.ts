@@ -9,6 +9,7 @@
  *   posts a card).
  */
 import type { SlackConfig, TeamsConfig } from '../../domain/connector.js';
+import { dispatcherFor } from '../dispatcher.js';
 import { ConnectorError, errorFromResponse, parseJson, send } from '../http.js';
 import { shortText } from '../siem-common.js';
 import { webApiResult, withoutWebhookPath } from '../slack.js';
@@ -33,6 +34,7 @@ const slackWebhook: CheckStep<SlackConfig> = {
         body: '{}',
       },
       timeoutMs,
+      { dispatcher: dispatcherFor(config) },
     ).catch((err) => {
       throw withoutWebhookPath(err, url);
     });
@@ -53,6 +55,7 @@ const slackAuth: CheckStep<SlackConfig> = {
     const res = await send(
       { method: 'POST', url: `${config.api_url}/auth.test`, headers: bearer(config) },
       timeoutMs,
+      { dispatcher: dispatcherFor(config) },
     );
     const body = webApiResult(res, 'auth.test');
     return {
@@ -78,6 +81,7 @@ const slackChannel: CheckStep<SlackConfig> = {
     const res = await send(
       { method: 'GET', url: `${config.api_url}/conversations.history?${query}`, headers: bearer(config) },
       timeoutMs,
+      { dispatcher: dispatcherFor(config) },
     );
     try {
       webApiResult(res, 'conversations.history');
@@ -99,6 +103,7 @@ const teamsReachable: CheckStep<TeamsConfig> = {
     const res = await send(
       { method: 'GET', url: config.webhook_url, headers: { 'User-Agent': 'escalate' } },
       timeoutMs,
+      { dispatcher: dispatcherFor(config) },
     );
     const error = (parseJson(res.text) as { error?: { code?: string } } | undefined)?.error?.code;
     const answer = error ?? shortText(res.text, 80);

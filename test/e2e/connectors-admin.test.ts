@@ -233,6 +233,7 @@ describe('check without side effects', () => {
       ['authenticate', true],
       ['permissions', true],
       ['issue type', true],
+      ['custom fields', true],
     ]);
 
     const bad = await create(
@@ -264,7 +265,7 @@ describe('check without side effects', () => {
     ).json()) as { items: { actor: string; details: { ok: boolean; failed: string[] } }[] };
     expect(audit.items[0]).toMatchObject({
       actor: 'key…6789',
-      details: { ok: false, failed: ['authenticate', 'permissions', 'issue type'] },
+      details: { ok: false, failed: ['authenticate', 'permissions', 'issue type', 'custom fields'] },
     });
     expect(jira.issues.size).toBe(issuesBefore);
   });
