@@ -91,6 +91,7 @@ export function ticketSyncActivities(deps: ActivityDeps) {
           deps.settings.auto_close_after !== undefined
             ? tryParseDuration(deps.settings.auto_close_after)
             : undefined,
+        recurrenceWindowMs: tryParseDuration(deps.settings.notifications.recurrence_window),
         retry: retryPolicyFor(
           t.kind as Connector['kind'],
           c?.retry,

@@ -15,11 +15,15 @@ export const REDACT_PATHS = [
   'config.secret',
   'config.signing_secret',
   'config.webhook_secret',
+  'config.webhook_url',
+  'config.bot_token',
   '*.api_token',
   '*.password',
   '*.hec_token',
   '*.api_key',
   '*.secret',
+  '*.webhook_url',
+  '*.bot_token',
   'apiKey',
 ];
 

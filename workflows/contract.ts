@@ -112,6 +112,8 @@ export interface TicketSyncInit {
   lastActivityAt: number;
   resolvedAt?: number;
   autoCloseAfterMs?: number;
+  /** Recurrences are told at most once per this window (settings.notifications.recurrence_window). */
+  recurrenceWindowMs?: number;
   /** The ITSM policy, for pushes and comments. */
   retry: RetryPolicyMs;
   timeoutMs: number;
@@ -167,6 +169,10 @@ export interface TicketSyncState {
   autoResolveAt?: number;
   slaDueAt?: number;
   autoCloseAt?: number;
+  /** Recurrences not told yet, the start of their window (epoch ms) and when they are told. */
+  untoldRecurrences?: number;
+  recurrenceWindowStart?: number;
+  recurrenceSummaryAt?: number;
   /** The most recent transitions (the full history is in PostgreSQL). */
   transitions: TicketTransitionRecord[];
 }

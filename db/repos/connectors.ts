@@ -3,8 +3,11 @@ import {
   type Connector,
   type ConnectorFilters,
   type ConnectorKind,
+  NOTIFY_ON_DEFAULTS,
+  notifyOnOf,
   SECRET_FIELDS,
 } from '../../domain/connector.js';
+import type { NoticeType } from '../../domain/notification.js';
 import type { PlanningConnector } from '../../domain/planning.js';
 import type { RetrySpec } from '../../domain/retry.js';
 import type { SecretBox } from '../../infra/secret-box.js';
@@ -41,8 +44,13 @@ export function toConnector(row: ConnectorRow, box: SecretBox): Connector {
     config: { ...row.config, ...openSecrets(row, box) } as Connector['config'],
     filters: row.filters as ConnectorFilters,
     retry: (row.retry as RetrySpec | null) ?? null,
+    notify_on: storedNotifyOn(row),
   };
 }
+
+/** The connector's `notify_on`, its kind's default when none is stored. */
+export const storedNotifyOn = (row: Pick<ConnectorRow, 'kind' | 'notifyOn'>): NoticeType[] =>
+  notifyOnOf(row.kind as ConnectorKind, row.notifyOn as NoticeType[] | null);
 
 /** What the API returns: secrets masked, status fields added. */
 export function toPublicConnector(row: ConnectorRow, box: SecretBox) {
@@ -57,6 +65,7 @@ export function toPublicConnector(row: ConnectorRow, box: SecretBox) {
     config: { ...row.config, ...masked },
     filters: row.filters,
     retry: row.retry ?? null,
+    ...(NOTIFY_ON_DEFAULTS[row.kind as ConnectorKind] ? { notify_on: storedNotifyOn(row) } : {}),
     origin: row.origin,
     status: {
       configured: true,
@@ -90,6 +99,8 @@ export interface ConnectorValues {
   config: Record<string, unknown>;
   filters: ConnectorFilters;
   retry: RetrySpec | null;
+  /** Notification kinds only; null or absent: the kind's default. */
+  notify_on?: readonly NoticeType[] | null;
 }
 
 export function toRowValues(v: ConnectorValues, box: SecretBox, origin: 'api' | 'config') {
@@ -104,6 +115,7 @@ export function toRowValues(v: ConnectorValues, box: SecretBox, origin: 'api' | 
     secrets,
     filters: v.filters as Record<string, unknown>,
     retry: (v.retry ?? null) as Record<string, unknown> | null,
+    notifyOn: v.notify_on ? [...v.notify_on] : null,
     origin,
     updatedAt: new Date(),
   };
@@ -167,6 +179,7 @@ export const toPlanningConnector = (row: ConnectorRow): PlanningConnector => ({
   enabled: row.enabled,
   auto_push: row.autoPush,
   filters: row.filters as ConnectorFilters,
+  notify_on: storedNotifyOn(row),
 });
 
 export type ConnectorRowValues = ReturnType<typeof toRowValues>;

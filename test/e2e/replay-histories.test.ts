@@ -79,6 +79,17 @@ describe('recorded histories', () => {
         ),
       ),
     ).toBe(true);
+    // Notifications, from the violation, ticket and delivery workflows alike.
+    const notifying = recorded.filter((r) =>
+      r.history.events.some(
+        (e) =>
+          (e as { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } })
+            .activityTaskScheduledEventAttributes?.activityType?.name === 'sendNotification',
+      ),
+    );
+    expect(new Set(notifying.map((r) => r.workflowType))).toEqual(
+      new Set(['violationWorkflow', 'ticketSyncWorkflow', 'deliveryWorkflow']),
+    );
   });
 
   it.each(files)('%s replays without a non-determinism error', (file) => {
