@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import { payloadCodecFromEnv, payloadDataConverter } from './infra/payload-codec.js';
 
 export type ApiScope = 'admin' | 'ingest';
 
@@ -18,6 +20,8 @@ export interface TemporalConnection {
   tls?:
     | { serverRootCaPath?: string; clientCertPath?: string; clientKeyPath?: string; serverName?: string }
     | boolean;
+  /** Payload encryption (ESCALATE_PAYLOAD_KEY, infra/payload-codec.ts); none when unset. */
+  payloadCodec?: PayloadCodec;
 }
 
 export function parseApiKeys(raw: string | undefined): ApiKey[] {
@@ -39,6 +43,22 @@ export function parseApiKeys(raw: string | undefined): ApiKey[] {
 
 export const keyLabel = (key: string): string => `key…${key.slice(-4)}`;
 
+/** ESCALATE_TEMPORAL_UI_ORIGINS: comma-separated Web UI origins the codec endpoint admits (CORS). */
+export function temporalUiOriginsFromEnv(env = process.env, fallback: string[] = []): string[] {
+  const raw = env.ESCALATE_TEMPORAL_UI_ORIGINS;
+  if (!raw?.trim()) return fallback;
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((origin) => {
+      const url = new URL(origin);
+      if (url.origin !== origin.replace(/\/$/, ''))
+        throw new Error(`ESCALATE_TEMPORAL_UI_ORIGINS: ${origin} is not an origin (scheme://host[:port])`);
+      return url.origin;
+    });
+}
+
 export function temporalConnectionFromEnv(env = process.env): TemporalConnection {
   const tlsEnabled = env.TEMPORAL_TLS === 'true' || !!env.TEMPORAL_TLS_CERT || !!env.TEMPORAL_API_KEY;
   return {
@@ -54,6 +74,7 @@ export function temporalConnectionFromEnv(env = process.env): TemporalConnection
           serverName: env.TEMPORAL_TLS_SERVER_NAME || undefined,
         }
       : undefined,
+    payloadCodec: payloadCodecFromEnv(env),
   };
 }
 
@@ -89,6 +110,7 @@ export async function connectTemporalClient(
   return new Client({
     connection,
     namespace: conn.namespace,
+    dataConverter: payloadDataConverter(conn.payloadCodec),
     interceptors: { workflow: opts.interceptors ?? [] },
   });
 }

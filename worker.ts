@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PayloadCodec } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   makeTelemetryFilterString,
@@ -19,7 +22,14 @@ import { openDatabase } from './db/open.js';
 import { activityLogContext } from './infra/activity-log-context.js';
 import { loadConfigFile } from './infra/config-file.js';
 import { createLogger } from './infra/logger.js';
-import { type MetricsServer, metricsPortFromEnv, scrapeText, serveMetrics } from './infra/metrics.js';
+import {
+  type HealthCheck,
+  type MetricsServer,
+  metricsPortFromEnv,
+  scrapeText,
+  serveMetrics,
+} from './infra/metrics.js';
+import { payloadDataConverter } from './infra/payload-codec.js';
 import { freePort } from './infra/ports.js';
 import { SecretBox } from './infra/secret-box.js';
 import { resolveSecretKey } from './infra/secret-key.js';
@@ -49,6 +59,24 @@ export function bundleWorkflows(opts: { tracing?: boolean } = {}): Promise<Workf
   });
 }
 
+/** File names `npm run build` gives the bundles it writes into ESCALATE_WORKFLOW_BUNDLE_DIR. */
+export const BUNDLE_FILES = { plain: 'workflows.js', tracing: 'workflows.tracing.js' } as const;
+
+/**
+ * The workflow bundle for this worker: the one `npm run build` made ahead of time when
+ * ESCALATE_WORKFLOW_BUNDLE_DIR is set (the image does: no bundling at start), else bundled now.
+ */
+export async function workerWorkflowBundle(
+  opts: { tracing?: boolean; dir?: string } = {},
+): Promise<WorkerOptions['workflowBundle']> {
+  const dir = opts.dir ?? process.env.ESCALATE_WORKFLOW_BUNDLE_DIR;
+  if (!dir) return bundleWorkflows(opts);
+  const codePath = join(dir, opts.tracing ? BUNDLE_FILES.tracing : BUNDLE_FILES.plain);
+  if (!existsSync(codePath))
+    throw new Error(`ESCALATE_WORKFLOW_BUNDLE_DIR=${dir} has no ${codePath}: run npm run build`);
+  return { codePath };
+}
+
 export interface WorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -59,6 +87,8 @@ export interface WorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   /** OpenTelemetry (infra/tracing.ts); the bundle must have been made with `tracing: true`. */
   tracing?: Tracing;
+  /** Payload encryption (infra/payload-codec.ts), the same the clients use. */
+  payloadCodec?: PayloadCodec;
 }
 
 export function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -67,6 +97,7 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowBundle: opts.workflowBundle,
+    dataConverter: payloadDataConverter(opts.payloadCodec),
     activities: createActivities(opts.deps),
     interceptors: { activity: [activityLogContext, ...(opts.tracing?.activityInterceptors ?? [])] },
     sinks: opts.tracing?.sinks,
@@ -115,9 +146,12 @@ export function installTemporalRuntime(logger: Logger, metricsBindAddress?: stri
 /**
  * A standalone worker's metrics on `ESCALATE_WORKER_METRICS_PORT` (unset: none): one `/metrics`
  * with escalate's own (`escalate_*`, process) and the Temporal SDK's (`temporal_*`, from its
- * exporter bound on a private loopback port).
+ * exporter bound on a private loopback port), and `/healthz` answering from `health`.
  */
-export async function startWorkerMetrics(logger: Logger): Promise<MetricsServer | undefined> {
+export async function startWorkerMetrics(
+  logger: Logger,
+  health?: HealthCheck,
+): Promise<MetricsServer | undefined> {
   const port = metricsPortFromEnv(process.env.ESCALATE_WORKER_METRICS_PORT);
   if (!port) return undefined;
   const temporalPort = await freePort();
@@ -127,6 +161,7 @@ export async function startWorkerMetrics(logger: Logger): Promise<MetricsServer 
     port,
     host: process.env.HOST ?? '0.0.0.0',
     extra: withTemporal ? () => scrapeText(temporalUrl) : undefined,
+    health,
   });
   logger.info({ port: server.port, temporal: withTemporal }, 'worker metrics on /metrics');
   return server;
@@ -145,14 +180,21 @@ async function main() {
   const conn = temporalConnectionFromEnv();
   const box = new SecretBox(resolveSecretKey());
   const configFile = loadConfigFile(process.env.ESCALATE_CONFIG);
+  let worker: Worker | undefined;
+  // Healthy while polling; 503 while starting, draining or after a fatal error.
+  const health: HealthCheck = () => {
+    const state = worker?.getState() ?? 'STARTING';
+    return { ok: state === 'RUNNING', status: state.toLowerCase() };
+  };
   // Before any Temporal connection: the Runtime (with its metrics exporter) is installed once.
-  const metricsServer = await startWorkerMetrics(logger);
+  const metricsServer = await startWorkerMetrics(logger, health);
   if (!metricsServer) installTemporalRuntime(logger);
   const database = await openDatabase(databaseUrl, box, configFile);
   const connection = await connectWorkerTemporal(conn);
   const tracing = tracingFromEnv('escalate-worker');
   const temporal = await connectTemporalClient(conn, { interceptors: tracing?.clientInterceptors });
-  const worker = await createWorker({
+  const workflowBundle = await workerWorkflowBundle({ tracing: tracing !== undefined });
+  worker = await createWorker({
     connection,
     namespace: conn.namespace,
     taskQueue: conn.taskQueue,
@@ -164,11 +206,18 @@ async function main() {
       settings: configFile.settings,
       logger,
     },
-    workflowBundle: await bundleWorkflows({ tracing: tracing !== undefined }),
+    workflowBundle,
     tracing,
+    payloadCodec: conn.payloadCodec,
   });
   logger.info(
-    { taskQueue: conn.taskQueue, namespace: conn.namespace, address: conn.address },
+    {
+      taskQueue: conn.taskQueue,
+      namespace: conn.namespace,
+      address: conn.address,
+      workflow_bundle: 'codePath' in workflowBundle ? workflowBundle.codePath : 'bundled at start',
+      payload_encryption: conn.payloadCodec !== undefined,
+    },
     'worker running',
   );
   await worker.run();

@@ -25,6 +25,7 @@ import { tryParseDuration } from '../domain/duration.js';
 import type { RetryPolicyMs } from '../domain/retry.js';
 import { raiseSeverity, type Severity } from '../domain/severity.js';
 import type { TicketStatus, TransitionSource } from '../domain/ticket-status.js';
+import { slaBreaches } from '../infra/metrics.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable, toTemporalFailure } from './failures.js';
 
@@ -206,7 +207,8 @@ export function ticketSyncActivities(deps: ActivityDeps) {
     async recordEscalation(input: { ticketId: string }): Promise<{ priority: Severity; previous: Severity }> {
       // One transaction, so the breach flag and its history entry are seen together; a retried
       // attempt after a commit finds the flag set and raises nothing twice.
-      return db.transaction(async (tx) => {
+      let breached: { connectorId: string; kind: string } | undefined;
+      const result = await db.transaction(async (tx) => {
         const [t] = await tx.select().from(tickets).where(eq(tickets.id, input.ticketId)).for('update');
         if (!t) throw connectorUnavailable(`ticket ${input.ticketId} does not exist`);
         if (t.slaBreached) {
@@ -244,8 +246,11 @@ export function ticketSyncActivities(deps: ActivityDeps) {
           subjectId: t.id,
           details: { previous_priority: previous, priority },
         });
+        breached = { connectorId: t.connectorId, kind: t.kind };
         return { priority, previous };
       });
+      if (breached) slaBreaches.inc({ connector_id: breached.connectorId, kind: breached.kind });
+      return result;
     },
 
     /** Raises the priority in the ITSM (Jira priority / ServiceNow urgency+impact). */

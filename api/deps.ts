@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { ApiKey } from '../config.js';
 import type { Database } from '../db/client.js';
@@ -15,4 +16,8 @@ export interface ApiDeps {
   /** ESCALATE_WEBHOOK_SECRET: signs the generic ITSM webhook. */
   webhookSecret?: string;
   logger: Logger;
+  /** ESCALATE_PAYLOAD_KEY's codec, served on /v1/temporal-codec (absent: encryption is off). */
+  payloadCodec?: PayloadCodec;
+  /** ESCALATE_TEMPORAL_UI_ORIGINS: Web UI origins allowed to call the codec endpoint (CORS). */
+  temporalUiOrigins?: string[];
 }

@@ -1,4 +1,9 @@
-import { connectTemporalClient, parseApiKeys, temporalConnectionFromEnv } from '../config.js';
+import {
+  connectTemporalClient,
+  parseApiKeys,
+  temporalConnectionFromEnv,
+  temporalUiOriginsFromEnv,
+} from '../config.js';
 import { openDatabase } from '../db/open.js';
 import { loadConfigFile } from '../infra/config-file.js';
 import { createLogger } from '../infra/logger.js';
@@ -33,6 +38,8 @@ async function main() {
       apiKeys,
       webhookSecret: process.env.ESCALATE_WEBHOOK_SECRET,
       logger,
+      payloadCodec: conn.payloadCodec,
+      temporalUiOrigins: temporalUiOriginsFromEnv(),
     },
     { port, hostname: process.env.HOST ?? '0.0.0.0' },
   );

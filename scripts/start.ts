@@ -7,7 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { serveApi } from '../api/serve.js';
-import { connectTemporalClient, parseApiKeys, temporalConnectionFromEnv } from '../config.js';
+import {
+  connectTemporalClient,
+  parseApiKeys,
+  temporalConnectionFromEnv,
+  temporalUiOriginsFromEnv,
+} from '../config.js';
 import { openDatabase } from '../db/open.js';
 import { loadConfigFile } from '../infra/config-file.js';
 import { type EmbeddedPg, startEmbeddedPostgres } from '../infra/embedded-postgres.js';
@@ -58,6 +63,10 @@ async function startTemporal(): Promise<DevServer | undefined> {
     uiPort: 8233,
     dbFile: resolve(dataDir, 'temporal.db'),
     logLevel: 'warn',
+    // With payload encryption, the Web UI decodes through the API's codec endpoint.
+    uiCodecEndpoint: process.env.ESCALATE_PAYLOAD_KEY
+      ? `http://127.0.0.1:${process.env.PORT ?? 8080}/v1/temporal-codec`
+      : undefined,
   });
   stops.push(() => server.stop());
   process.env.TEMPORAL_ADDRESS = server.address;
@@ -137,6 +146,7 @@ async function main() {
     },
     workflowBundle: bundle,
     tracing,
+    payloadCodec: conn.payloadCodec,
   });
   const running = worker.run();
 
@@ -151,6 +161,12 @@ async function main() {
       apiKeys,
       webhookSecret: process.env.ESCALATE_WEBHOOK_SECRET,
       logger,
+      payloadCodec: conn.payloadCodec,
+      // The dev server's Web UI, under either name.
+      temporalUiOrigins: temporalUiOriginsFromEnv(process.env, [
+        'http://127.0.0.1:8233',
+        'http://localhost:8233',
+      ]),
     },
     { port, hostname: process.env.HOST ?? '127.0.0.1' },
   );
