@@ -36,6 +36,7 @@ import { runMigrations } from '../db/migrate.js';
 import { defaultSettings } from '../domain/settings.js';
 import { startEmbeddedPostgres } from '../infra/embedded-postgres.js';
 import { createLogger } from '../infra/logger.js';
+import { payloadCodecFromEnv, payloadDataConverter } from '../infra/payload-codec.js';
 import { freePort } from '../infra/ports.js';
 import { SecretBox } from '../infra/secret-box.js';
 import { resolveTemporalCli } from '../infra/temporal-cli.js';
@@ -392,7 +393,9 @@ async function main() {
 
   const connection = await Connection.connect({ address: temporal.address });
   stops.push(() => connection.close());
-  const client = new Client({ connection });
+  // With ESCALATE_PAYLOAD_KEY set, histories are recorded encrypted (replay then needs the key).
+  const payloadCodec = payloadCodecFromEnv();
+  const client = new Client({ connection, dataConverter: payloadDataConverter(payloadCodec) });
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   stops.push(() => nativeConnection.close());
 
@@ -406,6 +409,7 @@ async function main() {
     taskQueue,
     deps: { db: database.db, temporal: client, taskQueue, box, settings, logger },
     workflowBundle: bundle,
+    payloadCodec,
   });
   const running = worker.run();
   stops.push(async () => {

@@ -3,129 +3,14 @@
  * its custom search attribute, and its static summary reads like the story of the violation.
  *
  * The shared dev server (test/global-setup.ts) is headless, so this file starts its own dev
- * server with the Web UI on, a worker and the API against it, and drives a real headless
- * Chromium (`playwright-core`, browser from the OS package: /usr/bin/chromium; never downloaded).
+ * server with the Web UI on, a worker and the API against it (test/helpers/ui-stack.ts), and
+ * drives a real headless Chromium.
  */
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { serve } from '@hono/node-server';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createApp } from '../../api/app.js';
-import { parseApiKeys } from '../../config.js';
-import { connectDatabase, type Database } from '../../db/client.js';
-import { defaultSettings } from '../../domain/settings.js';
-import { createLogger } from '../../infra/logger.js';
-import { freePort } from '../../infra/ports.js';
-import { SecretBox } from '../../infra/secret-box.js';
-import { type DevServer, startDevServer, waitForPort } from '../../infra/temporal-dev-server.js';
-import { createWorker } from '../../worker.js';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { eventually, jiraConnector, makeEvent } from '../helpers/events.js';
-import { ADMIN_KEY, createTestDatabase } from '../helpers/stack.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-interface UiStack {
-  uiUrl: string;
-  apiUrl: string;
-  client: Client;
-  api(path: string, json?: unknown): Promise<Response>;
-  close(): Promise<void>;
-}
-
-/** A dev server WITH the Web UI, plus a worker and the API against it (like helpers/stack.ts). */
-async function startUiStack(): Promise<UiStack> {
-  try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-  } catch {
-    // Already installed in this process.
-  }
-  const stops: (() => Promise<unknown>)[] = [];
-  const close = async () => {
-    for (const stop of stops.splice(0).reverse()) await stop().catch(() => {});
-  };
-  try {
-    const [port, uiPort] = [await freePort(), await freePort()];
-    const server: DevServer = await startDevServer({
-      cli: inject('temporalCli'),
-      port,
-      uiPort,
-      headless: false,
-    });
-    stops.push(() => server.stop());
-    await waitForPort(uiPort, 60_000, () => server.process.exitCode === null);
-
-    const database: Database = connectDatabase(await createTestDatabase(), { max: 10 });
-    stops.push(() => database.close());
-    const connection = await Connection.connect({ address: server.address });
-    stops.push(() => connection.close());
-    const client = new Client({ connection });
-    const nativeConnection = await NativeConnection.connect({ address: server.address });
-    stops.push(() => nativeConnection.close());
-
-    const taskQueue = 'web-ui-test';
-    const box = new SecretBox(SecretBox.generateKey());
-    const settings = defaultSettings();
-    const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
-    const worker: Worker = await createWorker({
-      connection: nativeConnection,
-      namespace: 'default',
-      taskQueue,
-      deps: { db: database.db, temporal: client, taskQueue, box, settings, logger },
-      workflowBundle: { codePath: inject('workflowBundlePath') },
-    });
-    const running = worker.run();
-    stops.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-    });
-
-    const app = createApp({
-      database,
-      temporal: client,
-      taskQueue,
-      box,
-      settings,
-      apiKeys: parseApiKeys(`${ADMIN_KEY}:admin`),
-      logger,
-    });
-    const apiPort = await freePort();
-    const http = serve({ fetch: app.fetch, port: apiPort, hostname: '127.0.0.1' });
-    stops.push(() => new Promise((resolve) => http.close(resolve)));
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
-    await waitForPort(apiPort, 10_000);
-
-    return {
-      uiUrl: `http://127.0.0.1:${uiPort}`,
-      apiUrl,
-      client,
-      api: (path, json) =>
-        fetch(`${apiUrl}${path}`, {
-          method: json === undefined ? 'GET' : 'POST',
-          headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-          body: json === undefined ? undefined : JSON.stringify(json),
-        }),
-      close,
-    };
-  } catch (err) {
-    await close();
-    throw err;
-  }
-}
+import { launchChromium, startUiStack, type UiStack, withScreenshot } from '../helpers/ui-stack.js';
 
 let stack: UiStack | undefined;
 let jira: FakeJira | undefined;
@@ -133,16 +18,10 @@ let browser: Browser | undefined;
 
 beforeAll(async () => {
   // Never skipped: a machine without the browser must say so (.ci/run installs it).
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} not found: the Web UI test needs the OS Chromium package ` +
-        '(apt-get update && apt-get install -y chromium; .ci/run does this). No browser is ever downloaded.',
-    );
-  }
+  browser = await launchChromium();
   [stack, jira] = await Promise.all([startUiStack(), startFakeJira()]);
   const res = await stack.api('/v1/connectors', jiraConnector(jira.url));
   expect(res.status, await res.clone().text()).toBe(201);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }, 180_000);
 
 afterAll(async () => {
@@ -150,22 +29,6 @@ afterAll(async () => {
   await stack?.close();
   await jira?.close();
 });
-
-/** Runs `fn`; on failure, saves a screenshot of the page and names it in the error. */
-async function withScreenshot(page: Page, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    const file = join(tmpdir(), `escalate-web-ui-${Date.now()}.png`);
-    const saved = await page
-      .screenshot({ path: file, fullPage: true })
-      .then(() => `screenshot: ${file}`)
-      .catch((e: unknown) => `no screenshot: ${(e as Error).message}`);
-    const error = err instanceof Error ? err : new Error(String(err));
-    error.message = `${error.message}\n(${saved}; page ${page.url()})`;
-    throw error;
-  }
-}
 
 describe('Temporal Web UI', () => {
   it('finds a violation run by EscalateSeverity and shows its activity and static summaries', async () => {

@@ -17,6 +17,7 @@ import { parseApiKeys } from '../../config.js';
 import { connectDatabase, type Database } from '../../db/client.js';
 import { defaultSettings, type Settings } from '../../domain/settings.js';
 import { createLogger } from '../../infra/logger.js';
+import { payloadCodecFromEnv, payloadDataConverter } from '../../infra/payload-codec.js';
 import { SecretBox } from '../../infra/secret-box.js';
 import type { Tracing } from '../../infra/tracing.js';
 import { createWorker } from '../../worker.js';
@@ -72,6 +73,10 @@ export async function startStack(
     logger?: Logger;
     /** With its own bundle (made with `bundleWorkflows({ tracing: true })`). */
     tracing?: { tracing: Tracing; workflowBundle: WorkflowBundleWithSourceMap };
+    /** ESCALATE_PAYLOAD_KEY for the client, the worker and the codec endpoint. */
+    payloadKey?: string;
+    /** ESCALATE_TEMPORAL_UI_ORIGINS of the codec endpoint. */
+    temporalUiOrigins?: string[];
   } = {},
 ): Promise<Stack> {
   installRuntimeOnce();
@@ -82,9 +87,11 @@ export async function startStack(
   const settings = { ...defaultSettings(), ...opts.settings };
   const logger = opts.logger ?? createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
 
+  const payloadCodec = payloadCodecFromEnv({ ESCALATE_PAYLOAD_KEY: opts.payloadKey });
   const connection = await Connection.connect({ address });
   const client = new Client({
     connection,
+    dataConverter: payloadDataConverter(payloadCodec),
     interceptors: { workflow: opts.tracing?.tracing.clientInterceptors ?? [] },
   });
   const nativeConnection = await NativeConnection.connect({ address });
@@ -100,6 +107,7 @@ export async function startStack(
       deps,
       workflowBundle: opts.tracing?.workflowBundle ?? { codePath: inject('workflowBundlePath') },
       tracing: opts.tracing?.tracing,
+      payloadCodec,
     });
     running = worker.run();
   };
@@ -118,6 +126,8 @@ export async function startStack(
     apiKeys: parseApiKeys(`${ADMIN_KEY}:admin,${INGEST_KEY}:ingest`),
     webhookSecret: WEBHOOK_SECRET,
     logger,
+    payloadCodec,
+    temporalUiOrigins: opts.temporalUiOrigins,
   });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));

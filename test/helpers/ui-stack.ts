@@ -1,0 +1,167 @@
+/**
+ * The Temporal Web UI under test: a dev server WITH the UI (the shared one is headless), a worker
+ * and the API against it, and the OS Chromium driven by playwright-core (never downloaded).
+ */
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { inject } from 'vitest';
+import { createApp } from '../../api/app.js';
+import { parseApiKeys } from '../../config.js';
+import { connectDatabase, type Database } from '../../db/client.js';
+import { defaultSettings } from '../../domain/settings.js';
+import { createLogger } from '../../infra/logger.js';
+import { payloadCodecFromEnv, payloadDataConverter } from '../../infra/payload-codec.js';
+import { freePort } from '../../infra/ports.js';
+import { SecretBox } from '../../infra/secret-box.js';
+import { type DevServer, startDevServer, waitForPort } from '../../infra/temporal-dev-server.js';
+import { createWorker } from '../../worker.js';
+import { ADMIN_KEY, createTestDatabase } from './stack.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface UiStack {
+  uiUrl: string;
+  apiUrl: string;
+  client: Client;
+  api(path: string, json?: unknown): Promise<Response>;
+  /** Every request the API answered (method, path, status), in order. */
+  served: { method: string; path: string; status: number }[];
+  close(): Promise<void>;
+}
+
+/** A dev server WITH the Web UI, plus a worker and the API against it (like helpers/stack.ts). */
+export async function startUiStack(opts: { payloadKey?: string } = {}): Promise<UiStack> {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // Already installed in this process.
+  }
+  const stops: (() => Promise<unknown>)[] = [];
+  const close = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => {});
+  };
+  try {
+    const [port, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const payloadCodec = payloadCodecFromEnv({ ESCALATE_PAYLOAD_KEY: opts.payloadKey });
+    const server: DevServer = await startDevServer({
+      cli: inject('temporalCli'),
+      port,
+      uiPort,
+      headless: false,
+      // With encryption, the UI decodes through the API's codec endpoint (as `npm start` sets it up).
+      uiCodecEndpoint: payloadCodec ? `${apiUrl}/v1/temporal-codec` : undefined,
+    });
+    stops.push(() => server.stop());
+    await waitForPort(uiPort, 60_000, () => server.process.exitCode === null);
+
+    const database: Database = connectDatabase(await createTestDatabase(), { max: 10 });
+    stops.push(() => database.close());
+    const connection = await Connection.connect({ address: server.address });
+    stops.push(() => connection.close());
+    const client = new Client({ connection, dataConverter: payloadDataConverter(payloadCodec) });
+    const nativeConnection = await NativeConnection.connect({ address: server.address });
+    stops.push(() => nativeConnection.close());
+
+    const taskQueue = 'web-ui-test';
+    const box = new SecretBox(SecretBox.generateKey());
+    const settings = defaultSettings();
+    const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
+    const worker: Worker = await createWorker({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      deps: { db: database.db, temporal: client, taskQueue, box, settings, logger },
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      payloadCodec,
+    });
+    const running = worker.run();
+    stops.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    });
+
+    const app = createApp({
+      database,
+      temporal: client,
+      taskQueue,
+      box,
+      settings,
+      apiKeys: parseApiKeys(`${ADMIN_KEY}:admin`),
+      logger,
+      payloadCodec,
+      temporalUiOrigins: [`http://127.0.0.1:${uiPort}`],
+    });
+    const served: UiStack['served'] = [];
+    const http = serve({
+      fetch: async (req: Request) => {
+        const res = await app.fetch(req);
+        served.push({ method: req.method, path: new URL(req.url).pathname, status: res.status });
+        return res;
+      },
+      port: apiPort,
+      hostname: '127.0.0.1',
+    });
+    stops.push(() => new Promise((resolve) => http.close(resolve)));
+    await waitForPort(apiPort, 10_000);
+
+    return {
+      uiUrl: `http://127.0.0.1:${uiPort}`,
+      apiUrl,
+      served,
+      client,
+      api: (path, json) =>
+        fetch(`${apiUrl}${path}`, {
+          method: json === undefined ? 'GET' : 'POST',
+          headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+          body: json === undefined ? undefined : JSON.stringify(json),
+        }),
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Runs `fn`; on failure, saves a screenshot of the page and names it in the error. */
+export async function withScreenshot(page: Page, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    const file = join(tmpdir(), `escalate-web-ui-${Date.now()}.png`);
+    const saved = await page
+      .screenshot({ path: file, fullPage: true })
+      .then(() => `screenshot: ${file}`)
+      .catch((e: unknown) => `no screenshot: ${(e as Error).message}`);
+    const error = err instanceof Error ? err : new Error(String(err));
+    error.message = `${error.message}\n(${saved}; page ${page.url()})`;
+    throw error;
+  }
+}
+
+/** The OS Chromium, headless; a machine without it must say so (.ci/run installs it). */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} not found: the Web UI tests need the OS Chromium package ` +
+        '(apt-get update && apt-get install -y chromium; .ci/run does this). No browser is ever downloaded.',
+    );
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
