@@ -5,23 +5,15 @@ import type { PayloadCodec } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   makeTelemetryFilterString,
-  NativeConnection,
+  type NativeConnection,
   Runtime,
   Worker,
+  type WorkerOptions,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { type ActivityDeps, createActivities } from './activities/index.js';
-import {
-  connectTemporalClient,
-  type TemporalConnection,
-  temporalConnectionFromEnv,
-  temporalConnectOptions,
-} from './config.js';
-import { openDatabase } from './db/open.js';
 import { activityLogContext } from './infra/activity-log-context.js';
-import { loadConfigFile } from './infra/config-file.js';
-import { createLogger } from './infra/logger.js';
 import {
   type HealthCheck,
   type MetricsServer,
@@ -31,10 +23,8 @@ import {
 } from './infra/metrics.js';
 import { payloadDataConverter } from './infra/payload-codec.js';
 import { freePort } from './infra/ports.js';
-import { SecretBox } from './infra/secret-box.js';
-import { resolveSecretKey } from './infra/secret-key.js';
 import { temporalLogger } from './infra/temporal-logger.js';
-import { type Tracing, tracingFromEnv, WORKFLOW_TRACING_MODULE } from './infra/tracing.js';
+import { type Tracing, WORKFLOW_TRACING_MODULE } from './infra/tracing.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -59,6 +49,9 @@ export function bundleWorkflows(opts: { tracing?: boolean } = {}): Promise<Workf
   });
 }
 
+/** A bundle made by `bundleWorkflows`, or the path of one written to disk. */
+export type WorkflowBundleOption = NonNullable<WorkerOptions['workflowBundle']>;
+
 /** File names `npm run build` gives the bundles it writes into ESCALATE_WORKFLOW_BUNDLE_DIR. */
 export const BUNDLE_FILES = { plain: 'workflows.js', tracing: 'workflows.tracing.js' } as const;
 
@@ -68,7 +61,7 @@ export const BUNDLE_FILES = { plain: 'workflows.js', tracing: 'workflows.tracing
  */
 export async function workerWorkflowBundle(
   opts: { tracing?: boolean; dir?: string } = {},
-): Promise<WorkerOptions['workflowBundle']> {
+): Promise<WorkflowBundleOption> {
   const dir = opts.dir ?? process.env.ESCALATE_WORKFLOW_BUNDLE_DIR;
   if (!dir) return bundleWorkflows(opts);
   const codePath = join(dir, opts.tracing ? BUNDLE_FILES.tracing : BUNDLE_FILES.plain);
@@ -77,22 +70,27 @@ export async function workerWorkflowBundle(
   return { codePath };
 }
 
-export interface WorkerOptions {
+export interface CreateWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
-  workflowBundle: NonNullable<Parameters<typeof Worker.create>[0]['workflowBundle']>;
+  workflowBundle: WorkflowBundleOption;
   /** Lower in tests; production defaults suit a 2-core box. */
   maxConcurrentActivityTaskExecutions?: number;
   /** OpenTelemetry (infra/tracing.ts); the bundle must have been made with `tracing: true`. */
   tracing?: Tracing;
   /** Payload encryption (infra/payload-codec.ts), the same the clients use. */
   payloadCodec?: PayloadCodec;
+  /** Benchmark experiments: laid over the options chosen here. */
+  overrides?: Partial<WorkerOptions>;
 }
 
-export function createWorker(opts: WorkerOptions): Promise<Worker> {
-  return Worker.create({
+/** The worker and the very options it was created with. */
+export async function createWorker(
+  opts: CreateWorkerOptions,
+): Promise<{ worker: Worker; options: WorkerOptions }> {
+  const options: WorkerOptions = {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
@@ -106,7 +104,9 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     maxCachedWorkflows: 2000,
     // Connector calls are I/O bound: many activities in flight cost little.
     shutdownGraceTime: '10s',
-  });
+    ...opts.overrides,
+  };
+  return { worker: await Worker.create(options), options };
 }
 
 /**
@@ -165,72 +165,4 @@ export async function startWorkerMetrics(
   });
   logger.info({ port: server.port, temporal: withTemporal }, 'worker metrics on /metrics');
   return server;
-}
-
-export function connectWorkerTemporal(conn: TemporalConnection): Promise<NativeConnection> {
-  return NativeConnection.connect(temporalConnectOptions(conn));
-}
-
-/** `npm run start:worker`: a stateless worker process against PostgreSQL and a Temporal cluster. */
-async function main() {
-  const logger = createLogger({ name: 'escalate-worker' });
-  const databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl)
-    throw new Error('DATABASE_URL is required (npm start runs an embedded PostgreSQL for you)');
-  const conn = temporalConnectionFromEnv();
-  const box = new SecretBox(resolveSecretKey());
-  const configFile = loadConfigFile(process.env.ESCALATE_CONFIG);
-  let worker: Worker | undefined;
-  // Healthy while polling; 503 while starting, draining or after a fatal error.
-  const health: HealthCheck = () => {
-    const state = worker?.getState() ?? 'STARTING';
-    return { ok: state === 'RUNNING', status: state.toLowerCase() };
-  };
-  // Before any Temporal connection: the Runtime (with its metrics exporter) is installed once.
-  const metricsServer = await startWorkerMetrics(logger, health);
-  if (!metricsServer) installTemporalRuntime(logger);
-  const database = await openDatabase(databaseUrl, box, configFile);
-  const connection = await connectWorkerTemporal(conn);
-  const tracing = tracingFromEnv('escalate-worker');
-  const temporal = await connectTemporalClient(conn, { interceptors: tracing?.clientInterceptors });
-  const workflowBundle = await workerWorkflowBundle({ tracing: tracing !== undefined });
-  worker = await createWorker({
-    connection,
-    namespace: conn.namespace,
-    taskQueue: conn.taskQueue,
-    deps: {
-      db: database.db,
-      temporal,
-      taskQueue: conn.taskQueue,
-      box,
-      settings: configFile.settings,
-      logger,
-    },
-    workflowBundle,
-    tracing,
-    payloadCodec: conn.payloadCodec,
-  });
-  logger.info(
-    {
-      taskQueue: conn.taskQueue,
-      namespace: conn.namespace,
-      address: conn.address,
-      workflow_bundle: 'codePath' in workflowBundle ? workflowBundle.codePath : 'bundled at start',
-      payload_encryption: conn.payloadCodec !== undefined,
-    },
-    'worker running',
-  );
-  await worker.run();
-  await connection.close();
-  await temporal.connection.close();
-  await database.close();
-  await tracing?.shutdown();
-  await metricsServer?.close();
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
 }

@@ -1,32 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
 import { installIndexTemplate } from '../connectors/elasticsearch-template.js';
 import { ConnectorError } from '../connectors/http.js';
+import { ticketIdempotencyKey } from '../connectors/idempotency.js';
+import { createTicket, previewTicketRequest } from '../connectors/itsm.js';
 import { deliverToSiem } from '../connectors/siem.js';
-import { audit } from '../db/repos/audit.js';
-import { connectors } from '../db/schema.js';
-import type { ElasticsearchConfig, SiemKind } from '../domain/connector.js';
+import { recordConnectorAction } from '../db/repos/connectors.js';
+import { getViolation } from '../db/repos/violations.js';
+import type { Connector, ElasticsearchConfig, SiemKind } from '../domain/connector.js';
 import { isItsmKind } from '../domain/connector.js';
 import type { ViolationEvent } from '../domain/event.js';
+import type { Severity } from '../domain/severity.js';
+import { buildTicketDraft } from '../domain/ticket-draft.js';
+import type { ConnectorAction, ConnectorActionInput, ConnectorActionResult } from '../workflows/contract.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable } from './failures.js';
-import { buildTicketDraft } from './ticket-draft.js';
-import { createRemoteTicket, loadConnector } from './tickets.js';
-
-export type ConnectorAction = 'test' | 'install-template';
-
-export interface ConnectorActionResult {
-  ok: boolean;
-  action: ConnectorAction;
-  connector_id: string;
-  /** test_connection event sent (SIEM) or behind the test ticket (ITSM). */
-  event_id?: string;
-  external_id?: string;
-  external_url?: string;
-  http_status?: number;
-  remote_code?: string;
-  message: string;
-}
+import { asItsm, loadConnector } from './tickets.js';
 
 function testEvent(): ViolationEvent {
   return {
@@ -59,8 +47,25 @@ function failed(
 }
 
 export function connectorActionActivities(deps: ActivityDeps) {
-  async function run(connectorId: string, action: ConnectorAction): Promise<ConnectorActionResult> {
-    const c = await loadConnector(deps, connectorId);
+  /** The ticket request a stored violation would produce on this connector, secrets masked. */
+  async function preview(c: Connector, eventId: string | undefined): Promise<ConnectorActionResult> {
+    const violation = eventId ? await getViolation(deps.db, eventId) : undefined;
+    if (!violation) throw connectorUnavailable(`violation ${eventId} is not stored`);
+    const severity = violation.severity as Severity;
+    const draft = buildTicketDraft({
+      payload: violation.payload,
+      severity,
+      priority: severity,
+      idempotencyKey: ticketIdempotencyKey(c.id, violation.eventId),
+    });
+    const request = previewTicketRequest(asItsm(c), draft);
+    return { ok: true, action: 'preview', connector_id: c.id, message: 'rendered', request };
+  }
+
+  async function run(input: ConnectorActionInput): Promise<ConnectorActionResult> {
+    const { action } = input;
+    const c = await loadConnector(deps, input.connectorId);
+    if (action === 'preview') return preview(c, input.eventId).catch((err) => failed(action, c.id, err));
     const timeoutMs = 30_000;
     if (action === 'install-template') {
       if (c.kind !== 'elasticsearch')
@@ -81,7 +86,7 @@ export function connectorActionActivities(deps: ActivityDeps) {
           priority: 'low',
           idempotencyKey: `escalate-test-${event.event_id.slice(0, 8)}`,
         });
-        const ref = await createRemoteTicket(c, draft, { timeoutMs, lookupFirst: false });
+        const ref = await createTicket(asItsm(c), draft, { timeoutMs, lookupFirst: false });
         return {
           ok: true,
           action,
@@ -111,34 +116,16 @@ export function connectorActionActivities(deps: ActivityDeps) {
   }
 
   return {
-    /** Test connection (ITSM: a low-severity test ticket; SIEM: a test_connection event) or install the ES template. */
-    async runConnectorAction(input: {
-      connectorId: string;
-      action: ConnectorAction;
-      requestedBy: string;
-    }): Promise<ConnectorActionResult> {
-      const result = await run(input.connectorId, input.action);
-      if (input.action === 'test') {
-        await deps.db
-          .update(connectors)
-          .set({
-            lastTestAt: new Date(),
-            lastTestOk: result.ok,
-            lastTestResult: result.message.slice(0, 2000),
-          })
-          .where(eq(connectors.id, input.connectorId));
-      }
-      await audit(deps.db, {
-        actor: input.requestedBy,
-        action: `connector.${input.action}`,
-        subjectType: 'connector',
-        subjectId: input.connectorId,
-        details: {
-          ok: result.ok,
-          message: result.message,
-          external_id: result.external_id,
-          event_id: result.event_id,
-        },
+    /** Test connection (ITSM: a low-severity test ticket; SIEM: a test_connection event), install the ES template, or preview a ticket request. */
+    async runConnectorAction(input: ConnectorActionInput): Promise<ConnectorActionResult> {
+      const result = await run(input);
+      // A preview reads only: nothing to record.
+      if (input.action === 'preview') return result;
+      await recordConnectorAction(deps.db, {
+        connectorId: input.connectorId,
+        action: input.action,
+        requestedBy: input.requestedBy,
+        result,
       });
       return result;
     },

@@ -1,24 +1,29 @@
-import { eq } from 'drizzle-orm';
-import { audit } from '../db/repos/audit.js';
-import { toConnector } from '../db/repos/connectors.js';
+import { listConnectorRows, toPlanningConnector } from '../db/repos/connectors.js';
 import { ensureDelivery } from '../db/repos/deliveries.js';
 import { listRules } from '../db/repos/rules.js';
-import { connectors, violations } from '../db/schema.js';
-import { type Connector, connectorTimeoutMs, retryPolicyFor } from '../domain/connector.js';
+import { recordDecisions } from '../db/repos/violations.js';
+import { type ConnectorKind, connectorTimeoutMs, retryPolicyFor } from '../domain/connector.js';
+import type { DurationInput } from '../domain/duration.js';
 import type { CompactEvent } from '../domain/event.js';
-import type { Plan, Target, TicketSpec } from '../domain/plan.js';
-import { routeEvent } from '../domain/routing.js';
-import { correlationKey } from '../domain/rules.js';
+import type { Plan, Target } from '../domain/plan.js';
+import { planEvent } from '../domain/planning.js';
+import type { RetrySpec } from '../domain/retry.js';
 import type { Settings } from '../domain/settings.js';
 import type { Severity } from '../domain/severity.js';
 import type { ActivityDeps } from './deps.js';
 
-const containerOf = (config: Record<string, unknown>): string | undefined =>
-  (config.project_key as string | undefined) ?? (config.table as string | undefined);
+/** What carrying out a delivery needs of its connector: the plain (non-secret) part of a row. */
+export interface TargetConnector {
+  id: string;
+  name: string;
+  kind: ConnectorKind;
+  config: { timeout?: DurationInput; project_key?: string; table?: string };
+  retry: RetrySpec | null;
+}
 
 /** How the workflow should carry out one delivery to one connector. */
 export function toTarget(
-  c: Connector,
+  c: TargetConnector,
   delivery: { id: string; purpose: string },
   settings: Settings,
   priority?: Severity,
@@ -32,7 +37,7 @@ export function toTarget(
     retry: retryPolicyFor(c.kind, c.retry, settings.retry[c.kind]),
     timeoutMs: connectorTimeoutMs(c.config),
     priority,
-    container: containerOf(c.config as Record<string, unknown>),
+    container: c.config.project_key ?? c.config.table,
   };
 }
 
@@ -40,67 +45,40 @@ export function toTarget(
 export function planActivities(deps: ActivityDeps) {
   return {
     async planViolation(event: CompactEvent, acceptedBy = 'api'): Promise<Plan> {
-      const [rows, rules] = await Promise.all([deps.db.select().from(connectors), listRules(deps.db)]);
-      const all = rows.map((r) => toConnector(r, deps.box));
-      const byId = new Map(all.map((c) => [c.id, c]));
-      const routing = routeEvent(event, all, rules, deps.settings);
+      const [rows, rules] = await Promise.all([listConnectorRows(deps.db), listRules(deps.db)]);
+      const byId = new Map(
+        rows.map((r): [string, TargetConnector] => [
+          r.id,
+          { ...r, kind: r.kind as ConnectorKind, retry: r.retry as RetrySpec | null },
+        ]),
+      );
+      const plan = planEvent(event, rows.map(toPlanningConnector), rules, deps.settings);
       const targets: Target[] = [];
-      for (const t of routing.tickets) {
-        const c = byId.get(t.connectorId)!;
+      const open = async (connectorId: string, purpose: 'ticket' | 'event') => {
+        const c = byId.get(connectorId)!;
         const delivery = await ensureDelivery(deps.db, {
           eventId: event.event_id,
-          connectorId: c.id,
+          connectorId,
           kind: c.kind,
-          purpose: 'ticket',
+          purpose,
         });
-        const ticket: TicketSpec = {
-          ruleId: t.ruleId,
-          correlationKey: correlationKey(event, t.correlateBy),
-          assignee: t.assignee,
-          assignmentGroup: t.assignmentGroup,
-          projectKey: t.projectKey,
-          issueType: t.issueType,
-          labels: t.labels,
-          autoResolveAfterMs: t.autoResolveAfterMs,
-          slaMs: t.slaMs,
-          reopenWithinMs: t.reopenWithinMs,
-        };
-        targets.push({ ...toTarget(c, delivery, deps.settings, t.priority), ticket });
+        return { c, delivery };
+      };
+      for (const t of plan.tickets) {
+        const { c, delivery } = await open(t.connectorId, 'ticket');
+        targets.push({ ...toTarget(c, delivery, deps.settings, t.priority), ticket: t.spec });
       }
-      for (const id of routing.siem) {
-        const c = byId.get(id)!;
-        const delivery = await ensureDelivery(deps.db, {
-          eventId: event.event_id,
-          connectorId: c.id,
-          kind: c.kind,
-          purpose: 'event',
-        });
+      for (const id of plan.siem) {
+        const { c, delivery } = await open(id, 'event');
         targets.push(toTarget(c, delivery, deps.settings));
       }
-      const { decisions } = routing;
-      await deps.db
-        .update(violations)
-        .set({ decisions, updatedAt: new Date() })
-        .where(eq(violations.eventId, event.event_id));
-      // Written here, not in the API, to keep the accept path to one insert and one workflow start.
-      await audit(deps.db, {
-        actor: acceptedBy,
-        action: 'violation.accepted',
-        subjectType: 'violation',
-        subjectId: event.event_id,
-        details: { event_type: event.event_type, severity: event.severity },
+      await recordDecisions(deps.db, {
+        event,
+        acceptedBy,
+        decisions: plan.decisions,
+        matchedRules: plan.explanations.filter((e) => e.status === 'matched').map((e) => e.ruleName),
       });
-      await audit(deps.db, {
-        actor: 'system',
-        action: 'violation.decided',
-        subjectType: 'violation',
-        subjectId: event.event_id,
-        details: {
-          decisions,
-          rules: routing.explanations.filter((e) => e.status === 'matched').map((e) => e.ruleName),
-        },
-      });
-      return { targets, decisions };
+      return { targets, decisions: plan.decisions };
     },
   };
 }

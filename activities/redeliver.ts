@@ -1,10 +1,8 @@
-import { eq } from 'drizzle-orm';
-import { audit } from '../db/repos/audit.js';
-import { getDelivery } from '../db/repos/deliveries.js';
-import { getViolation, storedCompactEvent } from '../db/repos/violations.js';
-import { deliveries, tickets, violations } from '../db/schema.js';
+import { getDelivery, reopenDelivery } from '../db/repos/deliveries.js';
+import { getTicket } from '../db/repos/tickets.js';
+import { getViolation, refreshViolationStatus, storedCompactEvent } from '../db/repos/violations.js';
 import type { CompactEvent } from '../domain/event.js';
-import { overallStatus, type Target, type TargetOutcome } from '../domain/plan.js';
+import type { Target, TargetOutcome } from '../domain/plan.js';
 import { replays } from '../infra/metrics.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable } from './failures.js';
@@ -32,9 +30,7 @@ export function redeliveryActivities(deps: ActivityDeps) {
       };
       if (delivery.status === 'delivered') {
         replays.inc({ reason: input.reason, result: 'skipped' });
-        const [ticket] = delivery.ticketId
-          ? await deps.db.select().from(tickets).where(eq(tickets.id, delivery.ticketId))
-          : [];
+        const ticket = delivery.ticketId ? await getTicket(deps.db, delivery.ticketId) : undefined;
         return {
           kind: 'skip',
           reason: 'already delivered',
@@ -44,38 +40,15 @@ export function redeliveryActivities(deps: ActivityDeps) {
       const connector = await loadConnector(deps, delivery.connectorId);
       const violation = await getViolation(deps.db, delivery.eventId);
       if (!violation) throw connectorUnavailable(`violation ${delivery.eventId} is not stored`);
-      await deps.db
-        .update(deliveries)
-        .set({ status: 'pending', updatedAt: new Date() })
-        .where(eq(deliveries.id, delivery.id));
-      await audit(deps.db, {
-        actor: input.requestedBy,
-        action: input.reason === 'replay' ? 'delivery.replayed' : 'ticket.pushed',
-        subjectType: 'delivery',
-        subjectId: delivery.id,
-        details: { event_id: delivery.eventId, connector_id: delivery.connectorId },
-      });
+      await reopenDelivery(deps.db, delivery, input);
       replays.inc({ reason: input.reason, result: 'started' });
       const event = storedCompactEvent(violation);
       return { kind: 'run', event, target: toTarget(connector, delivery, deps.settings, event.severity) };
     },
 
     /** Recomputes a violation's overall status from its deliveries after a manual push or replay. */
-    async refreshViolationStatus(input: { eventId: string }): Promise<void> {
-      const rows = await deps.db.select().from(deliveries).where(eq(deliveries.eventId, input.eventId));
-      if (rows.some((d) => d.status === 'pending')) return;
-      const status = overallStatus(
-        rows.map((d) => ({
-          deliveryId: d.id,
-          connectorId: d.connectorId,
-          purpose: d.purpose as Target['purpose'],
-          ok: d.status === 'delivered',
-        })),
-      );
-      await deps.db
-        .update(violations)
-        .set({ status, updatedAt: new Date() })
-        .where(eq(violations.eventId, input.eventId));
+    refreshViolationStatus(input: { eventId: string }): Promise<void> {
+      return refreshViolationStatus(deps.db, input.eventId);
     },
   };
 }

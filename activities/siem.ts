@@ -1,6 +1,5 @@
 import { deliverToSiem } from '../connectors/siem.js';
-import { audit } from '../db/repos/audit.js';
-import { markDelivered } from '../db/repos/deliveries.js';
+import { recordEventDelivered } from '../db/repos/deliveries.js';
 import { getViolation } from '../db/repos/violations.js';
 import { isSiemKind, type SiemKind } from '../domain/connector.js';
 import type { ViolationEvent } from '../domain/event.js';
@@ -34,15 +33,11 @@ export function siemActivities(deps: ActivityDeps) {
         });
         return { value: r, httpStatus: r.status, remoteCode: r.remoteCode, message: r.message };
       });
-      await deps.db.transaction(async (tx) => {
-        await markDelivered(tx, input.deliveryId);
-        await audit(tx, {
-          actor: 'system',
-          action: 'delivery.delivered',
-          subjectType: 'delivery',
-          subjectId: input.deliveryId,
-          details: { event_id: input.eventId, connector_id: connector.id, message: result.message },
-        });
+      await recordEventDelivered(deps.db, {
+        deliveryId: input.deliveryId,
+        eventId: input.eventId,
+        connectorId: connector.id,
+        message: result.message,
       });
       return { status: result.status, message: result.message };
     },

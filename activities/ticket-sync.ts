@@ -1,4 +1,3 @@
-import { and, eq } from 'drizzle-orm';
 import {
   addJiraComment,
   jiraPriorityFor,
@@ -11,9 +10,8 @@ import {
   updateServiceNowIncident,
   urgencyImpact,
 } from '../connectors/servicenow.js';
-import { audit } from '../db/repos/audit.js';
 import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
-import { auditEntries, ticketEvents, tickets } from '../db/schema.js';
+import { addTicketEvent, getTicket, recordEscalation, recordTransition } from '../db/repos/tickets.js';
 import {
   type Connector,
   connectorTimeoutMs,
@@ -22,41 +20,18 @@ import {
   type ServiceNowConfig,
 } from '../domain/connector.js';
 import { tryParseDuration } from '../domain/duration.js';
-import type { RetryPolicyMs } from '../domain/retry.js';
-import { raiseSeverity, type Severity } from '../domain/severity.js';
+import type { Severity } from '../domain/severity.js';
 import type { TicketStatus, TransitionSource } from '../domain/ticket-status.js';
 import { slaBreaches } from '../infra/metrics.js';
+import type { TicketSyncInit } from '../workflows/contract.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable, toTemporalFailure } from './failures.js';
-
-/** What a TicketSyncWorkflow needs to follow its ticket. */
-export interface TicketSyncInit {
-  status: TicketStatus;
-  created: boolean;
-  externalId: string | null;
-  connectorId: string;
-  connectorName: string;
-  kind: string;
-  priority: Severity;
-  recurrenceCount: number;
-  slaBreached: boolean;
-  /** Epoch ms. */
-  slaDueAt?: number;
-  autoResolveAfterMs?: number;
-  /** Epoch ms of the last recurrence (or creation): the auto-resolve window starts there. */
-  lastActivityAt: number;
-  resolvedAt?: number;
-  autoCloseAfterMs?: number;
-  /** The ITSM policy, for pushes and comments. */
-  retry: RetryPolicyMs;
-  timeoutMs: number;
-}
 
 export function ticketSyncActivities(deps: ActivityDeps) {
   const { db } = deps;
 
   async function loadTicket(ticketId: string) {
-    const [t] = await db.select().from(tickets).where(eq(tickets.id, ticketId));
+    const t = await getTicket(db, ticketId);
     if (!t) throw connectorUnavailable(`ticket ${ticketId} does not exist`);
     return t;
   }
@@ -86,13 +61,9 @@ export function ticketSyncActivities(deps: ActivityDeps) {
     return ref;
   };
 
-  async function addEvent(ticketId: string, e: Omit<typeof ticketEvents.$inferInsert, 'ticketId'>) {
-    await db.insert(ticketEvents).values({ ticketId, ...e });
-  }
-
   return {
     async loadTicketForSync(input: { ticketId: string }): Promise<TicketSyncInit | null> {
-      const [t] = await db.select().from(tickets).where(eq(tickets.id, input.ticketId));
+      const t = await getTicket(db, input.ticketId);
       if (!t) return null;
       const connector = await getConnectorRow(db, t.connectorId);
       const c = connector ? toConnector(connector, deps.box) : undefined;
@@ -124,7 +95,7 @@ export function ticketSyncActivities(deps: ActivityDeps) {
     },
 
     /** Mirrors a status change to PostgreSQL (ticket row, its story, the audit trail). */
-    async recordTransition(input: {
+    recordTransition(input: {
       ticketId: string;
       from: TicketStatus;
       to: TicketStatus;
@@ -132,35 +103,7 @@ export function ticketSyncActivities(deps: ActivityDeps) {
       actor: string;
       note?: string;
     }): Promise<void> {
-      const now = new Date();
-      await db.transaction(async (tx) => {
-        await tx
-          .update(tickets)
-          .set({
-            status: input.to,
-            updatedAt: now,
-            ...(input.to === 'resolved' ? { resolvedAt: now } : {}),
-            ...(input.to === 'closed' ? { closedAt: now } : {}),
-            ...(input.to === 'open' || input.to === 'in_progress' ? { resolvedAt: null } : {}),
-          })
-          .where(eq(tickets.id, input.ticketId));
-        await tx.insert(ticketEvents).values({
-          ticketId: input.ticketId,
-          type: 'transition',
-          fromStatus: input.from,
-          toStatus: input.to,
-          source: input.source,
-          actor: input.actor,
-          note: input.note,
-        });
-        await audit(tx, {
-          actor: input.actor,
-          action: 'ticket.status_changed',
-          subjectType: 'ticket',
-          subjectId: input.ticketId,
-          details: { from: input.from, to: input.to, source: input.source, note: input.note },
-        });
-      });
+      return recordTransition(db, input);
     },
 
     /** Pushes a change made on our side to the ITSM (Jira transition / ServiceNow state). */
@@ -196,61 +139,15 @@ export function ticketSyncActivities(deps: ActivityDeps) {
       if (c.kind === 'jira')
         await remote(c, (ms) => addJiraComment(c.config as JiraConfig, ref, input.text, ms));
       else await remote(c, (ms) => addServiceNowWorkNote(c.config as ServiceNowConfig, ref, input.text, ms));
-      await addEvent(input.ticketId, {
-        type: 'comment',
-        actor: input.actor,
-        note: input.text.slice(0, 4000),
-      });
+      await addTicketEvent(db, input.ticketId, { type: 'comment', actor: input.actor, note: input.text });
     },
 
     /** SLA passed while open: mark the breach and raise the priority one step (in PostgreSQL). */
     async recordEscalation(input: { ticketId: string }): Promise<{ priority: Severity; previous: Severity }> {
-      // One transaction, so the breach flag and its history entry are seen together; a retried
-      // attempt after a commit finds the flag set and raises nothing twice.
-      let breached: { connectorId: string; kind: string } | undefined;
-      const result = await db.transaction(async (tx) => {
-        const [t] = await tx.select().from(tickets).where(eq(tickets.id, input.ticketId)).for('update');
-        if (!t) throw connectorUnavailable(`ticket ${input.ticketId} does not exist`);
-        if (t.slaBreached) {
-          const [done] = await tx
-            .select({ details: auditEntries.details })
-            .from(auditEntries)
-            .where(
-              and(
-                eq(auditEntries.subjectType, 'ticket'),
-                eq(auditEntries.subjectId, t.id),
-                eq(auditEntries.action, 'ticket.sla_breached'),
-              ),
-            )
-            .limit(1);
-          const priority = t.priority as Severity;
-          return { priority, previous: (done?.details?.previous_priority as Severity) ?? priority };
-        }
-        const previous = t.priority as Severity;
-        const priority = raiseSeverity(previous);
-        await tx
-          .update(tickets)
-          .set({ slaBreached: true, priority, updatedAt: new Date() })
-          .where(eq(tickets.id, t.id));
-        await tx.insert(ticketEvents).values({
-          ticketId: t.id,
-          type: 'escalation',
-          source: 'escalation',
-          actor: 'system',
-          note: `SLA breached: priority ${previous} → ${priority}`,
-        });
-        await audit(tx, {
-          actor: 'system',
-          action: 'ticket.sla_breached',
-          subjectType: 'ticket',
-          subjectId: t.id,
-          details: { previous_priority: previous, priority },
-        });
-        breached = { connectorId: t.connectorId, kind: t.kind };
-        return { priority, previous };
-      });
-      if (breached) slaBreaches.inc({ connector_id: breached.connectorId, kind: breached.kind });
-      return result;
+      const raised = await recordEscalation(db, input.ticketId);
+      if (!raised) throw connectorUnavailable(`ticket ${input.ticketId} does not exist`);
+      if (raised.newlyBreached) slaBreaches.inc({ connector_id: raised.connectorId, kind: raised.kind });
+      return { priority: raised.priority, previous: raised.previous };
     },
 
     /** Raises the priority in the ITSM (Jira priority / ServiceNow urgency+impact). */
@@ -271,10 +168,10 @@ export function ticketSyncActivities(deps: ActivityDeps) {
 
     /** A push that failed for good is part of the ticket's story, not a crash of its workflow. */
     async recordSyncError(input: { ticketId: string; what: string; error: string }): Promise<void> {
-      await addEvent(input.ticketId, {
+      await addTicketEvent(db, input.ticketId, {
         type: 'sync_error',
         actor: 'system',
-        note: `${input.what}: ${input.error}`.slice(0, 4000),
+        note: `${input.what}: ${input.error}`,
       });
     },
   };

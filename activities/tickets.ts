@@ -1,20 +1,17 @@
 import { ticketIdempotencyKey } from '../connectors/idempotency.js';
-import { createJiraIssue } from '../connectors/jira.js';
-import { createServiceNowIncident } from '../connectors/servicenow.js';
-import { audit } from '../db/repos/audit.js';
+import { createTicket, type ItsmConnector } from '../connectors/itsm.js';
 import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
-import { markDelivered, upsertTicket } from '../db/repos/deliveries.js';
+import { recordTicketCreated } from '../db/repos/tickets.js';
 import { getViolation } from '../db/repos/violations.js';
-import type { Connector, JiraConfig, ServiceNowConfig } from '../domain/connector.js';
+import { type Connector, isItsmKind } from '../domain/connector.js';
 import { parseDuration } from '../domain/duration.js';
 import type { TicketSpec } from '../domain/plan.js';
 import type { Severity } from '../domain/severity.js';
-import type { TicketDraft, TicketRef } from '../domain/ticket.js';
+import { buildTicketDraft, type DraftConfig } from '../domain/ticket-draft.js';
 import { ticketsCreated } from '../infra/metrics.js';
 import { recordedAttempt } from './attempts.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable } from './failures.js';
-import { buildTicketDraft, type DraftConfig } from './ticket-draft.js';
 
 export interface CreateTicketInput {
   deliveryId: string;
@@ -44,19 +41,11 @@ export async function loadConnector(deps: ActivityDeps, id: string): Promise<Con
   }
 }
 
-export async function createRemoteTicket(
-  connector: Connector,
-  draft: TicketDraft,
-  opts: { timeoutMs: number; lookupFirst: boolean },
-): Promise<TicketRef> {
-  switch (connector.kind) {
-    case 'jira':
-      return createJiraIssue(connector.config as JiraConfig, draft, opts);
-    case 'servicenow':
-      return createServiceNowIncident(connector.config as ServiceNowConfig, draft, opts);
-    default:
-      throw connectorUnavailable(`connector kind ${connector.kind} cannot create tickets`);
-  }
+/** The connector as an ITSM, or the non-retryable failure that says it is not one. */
+export function asItsm(connector: Connector): ItsmConnector {
+  if (!isItsmKind(connector.kind))
+    throw connectorUnavailable(`connector kind ${connector.kind} cannot create tickets`);
+  return connector as ItsmConnector;
 }
 
 export function ticketActivities(deps: ActivityDeps) {
@@ -81,7 +70,7 @@ export function ticketActivities(deps: ActivityDeps) {
       });
 
       const ref = await recordedAttempt(deps, input.deliveryId, input.maxRetryDelayMs, async (attempt) => {
-        const value = await createRemoteTicket(connector, draft, {
+        const value = await createTicket(asItsm(connector), draft, {
           timeoutMs: input.timeoutMs,
           lookupFirst: attempt.attempt > 1,
         });
@@ -92,10 +81,10 @@ export function ticketActivities(deps: ActivityDeps) {
       });
 
       const slaMs = input.spec?.slaMs ?? parseDuration(deps.settings.sla[input.priority]);
-      // Ticket row, delivered status and audit entry land together: whoever sees the ticket's
-      // remote reference also sees the delivery done.
-      const ticket = await deps.db.transaction(async (tx) => {
-        const row = await upsertTicket(tx, {
+      const ticket = await recordTicketCreated(deps.db, {
+        deliveryId: input.deliveryId,
+        adopted: ref.adopted,
+        ticket: {
           connectorId: connector.id,
           kind: connector.kind,
           eventId: input.eventId,
@@ -109,16 +98,7 @@ export function ticketActivities(deps: ActivityDeps) {
           // Only used when this create opens the row (manual push); a correlation claim has its own.
           slaMs,
           slaDueAt: new Date(Date.now() + slaMs),
-        });
-        await markDelivered(tx, input.deliveryId, row.id);
-        await audit(tx, {
-          actor: 'system',
-          action: ref.adopted ? 'ticket.adopted' : 'ticket.created',
-          subjectType: 'ticket',
-          subjectId: row.id,
-          details: { event_id: input.eventId, connector_id: connector.id, external_id: ref.externalId },
-        });
-        return row;
+        },
       });
       // Created now, or adopted (an earlier attempt created it but never heard back): either
       // way this is when escalate records it.

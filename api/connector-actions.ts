@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import type { ConnectorActionResult } from '../activities/connector-actions.js';
 import { getConnectorRow } from '../db/repos/connectors.js';
-import type { connectorActionWorkflow } from '../workflows/connector-action.js';
+import { startConnectorAction } from '../infra/workflow-client.js';
+import type { ConnectorActionInput, ConnectorActionResult } from '../workflows/contract.js';
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import { createRouter } from './router.js';
@@ -24,33 +24,32 @@ const ActionResultSchema = z
 
 const WAIT_MS = 90_000;
 
-/** Test connection and template install run as a workflow (no SaaS call from the API); we wait for the verdict. */
+/**
+ * Runs a connector action as a workflow (no SaaS call from the API) and waits for its verdict;
+ * `result` is undefined when no worker answered in time.
+ */
+export async function runConnectorAction(
+  deps: ApiDeps,
+  input: ConnectorActionInput,
+): Promise<{ workflowId: string; result?: ConnectorActionResult }> {
+  const handle = await startConnectorAction(deps.workflows, input, randomUUID());
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), WAIT_MS);
+  });
+  try {
+    return { workflowId: handle.workflowId, result: await Promise.race([handle.result(), timeout]) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const noAnswer = (workflowId: string) =>
+  `no result within ${WAIT_MS / 1000}s (workflow ${workflowId}); is a worker running?`;
+
+/** Test connection and template install; we wait for the remote's verdict. */
 export function connectorActionsRouter(deps: ApiDeps) {
   const router = createRouter();
-
-  const runAction = async (connectorId: string, action: 'test' | 'install-template', requestedBy: string) => {
-    const handle = await deps.temporal.workflow.start<typeof connectorActionWorkflow>(
-      'connectorActionWorkflow',
-      {
-        workflowId: `connector-${action}-${connectorId}-${randomUUID()}`,
-        taskQueue: deps.taskQueue,
-        args: [{ connectorId, action, requestedBy }],
-        staticSummary: `${action} connector ${connectorId}`,
-      },
-    );
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), WAIT_MS);
-    });
-    try {
-      return {
-        workflowId: handle.workflowId,
-        result: (await Promise.race([handle.result(), timeout])) as ConnectorActionResult | undefined,
-      };
-    } finally {
-      clearTimeout(timer);
-    }
-  };
 
   for (const action of ['test', 'install-template'] as const) {
     router.openapi(
@@ -81,15 +80,14 @@ export function connectorActionsRouter(deps: ApiDeps) {
             `install-template applies to elasticsearch connectors, not ${row.kind}`,
           );
         }
-        const { workflowId, result } = await runAction(id, action, c.get('actor'));
-        if (!result)
-          return apiError(
-            c,
-            504,
-            'timeout',
-            `no result within ${WAIT_MS / 1000}s (workflow ${workflowId}); is a worker running?`,
-          );
-        return c.json(result, 200);
+        const { workflowId, result } = await runConnectorAction(deps, {
+          connectorId: id,
+          action,
+          requestedBy: c.get('actor'),
+        });
+        if (!result) return apiError(c, 504, 'timeout', noAnswer(workflowId));
+        const { request: _, ...verdict } = result;
+        return c.json({ ...verdict, action }, 200);
       },
     );
   }

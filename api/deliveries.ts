@@ -2,12 +2,12 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, gte, lt, type SQL } from 'drizzle-orm';
 import { getDelivery, listAttempts, toPublicAttempt, toPublicDelivery } from '../db/repos/deliveries.js';
 import { deliveries } from '../db/schema.js';
+import { startDelivery } from '../infra/workflow-client.js';
 import { cursorCondition, newestFirst, page } from './cursor.js';
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import { createRouter } from './router.js';
 import { DeliverySchema, errorResponse, jsonContent, listOf, pageQuery } from './schemas.js';
-import { startDeliveryWorkflow } from './workflow-starts.js';
 
 const AttemptSchema = z
   .object({
@@ -128,9 +128,8 @@ export function deliveriesRouter(deps: ApiDeps) {
       const status_url = `/v1/deliveries/${delivery.id}`;
       if (delivery.status === 'delivered')
         return c.json({ delivery_id: delivery.id, status: 'delivered', skipped: true, status_url }, 200);
-      const workflowId = await startDeliveryWorkflow(
-        deps.temporal,
-        deps.taskQueue,
+      const workflowId = await startDelivery(
+        deps.workflows,
         { deliveryId: delivery.id, requestedBy: c.get('actor'), reason: 'replay' },
         `replay delivery ${delivery.id} (${delivery.kind} ${delivery.connectorId})`,
       );

@@ -1,15 +1,15 @@
-import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { ApiKey } from '../config.js';
 import type { Database } from '../db/client.js';
 import type { Settings } from '../domain/settings.js';
 import type { SecretBox } from '../infra/secret-box.js';
+import type { Workflows } from '../infra/workflow-client.js';
 
 export interface ApiDeps {
   database: Database;
-  temporal: Client;
-  taskQueue: string;
+  /** Starts, signals and updates escalate's workflows. */
+  workflows: Workflows;
   box: SecretBox;
   settings: Settings;
   apiKeys: ApiKey[];

@@ -24,7 +24,7 @@ export function healthRouter(deps: ApiDeps) {
   router.get('/readyz', async (c) => {
     const [postgres, temporal] = await Promise.all([
       check(() => deps.database.sql`select 1`),
-      check(() => deps.temporal.connection.workflowService.getSystemInfo({})),
+      check(() => deps.workflows.client.connection.workflowService.getSystemInfo({})),
     ]);
     const ready = postgres.ok && temporal.ok;
     return c.json(

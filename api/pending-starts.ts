@@ -2,8 +2,8 @@ import { and, isNull, lt } from 'drizzle-orm';
 import { markViolationStarted, storedCompactEvent } from '../db/repos/violations.js';
 import { violations } from '../db/schema.js';
 import { violationsUnstarted } from '../infra/metrics.js';
+import { startViolation } from '../infra/workflow-client.js';
 import type { ApiDeps } from './deps.js';
-import { startViolationWorkflow } from './workflow-starts.js';
 
 /**
  * A violation is stored before its workflow starts; if Temporal failed in between, the client
@@ -27,7 +27,7 @@ export function startPendingSweeper(deps: ApiDeps, opts: { intervalMs?: number; 
       // What is left behind (500 means "at least"); what this sweep starts is taken off below.
       violationsUnstarted.set(rows.length);
       for (const row of rows) {
-        await startViolationWorkflow(deps.temporal, deps.taskQueue, storedCompactEvent(row), 'recovery');
+        await startViolation(deps.workflows, storedCompactEvent(row), 'recovery');
         await markViolationStarted(deps.database.db, row.eventId);
         violationsUnstarted.dec();
         deps.logger.warn(

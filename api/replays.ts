@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import { audit } from '../db/repos/audit.js';
 import { toPublicDelivery } from '../db/repos/deliveries.js';
+import { createReplay } from '../db/repos/replays.js';
 import { deliveries, replayItems, replays } from '../db/schema.js';
-import type { replayWorkflow } from '../workflows/replay.js';
+import { startReplay } from '../infra/workflow-client.js';
 import { deliveryConditions, deliveryFilterSchema } from './deliveries.js';
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
@@ -61,8 +61,6 @@ const ReplayStatus = z
   })
   .openapi('Replay');
 
-export const replayWorkflowId = (id: string) => `replay-${id}`;
-
 export function replaysRouter(deps: ApiDeps) {
   const router = createRouter();
   const { db } = deps.database;
@@ -103,30 +101,12 @@ export function replaysRouter(deps: ApiDeps) {
         return c.json({ dry_run: true, total: rows.length, deliveries: publicRows.slice(0, 1000) }, 200);
 
       const actor = c.get('actor');
-      const [replay] = await db
-        .insert(replays)
-        .values({ requestedBy: actor, filter, total: rows.length })
-        .returning();
-      const id = replay!.id;
-      for (let i = 0; i < rows.length; i += 1000) {
-        await db
-          .insert(replayItems)
-          .values(rows.slice(i, i + 1000).map((d) => ({ replayId: id, deliveryId: d.id })));
-      }
-      await audit(db, {
-        actor,
-        action: 'replay.requested',
-        subjectType: 'replay',
-        subjectId: id,
-        details: { filter, total: rows.length },
+      const id = await createReplay(db, {
+        requestedBy: actor,
+        filter,
+        deliveryIds: rows.map((d) => d.id),
       });
-      const workflowId = replayWorkflowId(id);
-      await deps.temporal.workflow.start<typeof replayWorkflow>('replayWorkflow', {
-        workflowId,
-        taskQueue: deps.taskQueue,
-        args: [{ replayId: id, requestedBy: actor }],
-        staticSummary: `bulk replay of ${rows.length} deliveries requested by ${actor}`,
-      });
+      const workflowId = await startReplay(deps.workflows, { replayId: id, requestedBy: actor }, rows.length);
       return c.json(
         {
           dry_run: false,

@@ -1,8 +1,9 @@
-// biome-ignore-all lint/suspicious/noThenProperty: SPEC §5 names the rule field `then`; it is plain data, never a thenable.
+// biome-ignore-all lint/suspicious/noThenProperty: the rule field is named `then`; it is plain data, never a thenable.
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { eq, inArray } from 'drizzle-orm';
 import { audit } from '../db/repos/audit.js';
+import { listConnectorRows, toPlanningConnector } from '../db/repos/connectors.js';
 import {
   decodeRuleCursor,
   getRuleRow,
@@ -14,16 +15,11 @@ import {
   toRuleRowValues,
 } from '../db/repos/rules.js';
 import { connectors, rules } from '../db/schema.js';
-import { type ConnectorFilters, type ConnectorKind, isItsmKind } from '../domain/connector.js';
+import { isItsmKind } from '../domain/connector.js';
 import { compactEvent, type ViolationEvent, violationEventSchema } from '../domain/event.js';
-import { type RoutableConnector, routeEvent } from '../domain/routing.js';
-import {
-  correlationKey,
-  type Rule,
-  type RuleExplanation,
-  rulePatchSchema,
-  ruleSchema,
-} from '../domain/rules.js';
+import { planEvent } from '../domain/planning.js';
+import type { RuleExplanation } from '../domain/rule-evaluation.js';
+import { type Rule, rulePatchSchema, ruleSchema } from '../domain/rule-schema.js';
 import type { ApiDeps } from './deps.js';
 import { apiError, fieldIssues } from './errors.js';
 import { createRouter } from './router.js';
@@ -258,47 +254,40 @@ export function rulesRouter(deps: ApiDeps) {
       const event = c.req.valid('json').event as ViolationEvent;
       const occurredAt = event.occurred_at ?? new Date().toISOString();
       const compact = compactEvent(event, occurredAt, deps.settings.risk_bands);
-      // Read-only: the same inputs and the same pure function as the workflow's plan activity.
-      const [rows, ruleList] = await Promise.all([db.select().from(connectors), listRules(db)]);
-      // Routing reads no config or secrets: build its input from the rows (no decryption needed).
-      const all: RoutableConnector[] = rows.map((r) => ({
-        id: r.id,
-        name: r.name,
-        kind: r.kind as ConnectorKind,
-        enabled: r.enabled,
-        auto_push: r.autoPush,
-        filters: r.filters as ConnectorFilters,
-      }));
-      const names = new Map(all.map((x) => [x.id, x.name]));
-      const routing = routeEvent(compact, all, ruleList, deps.settings);
-      const anyMatched = routing.explanations.some((e) => e.status === 'matched');
+      // Read-only: the same inputs and the same function as the workflow's plan activity.
+      const [rows, ruleList] = await Promise.all([listConnectorRows(db), listRules(db)]);
+      const names = new Map(rows.map((x) => [x.id, x.name]));
+      const plan = planEvent(compact, rows.map(toPlanningConnector), ruleList, deps.settings);
       return c.json(
         {
           event_id: compact.event_id,
           severity: compact.severity,
           risk_score: compact.risk_score ?? null,
-          default_routing: { applied: !anyMatched, min_severity: deps.settings.auto_push.min_severity },
-          decisions: routing.decisions,
-          explanations: routing.explanations.map(toExplanation),
-          tickets: routing.tickets.map((t) => ({
-            connector_id: t.connectorId,
-            connector_name: names.get(t.connectorId) ?? t.connectorId,
-            source: t.ruleId === undefined ? ('default' as const) : ('rule' as const),
-            rule_id: t.ruleId ?? null,
-            rule_name: t.ruleName ?? null,
-            priority: t.priority,
-            correlate_by: t.correlateBy,
-            correlation_key: correlationKey(compact, t.correlateBy),
-            assignee: t.assignee ?? null,
-            assignment_group: t.assignmentGroup ?? null,
-            project_key: t.projectKey ?? null,
-            issue_type: t.issueType ?? null,
-            labels: t.labels,
-            auto_resolve_after_ms: t.autoResolveAfterMs ?? null,
-            sla_ms: t.slaMs ?? null,
-            reopen_within_ms: t.reopenWithinMs ?? null,
+          default_routing: {
+            applied: plan.defaultRouting,
+            min_severity: deps.settings.auto_push.min_severity,
+          },
+          decisions: plan.decisions,
+          explanations: plan.explanations.map(toExplanation),
+          tickets: plan.tickets.map(({ connectorId, priority, spec }) => ({
+            connector_id: connectorId,
+            connector_name: names.get(connectorId) ?? connectorId,
+            source: spec.ruleId === undefined ? ('default' as const) : ('rule' as const),
+            rule_id: spec.ruleId ?? null,
+            rule_name: spec.ruleName ?? null,
+            priority,
+            correlate_by: spec.correlateBy ?? [],
+            correlation_key: spec.correlationKey,
+            assignee: spec.assignee ?? null,
+            assignment_group: spec.assignmentGroup ?? null,
+            project_key: spec.projectKey ?? null,
+            issue_type: spec.issueType ?? null,
+            labels: spec.labels,
+            auto_resolve_after_ms: spec.autoResolveAfterMs ?? null,
+            sla_ms: spec.slaMs ?? null,
+            reopen_within_ms: spec.reopenWithinMs ?? null,
           })),
-          siem: routing.siem,
+          siem: plan.siem,
         },
         200,
       );

@@ -1,18 +1,13 @@
 import {
-  WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import { eq } from 'drizzle-orm';
-import { ticketWorkflowId } from '../activities/claims.js';
-import { ticketEvents, type tickets } from '../db/schema.js';
+import type { TicketRow } from '../db/repos/tickets.js';
 import { checkTransition, type TicketStatus } from '../domain/ticket-status.js';
-import type { StatusChange, StatusChangeResult } from '../workflows/ticket-messages.js';
-import type { ticketSyncWorkflow } from '../workflows/ticket-sync.js';
+import { changeTicketStatus as sendStatusChange } from '../infra/workflow-client.js';
+import type { StatusChange } from '../workflows/contract.js';
 import type { ApiDeps } from './deps.js';
-
-type TicketRow = typeof tickets.$inferSelect;
 
 export type ChangeOutcome =
   | { kind: 'applied' | 'noop'; status: TicketStatus }
@@ -28,32 +23,8 @@ export async function changeTicketStatus(
   ticket: TicketRow,
   change: StatusChange,
 ): Promise<ChangeOutcome> {
-  const workflowId = ticketWorkflowId(ticket.id);
   try {
-    // An active ticket's workflow may not be running yet (its creator starts it just after the
-    // ticket appears): update-with-start makes sure it is, without ever reviving a finished one.
-    const result =
-      ticket.status === 'closed'
-        ? await deps.temporal.workflow
-            .getHandle(workflowId)
-            .executeUpdate<StatusChangeResult, [StatusChange]>('setStatus', { args: [change] })
-        : await deps.temporal.workflow.executeUpdateWithStart<
-            typeof ticketSyncWorkflow,
-            StatusChangeResult,
-            [StatusChange]
-          >('setStatus', {
-            args: [change],
-            startWorkflowOperation: new WithStartWorkflowOperation<typeof ticketSyncWorkflow>(
-              'ticketSyncWorkflow',
-              {
-                workflowId,
-                taskQueue: deps.taskQueue,
-                args: [{ ticketId: ticket.id }],
-                workflowIdConflictPolicy: 'USE_EXISTING',
-                workflowIdReusePolicy: 'REJECT_DUPLICATE',
-              },
-            ),
-          });
+    const result = await sendStatusChange(deps.workflows, ticket, change);
     return { kind: result.changed ? 'applied' : 'noop', status: result.status };
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
@@ -61,8 +32,8 @@ export async function changeTicketStatus(
       return { kind: 'refused', reason, status: ticket.status as TicketStatus };
     }
     if (
-      err instanceof WorkflowNotFoundError ||
       err instanceof WorkflowExecutionAlreadyStartedError ||
+      err instanceof WorkflowNotFoundError ||
       (err as Error).name === 'WorkflowNotFoundError'
     ) {
       const current = ticket.status as TicketStatus;
@@ -80,22 +51,3 @@ export async function changeTicketStatus(
     throw err;
   }
 }
-
-/** Work notes that arrive from the ITSM are part of the ticket's story (never echoed back). */
-export async function recordInboundNote(
-  deps: ApiDeps,
-  ticketId: string,
-  actor: string,
-  note: string,
-): Promise<void> {
-  await deps.database.db
-    .insert(ticketEvents)
-    .values({ ticketId, type: 'comment', source: 'itsm', actor, note: note.slice(0, 4000) });
-}
-
-export const ticketEventsOf = (deps: ApiDeps, ticketId: string) =>
-  deps.database.db
-    .select()
-    .from(ticketEvents)
-    .where(eq(ticketEvents.ticketId, ticketId))
-    .orderBy(ticketEvents.at, ticketEvents.id);

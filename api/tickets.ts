@@ -1,16 +1,17 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, gte, isNotNull, type SQL } from 'drizzle-orm';
-import { ticketWorkflowId } from '../activities/claims.js';
-import { toPublicTicket } from '../db/repos/deliveries.js';
+import { getTicket, ticketEventsOf, toPublicTicket } from '../db/repos/tickets.js';
 import { tickets } from '../db/schema.js';
 import { SEVERITIES } from '../domain/severity.js';
 import { TICKET_STATUSES } from '../domain/ticket-status.js';
+import { commentOnTicket } from '../infra/workflow-client.js';
+import { ticketWorkflowId } from '../workflows/contract.js';
 import { cursorCondition, newestFirst, page } from './cursor.js';
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import { createRouter } from './router.js';
 import { errorResponse, jsonContent, listOf, pageQuery, TicketSchema } from './schemas.js';
-import { changeTicketStatus, ticketEventsOf } from './ticket-changes.js';
+import { changeTicketStatus } from './ticket-changes.js';
 
 const TicketEventSchema = z
   .object({
@@ -39,10 +40,7 @@ export function ticketsRouter(deps: ApiDeps) {
   const router = createRouter();
   const { db } = deps.database;
 
-  async function load(id: string) {
-    const [t] = await db.select().from(tickets).where(eq(tickets.id, id));
-    return t;
-  }
+  const load = (id: string) => getTicket(db, id);
 
   router.openapi(
     createRoute({
@@ -88,7 +86,7 @@ export function ticketsRouter(deps: ApiDeps) {
     async (c) => {
       const t = await load(c.req.valid('param').id);
       if (!t) return apiError(c, 404, 'not_found', 'no such ticket');
-      const history = await ticketEventsOf(deps, t.id);
+      const history = await ticketEventsOf(db, t.id);
       return c.json(
         {
           ...toPublicTicket(t),
@@ -179,9 +177,7 @@ export function ticketsRouter(deps: ApiDeps) {
       const t = await load(c.req.valid('param').id);
       if (!t?.externalId) return apiError(c, 404, 'not_found', 'no such ticket');
       if (t.status === 'closed') return apiError(c, 409, 'ticket_closed', 'the ticket is closed');
-      await deps.temporal.workflow
-        .getHandle(ticketWorkflowId(t.id))
-        .signal('comment', { text: c.req.valid('json').text, actor: c.get('actor') });
+      await commentOnTicket(deps.workflows, t.id, { text: c.req.valid('json').text, actor: c.get('actor') });
       return c.json({ ticket_id: t.id, status: 'queued' as const }, 202);
     },
   );

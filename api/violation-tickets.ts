@@ -1,21 +1,17 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
-import { buildTicketDraft } from '../activities/ticket-draft.js';
-import { maskRequest } from '../connectors/http.js';
-import { ticketIdempotencyKey } from '../connectors/idempotency.js';
-import { buildJiraCreateRequest } from '../connectors/jira.js';
-import { buildServiceNowCreateRequest } from '../connectors/servicenow.js';
-import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
-import { ensureDelivery, toPublicTicket } from '../db/repos/deliveries.js';
+import { getConnectorRow } from '../db/repos/connectors.js';
+import { ensureDelivery } from '../db/repos/deliveries.js';
+import { toPublicTicket } from '../db/repos/tickets.js';
 import { getViolation } from '../db/repos/violations.js';
 import { tickets } from '../db/schema.js';
-import { isItsmKind, type JiraConfig, type ServiceNowConfig } from '../domain/connector.js';
-import type { Severity } from '../domain/severity.js';
+import { isItsmKind } from '../domain/connector.js';
+import { startDelivery } from '../infra/workflow-client.js';
+import { noAnswer, runConnectorAction } from './connector-actions.js';
 import type { ApiDeps } from './deps.js';
 import { ApiProblem, apiError } from './errors.js';
 import { createRouter } from './router.js';
 import { errorResponse, jsonContent, TicketSchema } from './schemas.js';
-import { startDeliveryWorkflow } from './workflow-starts.js';
 
 const PushBody = z.object({ connector_id: z.string().min(1).max(64) }).openapi('TicketPush');
 const params = z.object({ event_id: z.uuid() });
@@ -66,28 +62,27 @@ export function violationTicketsRouter(deps: ApiDeps) {
         200: jsonContent(PreviewSchema, 'The request'),
         400: errorResponse('Not an ITSM connector'),
         404: errorResponse('Unknown violation or connector'),
+        504: errorResponse('No worker answered in time'),
       },
     }),
     async (c) => {
       const { event_id } = c.req.valid('param');
-      const { violation, row } = await load(event_id, c.req.valid('json').connector_id);
-      const connector = toConnector(row, deps.box);
-      const severity = violation.severity as Severity;
-      const draft = buildTicketDraft({
-        payload: violation.payload,
-        severity,
-        priority: severity,
-        idempotencyKey: ticketIdempotencyKey(connector.id, event_id),
+      const { row } = await load(event_id, c.req.valid('json').connector_id);
+      // Rendered by a worker: the request is built by the very code that would send it.
+      const { workflowId, result } = await runConnectorAction(deps, {
+        connectorId: row.id,
+        action: 'preview',
+        requestedBy: c.get('actor'),
+        eventId: event_id,
       });
-      const req =
-        connector.kind === 'jira'
-          ? buildJiraCreateRequest(connector.config as JiraConfig, draft)
-          : buildServiceNowCreateRequest(connector.config as ServiceNowConfig, draft);
-      const masked = maskRequest(req);
+      if (!result) return apiError(c, 504, 'timeout', noAnswer(workflowId));
+      if (!result.ok || !result.request)
+        return apiError(c, 400, 'not_applicable', `connector ${row.id}: ${result.message}`);
+      const masked = result.request;
       return c.json(
         {
-          connector_id: connector.id,
-          kind: connector.kind,
+          connector_id: row.id,
+          kind: row.kind,
           method: masked.method,
           url: masked.url,
           headers: masked.headers,
@@ -136,9 +131,8 @@ export function violationTicketsRouter(deps: ApiDeps) {
           200,
         );
       }
-      const workflowId = await startDeliveryWorkflow(
-        deps.temporal,
-        deps.taskQueue,
+      const workflowId = await startDelivery(
+        deps.workflows,
         { deliveryId: delivery.id, requestedBy: c.get('actor'), reason: 'manual' },
         `manual ticket for ${event_id} in ${row.name}`,
       );

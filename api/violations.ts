@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { asc, eq, inArray, or } from 'drizzle-orm';
-import { toPublicDelivery, toPublicTicket } from '../db/repos/deliveries.js';
+import { toPublicDelivery } from '../db/repos/deliveries.js';
+import { toPublicTicket } from '../db/repos/tickets.js';
 import {
   getViolation,
   insertViolation,
@@ -13,12 +14,13 @@ import { canonicalJson } from '../domain/canonical-json.js';
 import { compactEvent, type ViolationEvent, violationEventSchema } from '../domain/event.js';
 import { deriveSeverity } from '../domain/severity.js';
 import { violationsReceived } from '../infra/metrics.js';
+import { startViolation } from '../infra/workflow-client.js';
+import { violationWorkflowId } from '../workflows/contract.js';
 import { logFields } from './access-log.js';
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import { createRouter } from './router.js';
 import { DeliverySchema, errorResponse, jsonContent, TicketSchema } from './schemas.js';
-import { startViolationWorkflow, violationWorkflowId } from './workflow-starts.js';
 
 const AcceptedSchema = z
   .object({ event_id: z.string(), workflow_id: z.string(), status_url: z.string() })
@@ -90,12 +92,7 @@ export async function acceptViolation(
     };
   }
   if (inserted || !row.startedAt) {
-    await startViolationWorkflow(
-      deps.temporal,
-      deps.taskQueue,
-      inserted ? compact : storedCompactEvent(row),
-      acceptedBy,
-    );
+    await startViolation(deps.workflows, inserted ? compact : storedCompactEvent(row), acceptedBy);
     await markViolationStarted(deps.database.db, event.event_id);
   }
   // A retry that completed an earlier, unacknowledged acceptance (it got a 503) is the accepting one.

@@ -2,22 +2,23 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, or } from 'drizzle-orm';
 import type { Context } from 'hono';
-import { ticketWorkflowId } from '../activities/claims.js';
-import { jiraStatusFromWebhook } from '../connectors/jira-lifecycle.js';
-import { statusFromServiceNowState } from '../connectors/servicenow.js';
-import { verifyEscalateSignature } from '../connectors/signing.js';
 import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
-import { tickets, webhookReceipts } from '../db/schema.js';
+import { addTicketEvent } from '../db/repos/tickets.js';
+import { recordWebhookReceipt, webhookSeen } from '../db/repos/webhook-receipts.js';
+import { tickets } from '../db/schema.js';
 import type { JiraConfig, ServiceNowConfig } from '../domain/connector.js';
+import { jiraStatusFromWebhook, statusFromServiceNowState } from '../domain/itsm-status.js';
+import { verifyEscalateSignature } from '../domain/signing.js';
 import { TICKET_STATUSES, type TicketStatus } from '../domain/ticket-status.js';
 import { webhooks } from '../infra/metrics.js';
+import { ticketWorkflowId } from '../workflows/contract.js';
 import { logFields } from './access-log.js';
 import type { ApiDeps } from './deps.js';
 import { ApiProblem, apiError, fieldIssues } from './errors.js';
 import { parseJsonBody, readRawBody } from './raw-body.js';
 import { createRouter } from './router.js';
 import { errorResponse, jsonContent } from './schemas.js';
-import { changeTicketStatus, recordInboundNote } from './ticket-changes.js';
+import { changeTicketStatus } from './ticket-changes.js';
 
 const MAX_WEBHOOK_BYTES = 1024 * 1024;
 const TIMESTAMP_TOLERANCE_S = 300;
@@ -194,11 +195,7 @@ export function webhooksRouter(deps: ApiDeps) {
       const source = `jira:${connector.id}`;
       const identifier = c.req.header('x-atlassian-webhook-identifier');
       if (identifier) {
-        const [seen] = await db
-          .select()
-          .from(webhookReceipts)
-          .where(and(eq(webhookReceipts.source, source), eq(webhookReceipts.identifier, identifier)));
-        if (seen) return c.json({ result: 'duplicate' as const }, 200);
+        if (await webhookSeen(db, source, identifier)) return c.json({ result: 'duplicate' as const }, 200);
       }
       const statusChanged = body.changelog?.items?.some((i) => i.field === 'status') ?? true;
       if (body.webhookEvent !== 'jira:issue_updated' || !statusChanged) {
@@ -222,8 +219,7 @@ export function webhooksRouter(deps: ApiDeps) {
         .from(tickets)
         .where(and(eq(tickets.connectorId, connector.id), eq(tickets.externalId, body.issue.key)));
       const res = await apply(c, ticket, status, source);
-      if (identifier && res.status < 500)
-        await db.insert(webhookReceipts).values({ source, identifier }).onConflictDoNothing();
+      if (identifier && res.status < 500) await recordWebhookReceipt(db, source, identifier);
       return res;
     },
   );
@@ -260,7 +256,14 @@ export function webhooksRouter(deps: ApiDeps) {
         .from(tickets)
         .where(and(eq(tickets.connectorId, connector.id), or(match)));
       const actor = `servicenow:${connector.id}`;
-      if (ticket && body.work_notes) await recordInboundNote(deps, ticket.id, actor, body.work_notes);
+      // Work notes that arrive from the ITSM are part of the ticket's story (never echoed back).
+      if (ticket && body.work_notes)
+        await addTicketEvent(db, ticket.id, {
+          type: 'comment',
+          source: 'itsm',
+          actor,
+          note: body.work_notes,
+        });
       return apply(c, ticket, status, actor);
     },
   );

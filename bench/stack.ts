@@ -11,12 +11,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import {
   bundleWorkflowCode,
@@ -28,10 +26,8 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import postgres from 'postgres';
-import { createApp } from '../api/app.js';
 import { parseApiKeys } from '../config.js';
-import { connectDatabase, type Database } from '../db/client.js';
-import { runMigrations } from '../db/migrate.js';
+import type { Database } from '../db/client.js';
 import { defaultSettings } from '../domain/settings.js';
 import { type EmbeddedPg, startEmbeddedPostgres } from '../infra/embedded-postgres.js';
 import { createLogger } from '../infra/logger.js';
@@ -39,8 +35,9 @@ import { freePort } from '../infra/ports.js';
 import { SecretBox } from '../infra/secret-box.js';
 import { resolveTemporalCli, temporalCliVersion } from '../infra/temporal-cli.js';
 import { type DevServer, startDevServer, stopProcess } from '../infra/temporal-dev-server.js';
+import { startServices } from '../services.js';
 import { jiraConnector } from '../test/helpers/events.js';
-import { bundleWorkflows, createWorker } from '../worker.js';
+import { bundleWorkflows } from '../worker.js';
 import { SPLUNK_TOKEN } from './config.js';
 import { Processes, postgresPids } from './probes.js';
 
@@ -151,29 +148,6 @@ class Stops {
   }
 }
 
-/**
- * createWorker (worker.ts) with Worker.create observed: the options it passes are kept so the
- * baseline worker runs with exactly the same ones (only task queue, bundle and activities differ).
- */
-async function createObservedWorker(
-  args: Parameters<typeof createWorker>[0],
-  overrides: Partial<WorkerOptions>,
-) {
-  const original = Worker.create;
-  let seen: WorkerOptions | undefined;
-  Worker.create = (options: WorkerOptions) => {
-    seen = { ...options, ...overrides };
-    return original.call(Worker, seen);
-  };
-  try {
-    const worker = await createWorker(args);
-    if (!seen) throw new Error('createWorker did not go through Worker.create');
-    return { worker, options: seen };
-  } finally {
-    Worker.create = original;
-  }
-}
-
 export interface StackOptions {
   temporalDb: 'file' | 'memory';
   /** Experiments only (BENCH_WORKER_OPTIONS): merged over createWorker's options, for both workers. */
@@ -249,43 +223,37 @@ async function start(stops: Stops, opts: StackOptions): Promise<BenchStack> {
 
   await pg.createDatabase(DATABASE);
   const databaseUrl = pg.url(DATABASE);
-  await runMigrations(databaseUrl);
-  // The same pool size as scripts/start.ts.
-  const database = connectDatabase(databaseUrl, { max: 20 });
-  stops.add('database pool', () => database.close());
-  const benchSql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
-  stops.add('bench pool', () => benchSql.end({ timeout: 5 }));
-
   const box = new SecretBox(SecretBox.generateKey());
-  const settings = defaultSettings();
   const logger = createLogger({ name: 'escalate-bench', level: process.env.LOG_LEVEL ?? 'warn' });
   const apiKey = `esk_${randomBytes(24).toString('base64url')}`;
   const webhookSecret = randomBytes(24).toString('hex');
 
-  const appConnection = await Connection.connect({ address: temporal.address });
-  stops.add('API client connection', () => appConnection.close());
-  const appClient = new Client({ connection: appConnection, namespace: NAMESPACE });
+  // API + escalate worker exactly as `npm start` puts them together (same pool size too).
+  const services = await startServices({
+    logger,
+    databaseUrl,
+    temporal: { address: temporal.address, namespace: NAMESPACE, taskQueue: TASK_QUEUE },
+    box,
+    settings: defaultSettings(),
+    worker: { workflowBundle: bundle, overrides: opts.workerOverrides },
+    api: {
+      apiKeys: parseApiKeys(`${apiKey}:admin`),
+      webhookSecret,
+      port: 0,
+      hostname: '127.0.0.1',
+    },
+  });
+  stops.add('escalate API and worker', () => services.close());
+  const { database, client: appClient } = services;
+  const escalateWorker = services.worker!.current;
+  const options = services.worker!.options;
+  const apiUrl = services.api!.url;
+  const benchSql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
+  stops.add('bench pool', () => benchSql.end({ timeout: 5 }));
+
   const loadConnection = await Connection.connect({ address: temporal.address });
   stops.add('bench client connection', () => loadConnection.close());
   const client = new Client({ connection: loadConnection, namespace: NAMESPACE });
-
-  const workerConnection = await NativeConnection.connect({ address: temporal.address });
-  stops.add('worker connection', () => workerConnection.close());
-  const { worker: escalateWorker, options } = await createObservedWorker(
-    {
-      connection: workerConnection,
-      namespace: NAMESPACE,
-      taskQueue: TASK_QUEUE,
-      deps: { db: database.db, temporal: appClient, taskQueue: TASK_QUEUE, box, settings, logger },
-      workflowBundle: bundle,
-    },
-    opts.workerOverrides,
-  );
-  const escalateRun = escalateWorker.run();
-  stops.add('escalate worker', async () => {
-    if (escalateWorker.getState() === 'RUNNING') escalateWorker.shutdown();
-    await escalateRun;
-  });
 
   const baselineConnection = await NativeConnection.connect({ address: temporal.address });
   stops.add('baseline worker connection', () => baselineConnection.close());
@@ -301,21 +269,6 @@ async function start(stops: Stops, opts: StackOptions): Promise<BenchStack> {
     if (baselineWorker.getState() === 'RUNNING') baselineWorker.shutdown();
     await baselineRun;
   });
-
-  const app = createApp({
-    database,
-    temporal: appClient,
-    taskQueue: TASK_QUEUE,
-    box,
-    settings,
-    apiKeys: parseApiKeys(`${apiKey}:admin`),
-    webhookSecret,
-    logger,
-  });
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  stops.add('API server', () => new Promise((resolve) => server.close(resolve)));
-  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const api = (path: string, init: RequestInit & { json?: unknown } = {}) => {
     const { json, ...rest } = init;

@@ -1,4 +1,5 @@
 import type { JiraConfig } from '../domain/connector.js';
+import { JIRA_CATEGORY_FOR_STATUS } from '../domain/itsm-status.js';
 import type { Severity } from '../domain/severity.js';
 import { MAX_DESCRIPTION, truncate } from '../domain/ticket.js';
 import type { TicketStatus } from '../domain/ticket-status.js';
@@ -12,24 +13,6 @@ import type { AdfNode } from './jira-format.js';
  * webhook reports. Cloud uses REST v3 (ADF bodies), Data Center REST v2 (string bodies).
  * Pure HTTP; activities map ConnectorError to Temporal failures.
  */
-
-/** Jira status category keys (`undefined` is Jira's "No Category"). */
-export type JiraStatusCategory = 'new' | 'indeterminate' | 'done';
-
-/** The status category an escalate status lives in on the Jira side. */
-export const JIRA_CATEGORY_FOR_STATUS: Readonly<Record<TicketStatus, JiraStatusCategory>> = {
-  open: 'new',
-  in_progress: 'indeterminate',
-  resolved: 'done',
-  closed: 'done',
-};
-
-/** Inbound: status category → escalate status (a `done` issue is resolved; closing is ours). */
-export const STATUS_FOR_JIRA_CATEGORY: Readonly<Record<JiraStatusCategory, TicketStatus>> = {
-  new: 'open',
-  indeterminate: 'in_progress',
-  done: 'resolved',
-};
 
 const apiRoot = (config: JiraConfig): string =>
   `${config.base_url}/rest/api/${config.api === 'cloud' ? '3' : '2'}`;
@@ -258,25 +241,4 @@ export async function setJiraPriority(
     timeoutMs,
   );
   expectStatus(res, [204, 200]);
-}
-
-/**
- * The escalate status a `jira:issue_updated` webhook's issue is in: a per-connector override by
- * status name first (case-insensitive), else by status category (new→open,
- * indeterminate→in_progress, done→resolved). Undefined when neither applies.
- */
-export function jiraStatusFromWebhook(
-  issue: { fields?: { status?: { name?: string; statusCategory?: { key?: string } } } } | undefined,
-  overrides?: Record<string, TicketStatus>,
-): TicketStatus | undefined {
-  const status = issue?.fields?.status;
-  if (!status) return undefined;
-  if (overrides && typeof status.name === 'string') {
-    const name = lower(status.name);
-    for (const [key, value] of Object.entries(overrides)) if (lower(key) === name) return value;
-  }
-  const key = status.statusCategory?.key;
-  return typeof key === 'string' && Object.hasOwn(STATUS_FOR_JIRA_CATEGORY, key)
-    ? STATUS_FOR_JIRA_CATEGORY[key as JiraStatusCategory]
-    : undefined;
 }

@@ -1,4 +1,5 @@
 import type { ServiceNowConfig } from '../domain/connector.js';
+import { SERVICENOW_STATE } from '../domain/itsm-status.js';
 import type { Severity } from '../domain/severity.js';
 import {
   MAX_DESCRIPTION,
@@ -39,30 +40,6 @@ export const MAX_SHORT_DESCRIPTION = 160;
 
 /** A close code every stock instance defines (Utah and later); override with the connector's `close_code`. */
 export const DEFAULT_CLOSE_CODE = 'Solution provided';
-
-/** Incident `state` choices: 1 New, 2 In Progress, 3 On Hold, 6 Resolved, 7 Closed, 8 Canceled. */
-export const SERVICENOW_STATE = {
-  fromStatus: { open: '1', in_progress: '2', resolved: '6', closed: '7' } as const satisfies Record<
-    TicketStatus,
-    string
-  >,
-  toStatus: {
-    '1': 'open',
-    '2': 'in_progress',
-    '3': 'in_progress',
-    '6': 'resolved',
-    '7': 'closed',
-    '8': 'closed',
-  } as const satisfies Record<string, TicketStatus>,
-};
-
-/** Inbound state (string or number, as webhooks send either) → escalate status; undefined if unmapped. */
-export function statusFromServiceNowState(state: string | number): TicketStatus | undefined {
-  const key = String(state).trim();
-  return Object.hasOwn(SERVICENOW_STATE.toStatus, key)
-    ? SERVICENOW_STATE.toStatus[key as keyof typeof SERVICENOW_STATE.toStatus]
-    : undefined;
-}
 
 export interface ServiceNowPatch {
   state?: string;

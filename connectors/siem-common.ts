@@ -5,8 +5,8 @@
 import { hostname as osHostname } from 'node:os';
 import type { ViolationEvent } from '../domain/event.js';
 import { type Severity, severityFromRisk } from '../domain/severity.js';
+import { ESCALATE_SIGNATURE_HEADER, escalateSignatureHeader } from '../domain/signing.js';
 import { ConnectorError, type HttpRequest, type HttpResponse, parseRetryAfter } from './http.js';
-import { ESCALATE_SIGNATURE_HEADER, escalateSignatureHeader } from './signing.js';
 
 export interface SiemContext {
   connectorId: string;

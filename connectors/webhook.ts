@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { WebhookConfig } from '../domain/connector.js';
 import { connectorTimeoutMs } from '../domain/connector.js';
 import type { ViolationEvent } from '../domain/event.js';
+import { standardWebhookHeaders } from '../domain/signing.js';
 import { errorFromResponse, type HttpRequest, send } from './http.js';
 import {
   jsonHeaders,
@@ -19,7 +20,6 @@ import {
   siemPayload,
   signed,
 } from './siem-common.js';
-import { standardWebhookHeaders } from './signing.js';
 
 export const WEBHOOK_EVENT_TYPE = 'violation';
 

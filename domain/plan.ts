@@ -19,9 +19,16 @@ export interface Target {
   container?: string;
 }
 
-/** What a rule (or the default routing) asks of one ticket. */
+/**
+ * What a rule (or the default routing) asks of one ticket: the one shape from planning to the
+ * ticket's creation and lifecycle.
+ */
 export interface TicketSpec {
+  /** Absent when the default (auto_push) routing chose the connector. */
   ruleId?: string;
+  ruleName?: string;
+  /** The fields the correlation key is built from (runs planned before it was kept carry none). */
+  correlateBy?: string[];
   correlationKey: string;
   assignee?: string;
   assignmentGroup?: string;
@@ -31,6 +38,14 @@ export interface TicketSpec {
   autoResolveAfterMs?: number;
   slaMs?: number;
   reopenWithinMs?: number;
+}
+
+/** One ticket the workflow must open (or correlate) on one ITSM connector. */
+export interface TicketTarget {
+  connectorId: string;
+  /** The severity word the ticket's priority comes from. */
+  priority: Severity;
+  spec: TicketSpec;
 }
 
 export interface Decision {

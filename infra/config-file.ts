@@ -8,7 +8,7 @@ import { toRowValues } from '../db/repos/connectors.js';
 import { RULE_ID_MESSAGE, RULE_ID_PATTERN, upsertConfigRule } from '../db/repos/rules.js';
 import { connectors, rules } from '../db/schema.js';
 import { connectorIdSchema, connectorInputSchema } from '../domain/connector-input.js';
-import { type Rule, ruleSchema } from '../domain/rules.js';
+import { type Rule, ruleSchema } from '../domain/rule-schema.js';
 import { defaultSettings, type Settings, settingsSchema } from '../domain/settings.js';
 import type { SecretBox } from './secret-box.js';
 

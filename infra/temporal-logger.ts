@@ -6,26 +6,13 @@
  */
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import type { Logger } from 'pino';
+import { idsFromWorkflowId } from '../workflows/contract.js';
 import { workerLogEntries } from './metrics.js';
 
 /** Keys whose snake_case form is not the name we log them under. */
 const RENAMED: Record<string, string> = { sdkComponent: 'component' };
 
 const snake = (key: string) => RENAMED[key] ?? key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-
-/** escalate's workflow ids carry the subject: `violation-{event_id}`, `ticket-{ticket_id}`, ... */
-const ID_FIELDS: [prefix: string, field: string][] = [
-  ['violation-', 'event_id'],
-  ['ticket-', 'ticket_id'],
-  ['delivery-', 'delivery_id'],
-  ['replay-', 'replay_id'],
-];
-
-export function idsFromWorkflowId(workflowId: string): Record<string, string> {
-  for (const [prefix, field] of ID_FIELDS)
-    if (workflowId.startsWith(prefix)) return { [field]: workflowId.slice(prefix.length) };
-  return {};
-}
 
 /** SDK metadata → pino fields. Errors go under `err` so pino's serializer keeps type and stack. */
 export function toLogFields(meta: LogMetadata | undefined): Record<string, unknown> {

@@ -25,27 +25,24 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type ServerType, serve } from '@hono/node-server';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { createApp } from '../api/app.js';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parseApiKeys } from '../config.js';
-import { connectDatabase } from '../db/client.js';
-import { runMigrations } from '../db/migrate.js';
 import { defaultSettings } from '../domain/settings.js';
 import { startEmbeddedPostgres } from '../infra/embedded-postgres.js';
 import { createLogger } from '../infra/logger.js';
-import { payloadCodecFromEnv, payloadDataConverter } from '../infra/payload-codec.js';
+import { payloadCodecFromEnv } from '../infra/payload-codec.js';
 import { freePort } from '../infra/ports.js';
 import { SecretBox } from '../infra/secret-box.js';
 import { resolveTemporalCli } from '../infra/temporal-cli.js';
 import { startDevServer } from '../infra/temporal-dev-server.js';
+import { startServices } from '../services.js';
 import { startFakeJira } from '../test/fakes/jira.js';
 import { startFakeSplunk } from '../test/fakes/splunk.js';
 import { eventually, FAST_RETRY, jiraConnector, makeEvent } from '../test/helpers/events.js';
 import { sign } from '../test/helpers/webhooks.js';
-import { bundleWorkflows, createWorker } from '../worker.js';
+import { bundleWorkflows } from '../worker.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT_DIR = resolve(ROOT, 'test/histories');
@@ -386,51 +383,29 @@ async function main() {
     bundleWorkflows(),
   ]);
   await pg.createDatabase('escalate');
-  const databaseUrl = pg.url('escalate');
-  await runMigrations(databaseUrl);
-  const database = connectDatabase(databaseUrl, { max: 20 });
-  stops.push(() => database.close());
-
-  const connection = await Connection.connect({ address: temporal.address });
-  stops.push(() => connection.close());
-  // With ESCALATE_PAYLOAD_KEY set, histories are recorded encrypted (replay then needs the key).
-  const payloadCodec = payloadCodecFromEnv();
-  const client = new Client({ connection, dataConverter: payloadDataConverter(payloadCodec) });
-  const nativeConnection = await NativeConnection.connect({ address: temporal.address });
-  stops.push(() => nativeConnection.close());
-
-  const taskQueue = 'record-histories';
-  const box = new SecretBox(SecretBox.generateKey());
-  const settings = defaultSettings();
-  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
-  const worker = await createWorker({
-    connection: nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    deps: { db: database.db, temporal: client, taskQueue, box, settings, logger },
-    workflowBundle: bundle,
-    payloadCodec,
+  const services = await startServices({
+    logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
+    databaseUrl: pg.url('escalate'),
+    temporal: {
+      address: temporal.address,
+      namespace: 'default',
+      taskQueue: 'record-histories',
+      // With ESCALATE_PAYLOAD_KEY set, histories are recorded encrypted (replay then needs the key).
+      payloadCodec: payloadCodecFromEnv(),
+    },
+    box: new SecretBox(SecretBox.generateKey()),
+    settings: defaultSettings(),
+    worker: { workflowBundle: bundle },
+    api: {
+      apiKeys: parseApiKeys(`${ADMIN_KEY}:admin`),
+      webhookSecret: WEBHOOK_SECRET,
+      port: 0,
+      hostname: '127.0.0.1',
+    },
   });
-  const running = worker.run();
-  stops.push(async () => {
-    worker.shutdown();
-    await running;
-  });
-
-  const app = createApp({
-    database,
-    temporal: client,
-    taskQueue,
-    box,
-    settings,
-    apiKeys: parseApiKeys(`${ADMIN_KEY}:admin`),
-    webhookSecret: WEBHOOK_SECRET,
-    logger,
-  });
-  const apiPort = await freePort();
-  const server: ServerType = serve({ fetch: app.fetch, port: apiPort, hostname: '127.0.0.1' });
-  stops.push(() => new Promise((r) => server.close(r)));
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  stops.push(() => services.close());
+  const { client } = services;
+  const apiUrl = services.api!.url;
 
   const [jira, splunk] = await Promise.all([startFakeJira(), startFakeSplunk({ token: HEC_TOKEN })]);
   stops.push(

@@ -6,14 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { serveApi } from '../api/serve.js';
-import {
-  connectTemporalClient,
-  parseApiKeys,
-  temporalConnectionFromEnv,
-  temporalUiOriginsFromEnv,
-} from '../config.js';
-import { openDatabase } from '../db/open.js';
+import { parseApiKeys, temporalConnectionFromEnv, temporalUiOriginsFromEnv } from '../config.js';
 import { loadConfigFile } from '../infra/config-file.js';
 import { type EmbeddedPg, startEmbeddedPostgres } from '../infra/embedded-postgres.js';
 import { createLogger } from '../infra/logger.js';
@@ -23,7 +16,8 @@ import { resolveSecretKey } from '../infra/secret-key.js';
 import { resolveTemporalCli } from '../infra/temporal-cli.js';
 import { type DevServer, portOpen, startDevServer } from '../infra/temporal-dev-server.js';
 import { tracingFromEnv } from '../infra/tracing.js';
-import { bundleWorkflows, connectWorkerTemporal, createWorker, installTemporalRuntime } from '../worker.js';
+import { startServices } from '../services.js';
+import { bundleWorkflows, installTemporalRuntime } from '../worker.js';
 
 const root = resolve(import.meta.dirname, '..');
 const dataDir = resolve(root, '.data');
@@ -121,55 +115,31 @@ async function main() {
     startPostgres(),
     bundleWorkflows({ tracing: tracing !== undefined }),
   ]);
-  const databaseUrl = process.env.DATABASE_URL!;
-
   const keysFromEnv = parseApiKeys(process.env.ESCALATE_API_KEYS);
   const apiKeys = keysFromEnv.length ? keysFromEnv : parseApiKeys(`${devApiKey()}:admin`);
-  const box = new SecretBox(resolveSecretKey({ devKeyFile: resolve(dataDir, 'secret.key'), warn: say }));
-  const configFile = loadConfigFile(process.env.ESCALATE_CONFIG);
-
-  const database = await openDatabase(databaseUrl, box, configFile);
   const conn = temporalConnectionFromEnv();
-  const temporal = await connectTemporalClient(conn, { interceptors: tracing?.clientInterceptors });
-  const workerConnection = await connectWorkerTemporal(conn);
-  const worker = await createWorker({
-    connection: workerConnection,
-    namespace: conn.namespace,
-    taskQueue: conn.taskQueue,
-    deps: {
-      db: database.db,
-      temporal,
-      taskQueue: conn.taskQueue,
-      box,
-      settings: configFile.settings,
-      logger,
-    },
-    workflowBundle: bundle,
+  const services = await startServices({
+    logger,
+    databaseUrl: process.env.DATABASE_URL!,
+    temporal: conn,
+    box: new SecretBox(resolveSecretKey({ devKeyFile: resolve(dataDir, 'secret.key'), warn: say })),
+    configFile: loadConfigFile(process.env.ESCALATE_CONFIG),
     tracing,
-    payloadCodec: conn.payloadCodec,
-  });
-  const running = worker.run();
-
-  const port = Number(process.env.PORT ?? 8080);
-  const server = serveApi(
-    {
-      database,
-      temporal,
-      taskQueue: conn.taskQueue,
-      box,
-      settings: configFile.settings,
+    worker: { workflowBundle: bundle },
+    api: {
       apiKeys,
       webhookSecret: process.env.ESCALATE_WEBHOOK_SECRET,
-      logger,
-      payloadCodec: conn.payloadCodec,
+      port: Number(process.env.PORT ?? 8080),
+      hostname: process.env.HOST ?? '127.0.0.1',
       // The dev server's Web UI, under either name.
       temporalUiOrigins: temporalUiOriginsFromEnv(process.env, [
         'http://127.0.0.1:8233',
         'http://localhost:8233',
       ]),
     },
-    { port, hostname: process.env.HOST ?? '127.0.0.1' },
-  );
+  });
+  stops.push(() => services.close());
+  const port = services.api!.port;
 
   const api = `http://127.0.0.1:${port}`;
   console.log(
@@ -195,12 +165,8 @@ async function main() {
     if (stopping) return;
     stopping = true;
     say('shutting down…');
-    server.close();
-    worker.shutdown();
-    await running.catch(() => {});
-    await Promise.allSettled([workerConnection.close(), temporal.connection.close(), database.close()]);
-    await tracing?.shutdown();
     await stopAll();
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.on('SIGINT', shutdown);

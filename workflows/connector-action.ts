@@ -1,16 +1,11 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { ConnectorAction, ConnectorActionResult } from '../activities/connector-actions.js';
 import type { Activities } from '../activities/index.js';
-
-export interface ConnectorActionInput {
-  connectorId: string;
-  action: ConnectorAction;
-  requestedBy: string;
-}
+import type { ConnectorActionInput, ConnectorActionResult } from './contract.js';
 
 /**
- * An admin's one-off call to a connector (test connection, install the index template). One
- * attempt: the admin is waiting for the remote's verdict, not for a retry schedule.
+ * An admin's one-off call to a connector (test connection, install the index template, preview a
+ * ticket request). One attempt: the admin is waiting for the remote's verdict, not for a retry
+ * schedule.
  */
 export async function connectorActionWorkflow(input: ConnectorActionInput): Promise<ConnectorActionResult> {
   const { runConnectorAction } = proxyActivities<Activities>({

@@ -1,14 +1,8 @@
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { TargetOutcome } from '../domain/plan.js';
 import { EscalateConnectors, EscalateTicketKeys } from '../domain/search-attributes.js';
+import type { DeliveryWorkflowInput } from './contract.js';
 import { bookkeepingActivities, runTarget } from './targets.js';
-
-export interface DeliveryWorkflowInput {
-  deliveryId: string;
-  /** Who asked (API key label), for the audit trail. */
-  requestedBy: string;
-  reason: 'manual' | 'replay';
-}
 
 /**
  * One delivery run again or for the first time (manual push, replay): same delivery row, same

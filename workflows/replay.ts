@@ -6,20 +6,12 @@ import {
   executeChild,
   ParentClosePolicy,
   setCurrentDetails,
-  WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { TargetOutcome } from '../domain/plan.js';
+import { deliveryStart, type ReplayWorkflowInput } from './contract.js';
 import { deliveryWorkflow } from './delivery.js';
 import { bookkeeping, failureMessage } from './targets.js';
-
-export interface ReplayWorkflowInput {
-  replayId: string;
-  requestedBy: string;
-  /** Deliveries are paged by id; carried across continue-as-new. */
-  after?: string;
-  concurrency?: number;
-}
 
 const PAGE = 50;
 
@@ -58,13 +50,17 @@ export async function replayWorkflow(input: ReplayWorkflowInput): Promise<void> 
 }
 
 async function replayOne(input: ReplayWorkflowInput, deliveryId: string): Promise<void> {
+  const { options: start } = deliveryStart(
+    { deliveryId, requestedBy: input.requestedBy, reason: 'replay' },
+    `replay delivery ${deliveryId}`,
+  );
   try {
     const outcome: TargetOutcome & { skipped?: boolean } = await executeChild(deliveryWorkflow, {
-      workflowId: `delivery-${deliveryId}`,
-      args: [{ deliveryId, requestedBy: input.requestedBy, reason: 'replay' }],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      workflowId: start.workflowId,
+      args: start.args,
+      workflowIdReusePolicy: start.workflowIdReusePolicy,
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      staticSummary: `replay delivery ${deliveryId}`,
+      staticSummary: start.staticSummary,
     });
     await bookkeeping('record the delivery outcome').recordReplayItem({
       replayId: input.replayId,

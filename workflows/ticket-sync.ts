@@ -10,11 +10,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { TicketSyncInit } from '../activities/ticket-sync.js';
 import { formatDuration } from '../domain/duration.js';
 import { EscalateTicketKeys, EscalateTicketStatus } from '../domain/search-attributes.js';
 import { checkTransition, type TicketStatus } from '../domain/ticket-status.js';
-import { bookkeepingActivities, failureMessage } from './targets.js';
 import {
   abandonedSignal,
   commentSignal,
@@ -25,14 +23,12 @@ import {
   type StatusChangeResult,
   setStatusUpdate,
   stateQuery,
+  type TicketComment,
+  type TicketSyncInit,
+  type TicketSyncInput,
   type TicketSyncState,
-} from './ticket-messages.js';
-
-export interface TicketSyncInput {
-  ticketId: string;
-  /** Carried across continue-as-new. */
-  carried?: { init: TicketSyncInit; state: TicketSyncState };
-}
+} from './contract.js';
+import { bookkeepingActivities, failureMessage } from './targets.js';
 
 const KEEP_TRANSITIONS = 20;
 
@@ -68,7 +64,7 @@ export async function ticketSyncWorkflow(
   let resolvedAt = init?.resolvedAt;
   let abandoned = false;
   const recurrences: Recurrence[] = [];
-  const comments: { text: string; actor: string }[] = [];
+  const comments: TicketComment[] = [];
   const pushes: { to: TicketStatus; note?: string }[] = [];
 
   // One state change at a time: Update handlers and timers share this chain.

@@ -1,14 +1,8 @@
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import type { CompactEvent } from '../domain/event.js';
 import { overallStatus, type TargetOutcome, type ViolationStatus } from '../domain/plan.js';
 import { EscalateConnectors, EscalateTicketKeys } from '../domain/search-attributes.js';
+import type { ViolationWorkflowInput } from './contract.js';
 import { bookkeepingActivities, runTarget } from './targets.js';
-
-export interface ViolationWorkflowInput {
-  event: CompactEvent;
-  /** API key label that posted it (audit trail). */
-  acceptedBy?: string;
-}
 
 export interface ViolationWorkflowResult {
   status: ViolationStatus;

@@ -5,10 +5,12 @@ import {
   type ConnectorKind,
   SECRET_FIELDS,
 } from '../../domain/connector.js';
+import type { PlanningConnector } from '../../domain/planning.js';
 import type { RetrySpec } from '../../domain/retry.js';
 import type { SecretBox } from '../../infra/secret-box.js';
 import type { Db } from '../client.js';
 import { connectors } from '../schema.js';
+import { audit } from './audit.js';
 
 export type ConnectorRow = typeof connectors.$inferSelect;
 
@@ -103,3 +105,46 @@ export function toRowValues(v: ConnectorValues, box: SecretBox, origin: 'api' | 
     updatedAt: new Date(),
   };
 }
+
+/** A connector test or template install: its verdict on the connector (tests) and in the audit trail. */
+export async function recordConnectorAction(
+  db: Db,
+  input: {
+    connectorId: string;
+    action: string;
+    requestedBy: string;
+    result: { ok: boolean; message: string; external_id?: string; event_id?: string };
+  },
+): Promise<void> {
+  const { result } = input;
+  await db.transaction(async (tx) => {
+    if (input.action === 'test') {
+      await tx
+        .update(connectors)
+        .set({ lastTestAt: new Date(), lastTestOk: result.ok, lastTestResult: result.message.slice(0, 2000) })
+        .where(eq(connectors.id, input.connectorId));
+    }
+    await audit(tx, {
+      actor: input.requestedBy,
+      action: `connector.${input.action}`,
+      subjectType: 'connector',
+      subjectId: input.connectorId,
+      details: {
+        ok: result.ok,
+        message: result.message,
+        external_id: result.external_id,
+        event_id: result.event_id,
+      },
+    });
+  });
+}
+
+/** What planning reads of a connector: no config, no secrets (nothing to decrypt). */
+export const toPlanningConnector = (row: ConnectorRow): PlanningConnector => ({
+  id: row.id,
+  name: row.name,
+  kind: row.kind as ConnectorKind,
+  enabled: row.enabled,
+  auto_push: row.autoPush,
+  filters: row.filters as ConnectorFilters,
+});

@@ -1,10 +1,10 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { deliveries, deliveryAttempts, tickets } from '../schema.js';
+import { deliveries, deliveryAttempts } from '../schema.js';
+import { audit } from './audit.js';
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
 export type AttemptRow = typeof deliveryAttempts.$inferSelect;
-export type TicketRow = typeof tickets.$inferSelect;
 
 export async function ensureDelivery(
   db: Db,
@@ -123,53 +123,70 @@ export async function markFailed(
   });
 }
 
+/** A delivery that failed for good, with its audit entry. */
+export async function recordDeliveryFailed(
+  db: Db,
+  input: { deliveryId: string; eventId: string; connectorId: string; error: string },
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await markFailed(tx, input.deliveryId, input.error);
+    await audit(tx, {
+      actor: 'system',
+      action: 'delivery.failed',
+      subjectType: 'delivery',
+      subjectId: input.deliveryId,
+      details: { event_id: input.eventId, connector_id: input.connectorId, error: input.error },
+    });
+  });
+}
+
+/** A SIEM event delivered, with its audit entry (a client that sees `delivered` finds the entry). */
+export async function recordEventDelivered(
+  db: Db,
+  input: { deliveryId: string; eventId: string; connectorId: string; message: string },
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await markDelivered(tx, input.deliveryId);
+    await audit(tx, {
+      actor: 'system',
+      action: 'delivery.delivered',
+      subjectType: 'delivery',
+      subjectId: input.deliveryId,
+      details: { event_id: input.eventId, connector_id: input.connectorId, message: input.message },
+    });
+  });
+}
+
+/** A manual push or replay takes the delivery back to `pending`; who asked is audited. */
+export async function reopenDelivery(
+  db: Db,
+  delivery: DeliveryRow,
+  input: { requestedBy: string; reason: 'manual' | 'replay' },
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx
+      .update(deliveries)
+      .set({ status: 'pending', updatedAt: new Date() })
+      .where(eq(deliveries.id, delivery.id));
+    await audit(tx, {
+      actor: input.requestedBy,
+      action: input.reason === 'replay' ? 'delivery.replayed' : 'ticket.pushed',
+      subjectType: 'delivery',
+      subjectId: delivery.id,
+      details: { event_id: delivery.eventId, connector_id: delivery.connectorId },
+    });
+  });
+}
+
+export const deliveriesOf = (db: Db, eventId: string) =>
+  db.select().from(deliveries).where(eq(deliveries.eventId, eventId)).orderBy(asc(deliveries.createdAt));
+
 export const listAttempts = (db: Db, deliveryId: string) =>
   db
     .select()
     .from(deliveryAttempts)
     .where(eq(deliveryAttempts.deliveryId, deliveryId))
     .orderBy(deliveryAttempts.attempt);
-
-export async function upsertTicket(
-  db: Pick<Db, 'insert'>,
-  t: typeof tickets.$inferInsert,
-): Promise<TicketRow> {
-  const [row] = await db
-    .insert(tickets)
-    .values(t)
-    .onConflictDoUpdate({
-      target: tickets.idempotencyKey,
-      // A claimed row (correlation) gets its remote reference once the create succeeded.
-      set: {
-        externalId: t.externalId,
-        externalUrl: t.externalUrl,
-        remoteId: t.remoteId,
-        sysId: t.sysId,
-        updatedAt: new Date(),
-      },
-    })
-    .returning();
-  return row!;
-}
-
-export const toPublicTicket = (t: TicketRow) => ({
-  id: t.id,
-  connector_id: t.connectorId,
-  kind: t.kind,
-  event_id: t.eventId,
-  external_id: t.externalId,
-  external_url: t.externalUrl,
-  ...(t.sysId ? { sys_id: t.sysId } : {}),
-  status: t.status,
-  severity: t.severity,
-  priority: t.priority,
-  correlation_key: t.correlationKey,
-  recurrence_count: t.recurrenceCount,
-  sla_due_at: t.slaDueAt?.toISOString() ?? null,
-  sla_breached: t.slaBreached,
-  created_at: t.createdAt.toISOString(),
-  updated_at: t.updatedAt.toISOString(),
-});
 
 export const toPublicDelivery = (d: DeliveryRow) => ({
   id: d.id,

@@ -1,6 +1,6 @@
-// biome-ignore-all lint/suspicious/noThenProperty: SPEC §5 names the rule field `then`; rows and bodies carry plain data, never a thenable.
+// biome-ignore-all lint/suspicious/noThenProperty: the rule field is named `then`; rows and bodies carry plain data, never a thenable.
 import { and, asc, eq, gt, or, sql } from 'drizzle-orm';
-import type { Rule } from '../../domain/rules.js';
+import type { Rule } from '../../domain/rule-schema.js';
 import type { Db } from '../client.js';
 import { rules } from '../schema.js';
 

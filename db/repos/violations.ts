@@ -1,8 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { type CompactEvent, compactEvent, type ViolationEvent } from '../../domain/event.js';
+import { type Decision, overallStatus, type TargetOutcome, type ViolationStatus } from '../../domain/plan.js';
 import type { Severity } from '../../domain/severity.js';
 import type { Db } from '../client.js';
-import { violations } from '../schema.js';
+import { deliveries, violations } from '../schema.js';
+import { audit } from './audit.js';
 
 export type ViolationRow = typeof violations.$inferSelect;
 export type NewViolation = typeof violations.$inferInsert;
@@ -41,4 +43,58 @@ export function storedCompactEvent(
     ...compactEvent(event, event.occurred_at ?? row.occurredAt.toISOString()),
     severity: row.severity as Severity,
   };
+}
+
+/**
+ * The plan's decisions, with the audit entries of the acceptance and of the decision. Written by
+ * the workflow, not the API, to keep the accept path to one insert and one workflow start.
+ */
+export async function recordDecisions(
+  db: Db,
+  input: { event: CompactEvent; acceptedBy: string; decisions: Decision[]; matchedRules: string[] },
+): Promise<void> {
+  const { event, decisions } = input;
+  await db.transaction(async (tx) => {
+    await tx
+      .update(violations)
+      .set({ decisions, updatedAt: new Date() })
+      .where(eq(violations.eventId, event.event_id));
+    await audit(tx, {
+      actor: input.acceptedBy,
+      action: 'violation.accepted',
+      subjectType: 'violation',
+      subjectId: event.event_id,
+      details: { event_type: event.event_type, severity: event.severity },
+    });
+    await audit(tx, {
+      actor: 'system',
+      action: 'violation.decided',
+      subjectType: 'violation',
+      subjectId: event.event_id,
+      details: { decisions, rules: input.matchedRules },
+    });
+  });
+}
+
+export async function completeViolation(db: Db, eventId: string, status: ViolationStatus): Promise<void> {
+  const now = new Date();
+  await db
+    .update(violations)
+    .set({ status, completedAt: now, updatedAt: now })
+    .where(eq(violations.eventId, eventId));
+}
+
+/** After a manual push or replay: the overall status again, from the deliveries as they stand. */
+export async function refreshViolationStatus(db: Db, eventId: string): Promise<void> {
+  const rows = await db.select().from(deliveries).where(eq(deliveries.eventId, eventId));
+  if (rows.some((d) => d.status === 'pending')) return;
+  const status = overallStatus(
+    rows.map((d) => ({
+      deliveryId: d.id,
+      connectorId: d.connectorId,
+      purpose: d.purpose as TargetOutcome['purpose'],
+      ok: d.status === 'delivered',
+    })),
+  );
+  await db.update(violations).set({ status, updatedAt: new Date() }).where(eq(violations.eventId, eventId));
 }

@@ -5,13 +5,13 @@ import {
   addJiraComment,
   chooseJiraTransition,
   jiraPriorityFor,
-  jiraStatusFromWebhook,
   listJiraTransitions,
   setJiraPriority,
   textToAdf,
   transitionJiraIssue,
 } from '../../connectors/jira-lifecycle.js';
 import { type JiraConfig, jiraConfigSchema } from '../../domain/connector.js';
+import { jiraStatusFromWebhook } from '../../domain/itsm-status.js';
 import type { TicketDraft } from '../../domain/ticket.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { adfProblem, adfText } from '../fakes/jira-adf.js';

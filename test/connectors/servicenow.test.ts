@@ -8,16 +8,15 @@ import {
   createServiceNowIncident,
   DEFAULT_URGENCY_IMPACT,
   findServiceNowIncident,
-  SERVICENOW_STATE,
   serviceNowErrorMessage,
   serviceNowRecordUrl,
   serviceNowStatusPatch,
   servicenowHeaders,
-  statusFromServiceNowState,
   toPlainText,
   updateServiceNowIncident,
 } from '../../connectors/servicenow.js';
 import { type ServiceNowConfig, servicenowConfigSchema } from '../../domain/connector.js';
+import { SERVICENOW_STATE, statusFromServiceNowState } from '../../domain/itsm-status.js';
 import { SEVERITIES } from '../../domain/severity.js';
 import { MAX_DESCRIPTION, type TicketDraft } from '../../domain/ticket.js';
 import { type FakeServiceNow, startFakeServiceNow, TASK_FIELDS } from '../fakes/servicenow.js';

@@ -6,7 +6,7 @@ import {
   hmacSha256Hex,
   standardWebhookHeaders,
   verifyEscalateSignature,
-} from '../../connectors/signing.js';
+} from '../../domain/signing.js';
 import { referenceSignature } from './siem-fixtures.js';
 
 describe('hmacSha256Hex', () => {

@@ -181,8 +181,7 @@ describe('POST /v1/violations:batch', () => {
     const dead = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', interceptors: [] }) });
     const app = createApp({
       database: stack.database,
-      temporal: dead,
-      taskQueue: stack.taskQueue,
+      workflows: { client: dead, taskQueue: stack.taskQueue },
       box: stack.box,
       settings: defaultSettings(),
       apiKeys: parseApiKeys(`${ADMIN_KEY}:admin`),

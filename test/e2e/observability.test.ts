@@ -439,8 +439,7 @@ describe('OpenAPI', () => {
   it('documents every route the app registers, and nothing else', async () => {
     const app = createApp({
       database: stack.database,
-      temporal: stack.client,
-      taskQueue: stack.taskQueue,
+      workflows: { client: stack.client, taskQueue: stack.taskQueue },
       box: stack.box,
       settings: defaultSettings(),
       apiKeys: parseApiKeys(`${ADMIN_KEY}:admin`),

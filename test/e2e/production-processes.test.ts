@@ -1,7 +1,7 @@
 /**
- * The production entry points, as docker-compose runs them: `npm run start:api` (api/main.ts) and
- * `npm run start:worker` (worker.ts) as separate processes against PostgreSQL and Temporal, the
- * connectors from an ESCALATE_CONFIG file. A violation posted to one is ticketed by the other, and
+ * The production entry points, as docker-compose runs them: `npm run start:api`
+ * (scripts/start-api.ts) and `npm run start:worker` (scripts/start-worker.ts) as separate processes
+ * against PostgreSQL and Temporal, the connectors from an ESCALATE_CONFIG file. A violation posted to one is ticketed by the other, and
  * both stop cleanly on SIGTERM.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -76,8 +76,8 @@ beforeAll(async () => {
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
   };
-  api = run('api/main.ts', env);
-  worker = run('worker.ts', env);
+  api = run('scripts/start-api.ts', env);
+  worker = run('scripts/start-worker.ts', env);
   await eventually(
     async () => (await fetch(`${url}/readyz`)).status === 200,
     90_000,

@@ -53,7 +53,7 @@ async function useCodecWithCredentials(page: Page) {
 const decodesSince = (from: number) =>
   stack.served
     .slice(from)
-    .filter((r) => r.method === 'POST' && r.path === '/v1/temporal-codec/decode')
+    .filter((r) => r.method === 'POST' && r.route === '/v1/temporal-codec/decode')
     .map((r) => r.status);
 
 /** Opens the run's page; answers where its codec calls start in `served`. */

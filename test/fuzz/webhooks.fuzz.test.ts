@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { escalateSignatureHeader } from '../../connectors/signing.js';
+import { escalateSignatureHeader } from '../../domain/signing.js';
 import { TICKET_STATUSES } from '../../domain/ticket-status.js';
 import { type Stack, startStack, WEBHOOK_SECRET } from '../helpers/stack.js';
 import {

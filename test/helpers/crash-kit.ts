@@ -3,17 +3,14 @@
  * Temporal address (the shared stack in `stack.ts` is tied to the global ones), an in-process
  * worker, bulk posting and waiting, and database checks on violations, deliveries and attempts.
  */
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { createApp } from '../../api/app.js';
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { parseApiKeys } from '../../config.js';
-import { connectDatabase, type Database } from '../../db/client.js';
-import { defaultSettings, type Settings } from '../../domain/settings.js';
+import type { Database } from '../../db/client.js';
+import type { Settings } from '../../domain/settings.js';
 import { createLogger } from '../../infra/logger.js';
 import { SecretBox } from '../../infra/secret-box.js';
-import { createWorker } from '../../worker.js';
+import { startServices } from '../../services.js';
 import { jiraConnector } from './events.js';
 
 export const CRASH_ADMIN_KEY = 'crash-admin-key-0123456789';
@@ -71,31 +68,27 @@ export async function startApiServer(opts: {
   /** Fewer connections than production: several of these share one PostgreSQL in tests. */
   poolSize?: number;
 }): Promise<ApiServer> {
-  const database = connectDatabase(opts.databaseUrl, { max: opts.poolSize ?? 10 });
-  const connection = await Connection.connect({ address: opts.temporalAddress });
-  const client = new Client({ connection });
-  const app = createApp({
-    database,
-    temporal: client,
-    taskQueue: opts.taskQueue,
-    box: opts.box,
-    settings: opts.settings ?? defaultSettings(),
-    apiKeys: parseApiKeys(`${CRASH_ADMIN_KEY}:admin`),
+  const services = await startServices({
     logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
+    databaseUrl: opts.databaseUrl,
+    poolSize: opts.poolSize ?? 10,
+    temporal: { address: opts.temporalAddress, namespace: 'default', taskQueue: opts.taskQueue },
+    box: opts.box,
+    settings: opts.settings,
+    api: {
+      apiKeys: parseApiKeys(`${CRASH_ADMIN_KEY}:admin`),
+      port: 0,
+      hostname: '127.0.0.1',
+      sweepPendingStarts: false,
+    },
   });
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = services.api!.url;
   return {
     url,
     api: apiCaller(url),
-    database,
-    client,
-    async close() {
-      await new Promise((resolve) => server.close(resolve));
-      await connection.close();
-      await database.close();
-    },
+    database: services.database,
+    client: services.client,
+    close: () => services.close(),
   };
 }
 
@@ -118,37 +111,21 @@ export async function startInProcessWorker(opts: {
   poolSize?: number;
 }): Promise<InProcessWorker> {
   installQuietRuntime();
-  const database = connectDatabase(opts.databaseUrl, { max: opts.poolSize ?? 20 });
-  const nativeConnection = await NativeConnection.connect({ address: opts.temporalAddress });
-  const connection = await Connection.connect({ address: opts.temporalAddress });
-  const temporal = new Client({ connection });
-  const worker = await createWorker({
-    connection: nativeConnection,
-    namespace: 'default',
-    taskQueue: opts.taskQueue,
-    deps: {
-      db: database.db,
-      temporal,
-      taskQueue: opts.taskQueue,
-      box: opts.box,
-      settings: opts.settings ?? defaultSettings(),
-      logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
-    },
-    workflowBundle: { codePath: opts.workflowBundlePath },
+  const services = await startServices({
+    logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
+    databaseUrl: opts.databaseUrl,
+    poolSize: opts.poolSize ?? 20,
+    temporal: { address: opts.temporalAddress, namespace: 'default', taskQueue: opts.taskQueue },
+    box: opts.box,
+    settings: opts.settings,
+    worker: { workflowBundle: { codePath: opts.workflowBundlePath } },
   });
-  const running = worker.run();
-  // Observed by stop(); a crash is reported by the tests through `running`.
-  running.catch(() => {});
+  const worker = services.worker!;
   return {
-    worker,
-    running,
-    async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running.catch(() => {});
-      await nativeConnection.close().catch(() => {});
-      await connection.close().catch(() => {});
-      await database.close().catch(() => {});
-    },
+    worker: worker.current,
+    running: worker.running,
+    // Graceful: the worker finishes what it runs, then the connections and the pool close.
+    stop: () => services.close(),
   };
 }
 

@@ -1,26 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import { Client, Connection } from '@temporalio/client';
-import {
-  DefaultLogger,
-  NativeConnection,
-  Runtime,
-  type Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import postgres from 'postgres';
 import { inject } from 'vitest';
-import { createApp } from '../../api/app.js';
 import { parseApiKeys } from '../../config.js';
-import { connectDatabase, type Database } from '../../db/client.js';
-import { defaultSettings, type Settings } from '../../domain/settings.js';
+import type { Database } from '../../db/client.js';
+import type { Settings } from '../../domain/settings.js';
 import { createLogger } from '../../infra/logger.js';
-import { payloadCodecFromEnv, payloadDataConverter } from '../../infra/payload-codec.js';
+import { payloadCodecFromEnv } from '../../infra/payload-codec.js';
 import { SecretBox } from '../../infra/secret-box.js';
 import type { Tracing } from '../../infra/tracing.js';
-import { createWorker } from '../../worker.js';
+import { startServices } from '../../services.js';
 
 /** Quiet SDK logs, unless the test file installed its own Runtime first (see logs.test.ts). */
 function installRuntimeOnce() {
@@ -80,58 +71,34 @@ export async function startStack(
   } = {},
 ): Promise<Stack> {
   installRuntimeOnce();
-  const database = connectDatabase(await createTestDatabase(), { max: 20 });
-  const address = inject('temporalAddress');
   const taskQueue = `test-${randomUUID()}`;
   const box = new SecretBox(SecretBox.generateKey());
-  const settings = { ...defaultSettings(), ...opts.settings };
-  const logger = opts.logger ?? createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
-
-  const payloadCodec = payloadCodecFromEnv({ ESCALATE_PAYLOAD_KEY: opts.payloadKey });
-  const connection = await Connection.connect({ address });
-  const client = new Client({
-    connection,
-    dataConverter: payloadDataConverter(payloadCodec),
-    interceptors: { workflow: opts.tracing?.tracing.clientInterceptors ?? [] },
-  });
-  const nativeConnection = await NativeConnection.connect({ address });
-  const deps = { db: database.db, temporal: client, taskQueue, box, settings, logger };
-
-  let worker!: Worker;
-  let running: Promise<void> | undefined;
-  const startWorker = async () => {
-    worker = await createWorker({
-      connection: nativeConnection,
+  const services = await startServices({
+    logger: opts.logger ?? createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
+    databaseUrl: await createTestDatabase(),
+    temporal: {
+      address: inject('temporalAddress'),
       namespace: 'default',
       taskQueue,
-      deps,
-      workflowBundle: opts.tracing?.workflowBundle ?? { codePath: inject('workflowBundlePath') },
-      tracing: opts.tracing?.tracing,
-      payloadCodec,
-    });
-    running = worker.run();
-  };
-  const stopWorker = async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running;
-  };
-  await startWorker();
-
-  const app = createApp({
-    database,
-    temporal: client,
-    taskQueue,
+      payloadCodec: payloadCodecFromEnv({ ESCALATE_PAYLOAD_KEY: opts.payloadKey }),
+    },
     box,
-    settings,
-    apiKeys: parseApiKeys(`${ADMIN_KEY}:admin,${INGEST_KEY}:ingest`),
-    webhookSecret: WEBHOOK_SECRET,
-    logger,
-    payloadCodec,
-    temporalUiOrigins: opts.temporalUiOrigins,
+    settings: opts.settings,
+    tracing: opts.tracing?.tracing,
+    worker: { workflowBundle: opts.tracing?.workflowBundle ?? { codePath: inject('workflowBundlePath') } },
+    api: {
+      apiKeys: parseApiKeys(`${ADMIN_KEY}:admin,${INGEST_KEY}:ingest`),
+      webhookSecret: WEBHOOK_SECRET,
+      port: 0,
+      hostname: '127.0.0.1',
+      // Tests watch starts themselves; a sweep racing them would only blur what they check.
+      sweepPendingStarts: false,
+      temporalUiOrigins: opts.temporalUiOrigins,
+    },
   });
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { database, client } = services;
+  const worker = services.worker!;
+  const url = services.api!.url;
 
   return {
     url,
@@ -140,7 +107,7 @@ export async function startStack(
     taskQueue,
     box,
     get worker() {
-      return worker;
+      return worker.current;
     },
     api(path, init = {}) {
       const { json, key, ...rest } = init;
@@ -153,14 +120,8 @@ export async function startStack(
         body: json !== undefined ? JSON.stringify(json) : rest.body,
       });
     },
-    stopWorker,
-    startWorker,
-    async close() {
-      await new Promise((resolve) => server.close(resolve));
-      await stopWorker();
-      await nativeConnection.close();
-      await connection.close();
-      await database.close();
-    },
+    stopWorker: () => worker.stop(),
+    startWorker: () => worker.start(),
+    close: () => services.close(),
   };
 }

@@ -5,21 +5,18 @@
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { Writable } from 'node:stream';
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { inject } from 'vitest';
-import { createApp } from '../../api/app.js';
 import { parseApiKeys } from '../../config.js';
-import { connectDatabase, type Database } from '../../db/client.js';
-import { defaultSettings } from '../../domain/settings.js';
 import { createLogger } from '../../infra/logger.js';
-import { payloadCodecFromEnv, payloadDataConverter } from '../../infra/payload-codec.js';
+import { payloadCodecFromEnv } from '../../infra/payload-codec.js';
 import { freePort } from '../../infra/ports.js';
 import { SecretBox } from '../../infra/secret-box.js';
 import { type DevServer, startDevServer, waitForPort } from '../../infra/temporal-dev-server.js';
-import { createWorker } from '../../worker.js';
+import { startServices } from '../../services.js';
 import { ADMIN_KEY, createTestDatabase } from './stack.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -39,12 +36,31 @@ export interface UiStack {
   apiUrl: string;
   client: Client;
   api(path: string, json?: unknown): Promise<Response>;
-  /** Every request the API answered (method, path, status), in order. */
-  served: { method: string; path: string; status: number }[];
+  /** Every request the API answered (from its access log: method, route, status), in order. */
+  served: { method: string; route: string; status: number }[];
   close(): Promise<void>;
 }
 
-/** A dev server WITH the Web UI, plus a worker and the API against it (like helpers/stack.ts). */
+/** A logger that keeps the API's access-log lines. */
+function accessLogCollector(served: UiStack['served']) {
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const entry = JSON.parse(line) as { msg?: string; method: string; route: string; status: number };
+        if (entry.msg === 'request')
+          served.push({ method: entry.method, route: entry.route, status: entry.status });
+      }
+      done();
+    },
+  });
+  return createLogger({ level: 'info', destination });
+}
+
+/**
+ * A dev server WITH the Web UI, plus a worker and the API against it (like helpers/stack.ts).
+ * With `payloadKey`, payloads are encrypted and the UI decodes through the API's codec endpoint.
+ */
 export async function startUiStack(opts: { payloadKey?: string } = {}): Promise<UiStack> {
   try {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -70,67 +86,34 @@ export async function startUiStack(opts: { payloadKey?: string } = {}): Promise<
     stops.push(() => server.stop());
     await waitForPort(uiPort, 60_000, () => server.process.exitCode === null);
 
-    const database: Database = connectDatabase(await createTestDatabase(), { max: 10 });
-    stops.push(() => database.close());
-    const connection = await Connection.connect({ address: server.address });
-    stops.push(() => connection.close());
-    const client = new Client({ connection, dataConverter: payloadDataConverter(payloadCodec) });
-    const nativeConnection = await NativeConnection.connect({ address: server.address });
-    stops.push(() => nativeConnection.close());
-
-    const taskQueue = 'web-ui-test';
-    const box = new SecretBox(SecretBox.generateKey());
-    const settings = defaultSettings();
-    const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
-    const worker: Worker = await createWorker({
-      connection: nativeConnection,
-      namespace: 'default',
-      taskQueue,
-      deps: { db: database.db, temporal: client, taskQueue, box, settings, logger },
-      workflowBundle: { codePath: inject('workflowBundlePath') },
-      payloadCodec,
-    });
-    const running = worker.run();
-    stops.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-    });
-
-    const app = createApp({
-      database,
-      temporal: client,
-      taskQueue,
-      box,
-      settings,
-      apiKeys: parseApiKeys(`${ADMIN_KEY}:admin`),
-      logger,
-      payloadCodec,
-      temporalUiOrigins: [`http://127.0.0.1:${uiPort}`],
-    });
     const served: UiStack['served'] = [];
-    const http = serve({
-      fetch: async (req: Request) => {
-        const res = await app.fetch(req);
-        served.push({ method: req.method, path: new URL(req.url).pathname, status: res.status });
-        return res;
+    const services = await startServices({
+      logger: accessLogCollector(served),
+      databaseUrl: await createTestDatabase(),
+      poolSize: 10,
+      temporal: { address: server.address, namespace: 'default', taskQueue: 'web-ui-test', payloadCodec },
+      box: new SecretBox(SecretBox.generateKey()),
+      worker: { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      api: {
+        apiKeys: parseApiKeys(`${ADMIN_KEY}:admin`),
+        port: apiPort,
+        hostname: '127.0.0.1',
+        temporalUiOrigins: [`http://127.0.0.1:${uiPort}`],
       },
-      port: apiPort,
-      hostname: '127.0.0.1',
     });
-    stops.push(() => new Promise((resolve) => http.close(resolve)));
-    await waitForPort(apiPort, 10_000);
+    stops.push(() => services.close());
 
     return {
       uiUrl: `http://127.0.0.1:${uiPort}`,
       apiUrl,
-      served,
-      client,
+      client: services.client,
       api: (path, json) =>
         fetch(`${apiUrl}${path}`, {
           method: json === undefined ? 'GET' : 'POST',
           headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
           body: json === undefined ? undefined : JSON.stringify(json),
         }),
+      served,
       close,
     };
   } catch (err) {

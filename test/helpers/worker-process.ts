@@ -121,50 +121,39 @@ function required(name: string): string {
 
 /** The child: one worker on the given task queue, until SIGTERM (graceful) or SIGKILL. */
 async function main() {
-  const [{ Client, Connection }, { DefaultLogger, NativeConnection, Runtime }] = await Promise.all([
-    import('@temporalio/client'),
+  const [{ DefaultLogger, Runtime }, { createLogger }, { SecretBox }, { startServices }] = await Promise.all([
     import('@temporalio/worker'),
+    import('../../infra/logger.js'),
+    import('../../infra/secret-box.js'),
+    import('../../services.js'),
   ]);
-  const [{ connectDatabase }, { defaultSettings }, { createLogger }, { SecretBox }, { createWorker }] =
-    await Promise.all([
-      import('../../db/client.js'),
-      import('../../domain/settings.js'),
-      import('../../infra/logger.js'),
-      import('../../infra/secret-box.js'),
-      import('../../worker.js'),
-    ]);
   Runtime.install({
     logger: new DefaultLogger('ERROR'),
     telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
     shutdownSignals: ['SIGTERM', 'SIGINT'],
   });
-  const address = required('TEMPORAL_ADDRESS');
-  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
-  const taskQueue = required('TEMPORAL_TASK_QUEUE');
-  const database = connectDatabase(required('DATABASE_URL'), { max: 20 });
-  const box = new SecretBox(required('ESCALATE_SECRET_KEY'));
-  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
-  const connection = await NativeConnection.connect({ address });
-  const clientConnection = await Connection.connect({ address });
-  const temporal = new Client({ connection: clientConnection, namespace });
   const maxActivities = process.env.ESCALATE_TEST_MAX_ACTIVITIES;
-  const worker = await createWorker({
-    connection,
-    namespace,
-    taskQueue,
-    deps: { db: database.db, temporal, taskQueue, box, settings: defaultSettings(), logger },
-    workflowBundle: { codePath: required('ESCALATE_TEST_WORKFLOW_BUNDLE') },
-    maxConcurrentActivityTaskExecutions: maxActivities ? Number(maxActivities) : undefined,
+  const services = await startServices({
+    logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
+    databaseUrl: required('DATABASE_URL'),
+    temporal: {
+      address: required('TEMPORAL_ADDRESS'),
+      namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+      taskQueue: required('TEMPORAL_TASK_QUEUE'),
+    },
+    box: new SecretBox(required('ESCALATE_SECRET_KEY')),
+    worker: {
+      workflowBundle: { codePath: required('ESCALATE_TEST_WORKFLOW_BUNDLE') },
+      maxConcurrentActivityTaskExecutions: maxActivities ? Number(maxActivities) : undefined,
+    },
   });
-  const running = worker.run();
   // The parent (test process) is gone: do not linger as an orphan polling the task queue.
   process.stdin.on('end', () => process.exit(2));
   process.stdin.resume();
   process.stdout.write(`${READY} ${process.pid}\n`);
-  await running;
-  await connection.close();
-  await clientConnection.close();
-  await database.close();
+  // SIGTERM: the Runtime shuts the worker down gracefully; then the rest closes.
+  await services.worker!.running;
+  await services.close();
   process.exit(0);
 }
 

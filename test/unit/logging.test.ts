@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { pathIds } from '../../api/access-log.js';
 import { subjectOf } from '../../infra/activity-log-context.js';
 import { createLogger } from '../../infra/logger.js';
-import { idsFromWorkflowId, temporalLogger, toLogFields } from '../../infra/temporal-logger.js';
+import { temporalLogger, toLogFields } from '../../infra/temporal-logger.js';
+import { idsFromWorkflowId } from '../../workflows/contract.js';
 
 function capture(level = 'info') {
   const raw: string[] = [];

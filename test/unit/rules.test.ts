@@ -1,17 +1,10 @@
-// biome-ignore-all lint/suspicious/noThenProperty: rules have a `then` field (SPEC §5); it is a plain object.
+// biome-ignore-all lint/suspicious/noThenProperty: rules have a `then` field; it is a plain object.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CORRELATABLE_FIELDS, correlationKey } from '../../domain/correlation.js';
 import { type CompactEvent, EVENT_TYPES } from '../../domain/event.js';
-import {
-  CORRELATABLE_FIELDS,
-  correlationKey,
-  evaluateRules,
-  type Rule,
-  type RuleConnector,
-  type RuleInput,
-  rulePatchSchema,
-  ruleSchema,
-} from '../../domain/rules.js';
+import { evaluateRules, type RuleConnector } from '../../domain/rule-evaluation.js';
+import { type Rule, type RuleInput, rulePatchSchema, ruleSchema } from '../../domain/rule-schema.js';
 import { SEVERITIES } from '../../domain/severity.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -380,7 +373,7 @@ describe('evaluateRules', () => {
     const c = rule({ name: 'z-zero', order: 0, then: { targets: [CISO] } });
     const e = evaluateRules(event(), [a, b, c], connectors, settings);
     expect(e.explanations.map((x) => x.ruleName)).toEqual(['z-zero', 'a-first', 'b-second']);
-    expect(e.targets.find((t) => t.connectorId === SECURITY)!.ruleName).toBe('a-first');
+    expect(e.targets.find((t) => t.connectorId === SECURITY)!.spec.ruleName).toBe('a-first');
   });
 
   it('first matching rule per target wins; later rules still add unclaimed targets', () => {
@@ -397,7 +390,7 @@ describe('evaluateRules', () => {
       then: { targets: [SECURITY, CISO], priority: 'critical' },
     });
     const e = evaluateRules(event({ severity: 'high' }), [second, skipped, first], connectors, settings);
-    expect(e.targets.map((t) => [t.connectorId, t.ruleName, t.priority])).toEqual([
+    expect(e.targets.map((t) => [t.connectorId, t.spec.ruleName, t.priority])).toEqual([
       [SECURITY, 'first', 'high'],
       [CISO, 'second', 'critical'],
     ]);
@@ -492,34 +485,42 @@ describe('evaluateRules', () => {
         reopen_within: 60_000,
       },
     });
-    const [t] = evaluateRules(event({ severity: 'critical' }), [r], connectors, settings).targets;
+    const ev = event({ severity: 'critical' });
+    const [t] = evaluateRules(ev, [r], connectors, settings).targets;
     expect(t).toEqual({
       connectorId: SECURITY,
-      ruleId: r.id,
-      ruleName: 'full',
       priority: 'medium',
-      assignee: 'alice',
-      assignmentGroup: 'SOC',
-      projectKey: 'SEC',
-      issueType: 'Bug',
-      labels: ['pii'],
-      autoResolveAfterMs: 86_400_000,
-      slaMs: 4 * 3_600_000,
-      correlateBy: ['tags.team'],
-      reopenWithinMs: 60_000,
+      spec: {
+        ruleId: r.id,
+        ruleName: 'full',
+        assignee: 'alice',
+        assignmentGroup: 'SOC',
+        projectKey: 'SEC',
+        issueType: 'Bug',
+        labels: ['pii'],
+        autoResolveAfterMs: 86_400_000,
+        slaMs: 4 * 3_600_000,
+        correlateBy: ['tags.team'],
+        correlationKey: correlationKey(ev, ['tags.team']),
+        reopenWithinMs: 60_000,
+      },
     });
   });
 
   it("defaults the priority to the event's severity and the correlation to event_type + policy.id + user_email", () => {
     const r = rule({ name: 'plain', then: { targets: [SECURITY] } });
-    const [t] = evaluateRules(event({ severity: 'low' }), [r], connectors, settings).targets;
+    const ev = event({ severity: 'low' });
+    const [t] = evaluateRules(ev, [r], connectors, settings).targets;
     expect(t).toEqual({
       connectorId: SECURITY,
-      ruleId: r.id,
-      ruleName: 'plain',
       priority: 'low',
-      labels: [],
-      correlateBy: ['event_type', 'policy.id', 'user_email'],
+      spec: {
+        ruleId: r.id,
+        ruleName: 'plain',
+        labels: [],
+        correlateBy: ['event_type', 'policy.id', 'user_email'],
+        correlationKey: correlationKey(ev),
+      },
     });
   });
 
@@ -527,7 +528,7 @@ describe('evaluateRules', () => {
     const r: Rule = { ...rule({ name: 'x', then: { targets: [SECURITY] } }) };
     r.then = { ...r.then, sla: 'soon' };
     const e = evaluateRules(event(), [r], connectors, settings);
-    expect(e.targets[0]!.slaMs).toBeUndefined();
+    expect(e.targets[0]!.spec.slaMs).toBeUndefined();
     expect(e.explanations[0]!.summary).toContain('invalid duration(s) ignored: sla');
   });
 
@@ -538,13 +539,17 @@ describe('evaluateRules', () => {
         when: { event_types: ['lockout'] },
         then: { targets: [SECURITY] },
       });
-      const e = evaluateRules(event({ severity: 'critical' }), [never], connectors, settings);
+      const ev = event({ severity: 'critical' });
+      const e = evaluateRules(ev, [never], connectors, settings);
       expect(e.targets).toEqual([
         {
           connectorId: DEFAULT_A,
           priority: 'critical',
-          labels: [],
-          correlateBy: ['event_type', 'policy.id', 'user_email'],
+          spec: {
+            labels: [],
+            correlateBy: ['event_type', 'policy.id', 'user_email'],
+            correlationKey: correlationKey(ev),
+          },
         },
       ]);
       expect(decisionFor(e, DEFAULT_A)).toEqual({
@@ -630,14 +635,14 @@ describe("seeds' rule examples", () => {
   const evaluate = (over: Partial<CompactEvent>) =>
     evaluateRules(event(over), seedRules, connectors, settings);
   const summary = (e: ReturnType<typeof evaluateRules>) =>
-    e.targets.map((t) => ({ to: t.connectorId, priority: t.priority, rule: t.ruleName }));
+    e.targets.map((t) => ({ to: t.connectorId, priority: t.priority, rule: t.spec.ruleName }));
 
   it('(a) block + risk ≥ 0.8 → High to the security team', () => {
     const e = evaluate({ severity: 'high', risk_score: 0.85, policy: { id: 'p1', action: 'block' } });
     expect(summary(e)).toEqual([
       { to: SECURITY, priority: 'high', rule: 'Blocked and risky → security team' },
     ]);
-    expect(e.targets[0]!.assignee).toBe('security-team');
+    expect(e.targets[0]!.spec.assignee).toBe('security-team');
     // Not blocked, or not risky enough: no ticket from this rule.
     expect(ids(evaluate({ risk_score: 0.85, policy: { action: 'redact' } }))).toEqual([]);
     expect(ids(evaluate({ risk_score: 0.79, policy: { action: 'block' } }))).toEqual([]);
@@ -670,7 +675,7 @@ describe("seeds' rule examples", () => {
     expect(e.targets[0]).toMatchObject({
       connectorId: SECURITY,
       priority: 'low',
-      autoResolveAfterMs: 24 * 3_600_000,
+      spec: { autoResolveAfterMs: 24 * 3_600_000 },
     });
   });
 
@@ -832,13 +837,13 @@ describe('properties', () => {
         const position = new Map(e.explanations.map((x, i) => [x.ruleId, i]));
         const matched = e.explanations.filter((x) => x.status === 'matched');
         for (const t of e.targets) {
-          if (t.ruleId === undefined) {
+          if (t.spec.ruleId === undefined) {
             expect(matched).toEqual([]);
             continue;
           }
           const namer = matched.filter((x) => x.targets.some((n) => n.connectorId === t.connectorId));
-          expect(namer[0]!.ruleId).toBe(t.ruleId);
-          expect(position.get(t.ruleId)).toBeDefined();
+          expect(namer[0]!.ruleId).toBe(t.spec.ruleId);
+          expect(position.get(t.spec.ruleId)).toBeDefined();
         }
       }),
     );
@@ -852,7 +857,7 @@ describe('properties', () => {
         if (stopAt < 0) return;
         const later = new Set(e.explanations.slice(stopAt + 1).map((x) => x.ruleId));
         for (const x of e.explanations.slice(stopAt + 1)) expect(x.status).toBe('not_evaluated');
-        for (const t of e.targets) expect(later.has(t.ruleId ?? '')).toBe(false);
+        for (const t of e.targets) expect(later.has(t.spec.ruleId ?? '')).toBe(false);
         const without = evaluateRules(
           ev,
           rules.filter((r) => !later.has(r.id)),

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildTicketDraft } from '../../activities/ticket-draft.js';
 import { buildJiraCreateRequest } from '../../connectors/jira.js';
 import { buildServiceNowCreateRequest } from '../../connectors/servicenow.js';
 import { jiraConfigSchema, servicenowConfigSchema } from '../../domain/connector.js';
+import { buildTicketDraft } from '../../domain/ticket-draft.js';
 import { adfProblem } from '../fakes/jira-adf.js';
 
 const payload = {

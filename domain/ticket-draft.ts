@@ -1,10 +1,10 @@
-import type { ViolationEvent } from '../domain/event.js';
-import type { TicketSpec } from '../domain/plan.js';
-import type { Severity } from '../domain/severity.js';
-import { renderTemplate } from '../domain/template.js';
-import { defaultTitle, eventFacts, type TicketDraft } from '../domain/ticket.js';
+import type { ViolationEvent } from './event.js';
+import type { TicketSpec } from './plan.js';
+import type { Severity } from './severity.js';
+import { renderTemplate } from './template.js';
+import { defaultTitle, eventFacts, type TicketDraft } from './ticket.js';
 
-/** Per-connector presentation settings (templates and custom fields, SPEC §6). */
+/** Per-connector presentation settings (templates and custom fields). */
 export interface DraftConfig {
   title_template?: string;
   description_template?: string;

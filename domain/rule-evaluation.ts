@@ -1,128 +1,15 @@
 /**
- * Escalation rules (SPEC §5): which ITSM connectors turn an event into a ticket, and how.
- *
- * Pure: runs inside Temporal workflows and in the API's dry-run, so no Node APIs, no clock, no I/O.
- * Every rule and every condition is explained, so an admin can see why an event did or did not
- * open a ticket.
+ * Rule evaluation: which ITSM connectors turn an event into a ticket, and how, with every rule and
+ * every condition explained, so an admin can see why an event did or did not open a ticket.
+ * Pure: no I/O, no clock.
  */
-// biome-ignore-all lint/suspicious/noThenProperty: SPEC §5 names the field `then`; it holds a plain object, never a function, so nothing treats a rule as a thenable.
-import { z } from 'zod';
-import { type ConnectorKind, durationSchema, isItsmKind } from './connector.js';
+import { type ConnectorKind, isItsmKind } from './connector.js';
+import { correlationKey, DEFAULT_CORRELATE_BY } from './correlation.js';
 import { tryParseDuration } from './duration.js';
-import { type CompactEvent, EVENT_TYPES } from './event.js';
-import type { Decision } from './plan.js';
-import { atLeast, SEVERITIES, type Severity } from './severity.js';
-
-// ---------------------------------------------------------------------------------------------
-// Correlation fields
-
-/** Top-level event fields a correlation key may use (besides `policy.*` and `tags.<key>`). */
-export const CORRELATABLE_FIELDS = [
-  'event_type',
-  'severity',
-  'risk_score',
-  'summary',
-  'source',
-  'user_email',
-  'model',
-  'provider',
-  'platform_id',
-  'classifications',
-  'policy.id',
-  'policy.name',
-  'policy.action',
-] as const;
-
-export const DEFAULT_CORRELATE_BY: readonly string[] = ['event_type', 'policy.id', 'user_email'];
-
-/** `tags.<key>` (the key may itself contain dots) or one of CORRELATABLE_FIELDS. */
-export function isCorrelatableField(path: string): boolean {
-  if (path.startsWith('tags.')) return path.length > 'tags.'.length;
-  return (CORRELATABLE_FIELDS as readonly string[]).includes(path);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Schemas
-
-const text = (max: number) => z.string().trim().min(1).max(max);
-const nonEmptyList = <T extends z.ZodType>(item: T, max = 100) => z.array(item).min(1).max(max);
-
-export const ruleWhenSchema = z.strictObject({
-  event_types: nonEmptyList(z.enum(EVENT_TYPES), EVENT_TYPES.length).optional(),
-  min_severity: z.enum(SEVERITIES).optional(),
-  min_risk_score: z.number().min(0).max(1).optional(),
-  /** Any of; compared case-insensitively (`BLOCK` matches `block`). */
-  policy_actions: nonEmptyList(text(256)).optional(),
-  /** Any of the event's classification types; compared case-insensitively. */
-  classifications: nonEmptyList(text(256)).optional(),
-  /** Any of; exact compare. */
-  platform_ids: nonEmptyList(text(256)).optional(),
-  /** Every given tag must be present with exactly this value. */
-  tags: z
-    .record(z.string().min(1).max(128), z.string().max(512))
-    .refine((t) => Object.keys(t).length > 0, { message: 'give at least one tag or leave tags out' })
-    .optional(),
-});
-
-export const ruleThenSchema = z.strictObject({
-  /** ITSM connector ids. */
-  targets: nonEmptyList(text(128), 50).refine((ids) => new Set(ids).size === ids.length, {
-    message: 'targets must not repeat a connector id',
-  }),
-  /** The severity word the ticket's priority comes from (default: the event's severity). */
-  priority: z.enum(SEVERITIES).optional(),
-  assignee: text(256).optional(),
-  assignment_group: text(256).optional(),
-  project_key: z
-    .string()
-    .regex(/^[A-Z][A-Z0-9_]{0,49}$/, 'Jira project keys are upper-case letters/digits')
-    .optional(),
-  issue_type: text(128).optional(),
-  labels: z
-    .array(z.string().min(1).max(255).regex(/^\S+$/, 'labels cannot contain whitespace'))
-    .max(50)
-    .optional(),
-  auto_resolve_after: durationSchema.optional(),
-  sla: durationSchema.optional(),
-  correlate_by: nonEmptyList(
-    z.string().refine(isCorrelatableField, {
-      message: `unknown field path: use tags.<key> or one of ${CORRELATABLE_FIELDS.join(', ')}`,
-    }),
-    20,
-  ).optional(),
-  reopen_within: durationSchema.optional(),
-});
-
-export const ruleSchema = z.strictObject({
-  name: text(200),
-  enabled: z.boolean().default(true),
-  order: z.number().int().min(-1_000_000).max(1_000_000).default(0),
-  /** All given conditions must hold; no condition at all matches every event. */
-  when: ruleWhenSchema.prefault({}),
-  then: ruleThenSchema,
-  stop: z.boolean().default(false),
-});
-
-/** PATCH body: every field optional, no defaults; `when` / `then` replace the stored ones whole. */
-export const rulePatchSchema = z
-  .strictObject({
-    name: text(200).optional(),
-    enabled: z.boolean().optional(),
-    order: z.number().int().min(-1_000_000).max(1_000_000).optional(),
-    when: ruleWhenSchema.optional(),
-    then: ruleThenSchema.optional(),
-    stop: z.boolean().optional(),
-  })
-  .refine((p) => Object.keys(p).length > 0, { message: 'nothing to change' });
-
-export type RuleWhen = z.output<typeof ruleWhenSchema>;
-export type RuleThen = z.output<typeof ruleThenSchema>;
-export type RuleInput = z.input<typeof ruleSchema>;
-export type RulePatch = z.output<typeof rulePatchSchema>;
-export type Rule = z.output<typeof ruleSchema> & { id: string };
-
-// ---------------------------------------------------------------------------------------------
-// Evaluation types
+import type { CompactEvent } from './event.js';
+import type { Decision, TicketSpec, TicketTarget } from './plan.js';
+import type { Rule, RuleWhen } from './rule-schema.js';
+import { atLeast, type Severity } from './severity.js';
 
 /** A connector as rule evaluation needs it (non-ITSM connectors passed in are ignored). */
 export interface RuleConnector {
@@ -135,24 +22,6 @@ export interface RuleConnector {
 
 export interface RuleSettings {
   auto_push?: { min_severity?: Severity };
-}
-
-/** One ticket the workflow must open (or correlate) on one ITSM connector. */
-export interface RuleTarget {
-  connectorId: string;
-  /** Absent when the default (auto_push) routing chose the connector. */
-  ruleId?: string;
-  ruleName?: string;
-  priority: Severity;
-  assignee?: string;
-  assignmentGroup?: string;
-  projectKey?: string;
-  issueType?: string;
-  labels: string[];
-  autoResolveAfterMs?: number;
-  slaMs?: number;
-  correlateBy: string[];
-  reopenWithinMs?: number;
 }
 
 export interface ConditionResult {
@@ -187,7 +56,7 @@ export interface RuleExplanation {
 }
 
 export interface Evaluation {
-  targets: RuleTarget[];
+  targets: TicketTarget[];
   explanations: RuleExplanation[];
   /** One per ITSM connector given, in the order given. */
   decisions: Decision[];
@@ -290,27 +159,27 @@ const byOrderThenName = (a: Rule, b: Rule): number => {
 const optionalMs = (d: string | number | undefined): number | undefined =>
   d === undefined ? undefined : tryParseDuration(d);
 
-function targetFromRule(event: CompactEvent, rule: Rule, connectorId: string): RuleTarget {
+function targetFromRule(event: CompactEvent, rule: Rule, connectorId: string): TicketTarget {
   const t = rule.then;
-  const target: RuleTarget = {
-    connectorId,
+  const correlateBy = [...(t.correlate_by?.length ? t.correlate_by : DEFAULT_CORRELATE_BY)];
+  const spec: TicketSpec = {
     ruleId: rule.id,
     ruleName: rule.name,
-    priority: t.priority ?? event.severity,
+    correlateBy,
+    correlationKey: correlationKey(event, correlateBy),
     labels: [...(t.labels ?? [])],
-    correlateBy: [...(t.correlate_by?.length ? t.correlate_by : DEFAULT_CORRELATE_BY)],
   };
-  if (t.assignee !== undefined) target.assignee = t.assignee;
-  if (t.assignment_group !== undefined) target.assignmentGroup = t.assignment_group;
-  if (t.project_key !== undefined) target.projectKey = t.project_key;
-  if (t.issue_type !== undefined) target.issueType = t.issue_type;
+  if (t.assignee !== undefined) spec.assignee = t.assignee;
+  if (t.assignment_group !== undefined) spec.assignmentGroup = t.assignment_group;
+  if (t.project_key !== undefined) spec.projectKey = t.project_key;
+  if (t.issue_type !== undefined) spec.issueType = t.issue_type;
   const autoResolve = optionalMs(t.auto_resolve_after);
-  if (autoResolve !== undefined) target.autoResolveAfterMs = autoResolve;
+  if (autoResolve !== undefined) spec.autoResolveAfterMs = autoResolve;
   const sla = optionalMs(t.sla);
-  if (sla !== undefined) target.slaMs = sla;
+  if (sla !== undefined) spec.slaMs = sla;
   const reopen = optionalMs(t.reopen_within);
-  if (reopen !== undefined) target.reopenWithinMs = reopen;
-  return target;
+  if (reopen !== undefined) spec.reopenWithinMs = reopen;
+  return { connectorId, priority: t.priority ?? event.severity, spec };
 }
 
 const quote = (name: string) => `'${name}'`;
@@ -337,7 +206,7 @@ export function evaluateRules(
   const claimedBy = new Map<string, Rule>();
   /** Enabled, matching rules that named a connector but could not give it a ticket. */
   const targetedDisabled = new Map<string, Rule>();
-  const targets: RuleTarget[] = [];
+  const targets: TicketTarget[] = [];
   const explanations: RuleExplanation[] = [];
   const matchedRules: Rule[] = [];
   let stoppedBy: Rule | undefined;
@@ -474,13 +343,12 @@ export function evaluateRules(
         `no rule matched; severity ${event.severity} below auto_push.min_severity ${minSeverity}`,
       );
     } else {
-      const fallback: RuleTarget = {
+      const correlateBy = [...DEFAULT_CORRELATE_BY];
+      targets.push({
         connectorId: c.id,
         priority: event.severity,
-        labels: [],
-        correlateBy: [...DEFAULT_CORRELATE_BY],
-      };
-      targets.push(fallback);
+        spec: { correlateBy, correlationKey: correlationKey(event, correlateBy), labels: [] },
+      });
       decide(
         'ticket',
         `no rule matched; default connector: severity ${event.severity} ≥ auto_push.min_severity ${minSeverity}`,
@@ -489,58 +357,4 @@ export function evaluateRules(
   }
 
   return { targets, explanations, decisions };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Correlation
-
-/** `%`, `|` and `=` are escaped so distinct field values can never produce the same key. */
-const escapeKeyPart = (s: string) => s.replace(/%/g, '%25').replace(/\|/g, '%7C').replace(/=/g, '%3D');
-
-function fieldValue(event: CompactEvent, path: string): string {
-  if (path.startsWith('tags.')) {
-    const key = path.slice('tags.'.length);
-    const tags = event.tags ?? {};
-    return Object.hasOwn(tags, key) ? (tags[key] ?? '') : '';
-  }
-  switch (path) {
-    case 'policy.id':
-      return event.policy?.id ?? '';
-    case 'policy.name':
-      return event.policy?.name ?? '';
-    case 'policy.action':
-      return lower(event.policy?.action ?? '');
-    case 'user_email':
-      // Mailbox names are case-insensitive in practice: Alice@x and alice@x are one person.
-      return lower(event.user_email ?? '');
-    case 'classifications':
-      return [...new Set((event.classifications ?? []).map((c) => c.type.toUpperCase()))].sort().join(',');
-    case 'risk_score':
-      return event.risk_score === undefined ? '' : String(event.risk_score);
-    case 'event_type':
-    case 'severity':
-    case 'summary':
-    case 'source':
-    case 'model':
-    case 'provider':
-    case 'platform_id': {
-      const v = event[path];
-      return v === undefined ? '' : String(v);
-    }
-    default:
-      return '';
-  }
-}
-
-/**
- * The key a ticket is correlated by, e.g. `event_type=policy_violation|policy.id=p1|user_email=a@x`.
- * Fields are sorted and de-duplicated (so their order in a rule does not matter); missing fields
- * are empty. Deterministic and pure; callers scope it per connector.
- */
-export function correlationKey(
-  event: CompactEvent,
-  fields: readonly string[] = DEFAULT_CORRELATE_BY,
-): string {
-  const paths = [...new Set(fields.length ? fields : DEFAULT_CORRELATE_BY)].sort();
-  return paths.map((p) => `${escapeKeyPart(p)}=${escapeKeyPart(fieldValue(event, p))}`).join('|');
 }

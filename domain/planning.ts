@@ -1,10 +1,17 @@
+/**
+ * Where an event goes, and why: the one planning function behind both the violation workflow's
+ * plan (activities/plan.ts) and the rules dry-run (api/rules.ts), so the explanation an admin
+ * reads is what really happens. Pure.
+ */
 import { type ConnectorFilters, type ConnectorKind, isSiemKind, passesFilters } from './connector.js';
 import type { CompactEvent } from './event.js';
-import type { Decision } from './plan.js';
-import { evaluateRules, type Rule, type RuleExplanation, type RuleTarget } from './rules.js';
+import type { Decision, TicketTarget } from './plan.js';
+import { evaluateRules, type RuleExplanation } from './rule-evaluation.js';
+import type { Rule } from './rule-schema.js';
 import type { Settings } from './settings.js';
 
-export interface RoutableConnector {
+/** A connector as planning sees it: no config, no secrets. */
+export interface PlanningConnector {
   id: string;
   name: string;
   kind: ConnectorKind;
@@ -13,28 +20,29 @@ export interface RoutableConnector {
   filters: ConnectorFilters;
 }
 
-export interface Routing {
+export interface EventPlan {
   /** ITSM tickets to open (or correlate), from the rules or the auto_push default. */
-  tickets: RuleTarget[];
+  tickets: TicketTarget[];
   /** SIEM connectors whose own filters pass. */
   siem: string[];
   /** One per connector considered, with the reason. */
   decisions: Decision[];
   explanations: RuleExplanation[];
+  /** No rule matched, so the default (auto_push) connectors were considered. */
+  defaultRouting: boolean;
 }
 
 /**
- * Where an event goes. Pure: the workflow's plan and the API's dry-run use the same function.
  * ITSM: the rules (first matching rule per target; `stop` ends evaluation), else the default
  * connectors when severity ≥ auto_push.min_severity. SIEM: every enabled connector whose own
  * filters pass, rules or not.
  */
-export function routeEvent(
+export function planEvent(
   event: CompactEvent,
-  connectors: RoutableConnector[],
-  rules: Rule[],
+  connectors: readonly PlanningConnector[],
+  rules: readonly Rule[],
   settings: Pick<Settings, 'auto_push'>,
-): Routing {
+): EventPlan {
   const evaluation = evaluateRules(event, rules, connectors, settings);
   const siem: string[] = [];
   const decisions = [...evaluation.decisions];
@@ -48,5 +56,11 @@ export function routeEvent(
       siem.push(c.id);
     } else decide('skip', `SIEM filters exclude ${event.event_type}/${event.severity}`);
   }
-  return { tickets: evaluation.targets, siem, decisions, explanations: evaluation.explanations };
+  return {
+    tickets: evaluation.targets,
+    siem,
+    decisions,
+    explanations: evaluation.explanations,
+    defaultRouting: !evaluation.explanations.some((e) => e.status === 'matched'),
+  };
 }

@@ -6,6 +6,9 @@
  * - Standard Webhooks (https://www.standardwebhooks.com): `webhook-signature: v1,<base64>` where the
  *   HMAC-SHA256 covers `${webhook-id}.${webhook-timestamp}.${body}` and is keyed by the base64-decoded
  *   part of a `whsec_<base64>` secret.
+ *
+ * Pure functions of their inputs (HMAC, no I/O), shared by the connectors (signing) and the API
+ * (verifying); they use node:crypto, so workflow code must not import them.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 

@@ -1,0 +1,27 @@
+/** The ITSM connectors behind one door: create a ticket, or show the request that would. */
+import type { Connector, JiraConfig, ServiceNowConfig } from '../domain/connector.js';
+import type { TicketDraft, TicketRef } from '../domain/ticket.js';
+import { type HttpRequest, maskRequest } from './http.js';
+import { buildJiraCreateRequest, createJiraIssue } from './jira.js';
+import { buildServiceNowCreateRequest, createServiceNowIncident } from './servicenow.js';
+
+export type ItsmConnector = Connector & { kind: 'jira' | 'servicenow' };
+
+export function createTicket(
+  connector: ItsmConnector,
+  draft: TicketDraft,
+  opts: { timeoutMs: number; lookupFirst: boolean },
+): Promise<TicketRef> {
+  return connector.kind === 'jira'
+    ? createJiraIssue(connector.config as JiraConfig, draft, opts)
+    : createServiceNowIncident(connector.config as ServiceNowConfig, draft, opts);
+}
+
+/** The create request exactly as it would be sent, secrets masked. */
+export function previewTicketRequest(connector: ItsmConnector, draft: TicketDraft): HttpRequest {
+  return maskRequest(
+    connector.kind === 'jira'
+      ? buildJiraCreateRequest(connector.config as JiraConfig, draft)
+      : buildServiceNowCreateRequest(connector.config as ServiceNowConfig, draft),
+  );
+}

@@ -1,0 +1,323 @@
+import { and, desc, eq, gt, inArray, or, sql } from 'drizzle-orm';
+import type { TicketSpec } from '../../domain/plan.js';
+import { raiseSeverity, type Severity } from '../../domain/severity.js';
+import type { TicketStatus, TransitionSource } from '../../domain/ticket-status.js';
+import type { Db } from '../client.js';
+import { auditEntries, deliveries, ticketEvents, tickets } from '../schema.js';
+import { audit } from './audit.js';
+import { markDelivered } from './deliveries.js';
+
+export type TicketRow = typeof tickets.$inferSelect;
+type TicketEventInsert = Omit<typeof ticketEvents.$inferInsert, 'ticketId'>;
+
+export async function getTicket(db: Db, id: string): Promise<TicketRow | undefined> {
+  const [row] = await db.select().from(tickets).where(eq(tickets.id, id));
+  return row;
+}
+
+export const ticketEventsOf = (db: Db, ticketId: string) =>
+  db
+    .select()
+    .from(ticketEvents)
+    .where(eq(ticketEvents.ticketId, ticketId))
+    .orderBy(ticketEvents.at, ticketEvents.id);
+
+/** One line of a ticket's story (a comment, a note that came from the ITSM...). */
+export async function addTicketEvent(db: Db, ticketId: string, e: TicketEventInsert): Promise<void> {
+  await db.insert(ticketEvents).values({ ticketId, ...e, note: e.note?.slice(0, 4000) });
+}
+
+export type Claim =
+  | { role: 'owner'; ticketId: string }
+  | { role: 'recurrence'; ticketId: string; reopen: boolean; externalId: string | null };
+
+export interface ClaimInput {
+  deliveryId: string;
+  connectorId: string;
+  eventId: string;
+  kind: string;
+  severity: Severity;
+  priority: Severity;
+  spec: TicketSpec;
+  idempotencyKey: string;
+  slaMs: number;
+}
+
+/**
+ * Decides, under a per-(connector, correlation key) lock, whether this event opens a ticket or
+ * recurs on an active one. Race-free: concurrent events with one key serialise here, and the
+ * first one's claim (a ticket row without an external id yet) is what the others join.
+ * Idempotent: a retried claim for the same delivery returns the same answer.
+ */
+export function claimTicket(db: Db, input: ClaimInput): Promise<Claim> {
+  const { spec } = input;
+  return db.transaction(async (tx) => {
+    await tx.execute(
+      sql`select pg_advisory_xact_lock(hashtextextended(${`${input.connectorId}|${spec.correlationKey}`}, 0))`,
+    );
+    const [delivery] = await tx.select().from(deliveries).where(eq(deliveries.id, input.deliveryId));
+    if (delivery?.ticketId) {
+      const [t] = await tx.select().from(tickets).where(eq(tickets.id, delivery.ticketId));
+      if (t && t.eventId === input.eventId) return { role: 'owner', ticketId: t.id };
+      if (t) return { role: 'recurrence', ticketId: t.id, reopen: false, externalId: t.externalId };
+    }
+    const now = new Date();
+    const reopenSince = new Date(now.getTime() - (spec.reopenWithinMs ?? 0));
+    const [active] = await tx
+      .select()
+      .from(tickets)
+      .where(
+        and(
+          eq(tickets.connectorId, input.connectorId),
+          eq(tickets.correlationKey, spec.correlationKey),
+          or(
+            inArray(tickets.status, ['open', 'in_progress']),
+            spec.reopenWithinMs
+              ? and(eq(tickets.status, 'resolved'), gt(tickets.resolvedAt, reopenSince))
+              : undefined,
+          ),
+        ),
+      )
+      .orderBy(desc(tickets.createdAt))
+      .limit(1);
+    if (active) {
+      await tx
+        .update(tickets)
+        .set({ recurrenceCount: sql`${tickets.recurrenceCount} + 1`, lastRecurrenceAt: now, updatedAt: now })
+        .where(eq(tickets.id, active.id));
+      await tx
+        .insert(ticketEvents)
+        .values({ ticketId: active.id, type: 'recurrence', eventId: input.eventId, actor: 'system' });
+      await tx
+        .update(deliveries)
+        .set({ ticketId: active.id, status: 'delivered', deliveredAt: now, updatedAt: now, lastError: null })
+        .where(eq(deliveries.id, input.deliveryId));
+      await audit(tx, {
+        actor: 'system',
+        action: 'ticket.recurrence',
+        subjectType: 'ticket',
+        subjectId: active.id,
+        details: {
+          event_id: input.eventId,
+          correlation_key: spec.correlationKey,
+          reopen: active.status === 'resolved',
+        },
+      });
+      return {
+        role: 'recurrence',
+        ticketId: active.id,
+        // With a reopen window, also when the ticket resolves between this claim and the signal
+        // (its auto-resolve timer may fire first): the workflow reopens only if resolved.
+        reopen: active.status === 'resolved' || Boolean(spec.reopenWithinMs),
+        externalId: active.externalId,
+      };
+    }
+    const [claimed] = await tx
+      .insert(tickets)
+      .values({
+        connectorId: input.connectorId,
+        kind: input.kind,
+        eventId: input.eventId,
+        idempotencyKey: input.idempotencyKey,
+        severity: input.severity,
+        priority: input.priority,
+        correlationKey: spec.correlationKey,
+        ruleId: spec.ruleId,
+        autoResolveAfterMs: spec.autoResolveAfterMs,
+        reopenWithinMs: spec.reopenWithinMs,
+        slaMs: input.slaMs,
+        slaDueAt: new Date(now.getTime() + input.slaMs),
+      })
+      .onConflictDoUpdate({ target: tickets.idempotencyKey, set: { updatedAt: now } })
+      .returning();
+    await tx.update(deliveries).set({ ticketId: claimed!.id }).where(eq(deliveries.id, input.deliveryId));
+    return { role: 'owner', ticketId: claimed!.id };
+  });
+}
+
+/**
+ * The owner's create failed for good: the claim is dropped so the next event opens a ticket, and
+ * the events that had joined it are failed with the reason. A ticket that was created is kept.
+ */
+export function releaseTicketClaim(
+  db: Db,
+  ticketId: string,
+  error: string,
+): Promise<'released' | 'already_gone' | 'created'> {
+  return db.transaction(async (tx) => {
+    const [t] = await tx.select().from(tickets).where(eq(tickets.id, ticketId));
+    if (!t) return 'already_gone';
+    if (t.externalId) return 'created';
+    await tx
+      .update(deliveries)
+      .set({
+        status: 'failed',
+        ticketId: null,
+        lastError: `correlated ticket could not be created: ${error}`,
+        updatedAt: new Date(),
+      })
+      .where(and(eq(deliveries.ticketId, t.id), sql`${deliveries.eventId} <> ${t.eventId}`));
+    await tx.update(deliveries).set({ ticketId: null }).where(eq(deliveries.ticketId, t.id));
+    await tx.delete(ticketEvents).where(eq(ticketEvents.ticketId, t.id));
+    await tx.delete(tickets).where(eq(tickets.id, t.id));
+    return 'released';
+  });
+}
+
+/**
+ * The remote ticket exists: its row (a claim gets its remote reference; a manual push opens the
+ * row), the delivery marked delivered and the audit entry land together, so whoever sees the
+ * ticket's remote reference also sees the delivery done.
+ */
+export function recordTicketCreated(
+  db: Db,
+  input: {
+    deliveryId: string;
+    ticket: typeof tickets.$inferInsert;
+    adopted: boolean;
+  },
+): Promise<TicketRow> {
+  const t = input.ticket;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(tickets)
+      .values(t)
+      .onConflictDoUpdate({
+        target: tickets.idempotencyKey,
+        set: {
+          externalId: t.externalId,
+          externalUrl: t.externalUrl,
+          remoteId: t.remoteId,
+          sysId: t.sysId,
+          updatedAt: new Date(),
+        },
+      })
+      .returning();
+    await markDelivered(tx, input.deliveryId, row!.id);
+    await audit(tx, {
+      actor: 'system',
+      action: input.adopted ? 'ticket.adopted' : 'ticket.created',
+      subjectType: 'ticket',
+      subjectId: row!.id,
+      details: { event_id: t.eventId, connector_id: t.connectorId, external_id: t.externalId },
+    });
+    return row!;
+  });
+}
+
+/** Mirrors a status change to PostgreSQL: the ticket row, its story and the audit trail, together. */
+export async function recordTransition(
+  db: Db,
+  input: {
+    ticketId: string;
+    from: TicketStatus;
+    to: TicketStatus;
+    source: TransitionSource;
+    actor: string;
+    note?: string;
+  },
+): Promise<void> {
+  const now = new Date();
+  await db.transaction(async (tx) => {
+    await tx
+      .update(tickets)
+      .set({
+        status: input.to,
+        updatedAt: now,
+        ...(input.to === 'resolved' ? { resolvedAt: now } : {}),
+        ...(input.to === 'closed' ? { closedAt: now } : {}),
+        ...(input.to === 'open' || input.to === 'in_progress' ? { resolvedAt: null } : {}),
+      })
+      .where(eq(tickets.id, input.ticketId));
+    await tx.insert(ticketEvents).values({
+      ticketId: input.ticketId,
+      type: 'transition',
+      fromStatus: input.from,
+      toStatus: input.to,
+      source: input.source,
+      actor: input.actor,
+      note: input.note,
+    });
+    await audit(tx, {
+      actor: input.actor,
+      action: 'ticket.status_changed',
+      subjectType: 'ticket',
+      subjectId: input.ticketId,
+      details: { from: input.from, to: input.to, source: input.source, note: input.note },
+    });
+  });
+}
+
+/**
+ * SLA passed while open: the breach flag, the raised priority, the history entry and the audit
+ * entry in one transaction. A retried attempt after a commit finds the flag set and raises
+ * nothing twice (`newlyBreached` false). Undefined when the ticket is gone.
+ */
+export function recordEscalation(
+  db: Db,
+  ticketId: string,
+): Promise<
+  | { priority: Severity; previous: Severity; newlyBreached: boolean; connectorId: string; kind: string }
+  | undefined
+> {
+  return db.transaction(async (tx) => {
+    const [t] = await tx.select().from(tickets).where(eq(tickets.id, ticketId)).for('update');
+    if (!t) return undefined;
+    if (t.slaBreached) {
+      const [done] = await tx
+        .select({ details: auditEntries.details })
+        .from(auditEntries)
+        .where(
+          and(
+            eq(auditEntries.subjectType, 'ticket'),
+            eq(auditEntries.subjectId, t.id),
+            eq(auditEntries.action, 'ticket.sla_breached'),
+          ),
+        )
+        .limit(1);
+      const priority = t.priority as Severity;
+      const previous = (done?.details?.previous_priority as Severity) ?? priority;
+      return { priority, previous, newlyBreached: false, connectorId: t.connectorId, kind: t.kind };
+    }
+    const previous = t.priority as Severity;
+    const priority = raiseSeverity(previous);
+    await tx
+      .update(tickets)
+      .set({ slaBreached: true, priority, updatedAt: new Date() })
+      .where(eq(tickets.id, t.id));
+    await tx.insert(ticketEvents).values({
+      ticketId: t.id,
+      type: 'escalation',
+      source: 'escalation',
+      actor: 'system',
+      note: `SLA breached: priority ${previous} → ${priority}`,
+    });
+    await audit(tx, {
+      actor: 'system',
+      action: 'ticket.sla_breached',
+      subjectType: 'ticket',
+      subjectId: t.id,
+      details: { previous_priority: previous, priority },
+    });
+    return { priority, previous, newlyBreached: true, connectorId: t.connectorId, kind: t.kind };
+  });
+}
+
+export const toPublicTicket = (t: TicketRow) => ({
+  id: t.id,
+  connector_id: t.connectorId,
+  kind: t.kind,
+  event_id: t.eventId,
+  external_id: t.externalId,
+  external_url: t.externalUrl,
+  ...(t.sysId ? { sys_id: t.sysId } : {}),
+  status: t.status,
+  severity: t.severity,
+  priority: t.priority,
+  correlation_key: t.correlationKey,
+  recurrence_count: t.recurrenceCount,
+  sla_due_at: t.slaDueAt?.toISOString() ?? null,
+  sla_breached: t.slaBreached,
+  created_at: t.createdAt.toISOString(),
+  updated_at: t.updatedAt.toISOString(),
+});

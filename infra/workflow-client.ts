@@ -1,0 +1,158 @@
+/**
+ * The client side of the Temporal contract (workflows/contract.ts): how the API and the activities
+ * start, signal and update escalate's workflows. Every start goes through `start` below, so the
+ * IDs, policies, search attributes and summaries are the contract's, whoever starts.
+ */
+import {
+  type Client,
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  type WorkflowHandle,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
+import type { CompactEvent } from '../domain/event.js';
+import {
+  abandonedSignal,
+  type ConnectorActionInput,
+  type ConnectorActionResult,
+  commentSignal,
+  connectorActionStart,
+  createdSignal,
+  type DeliveryWorkflowInput,
+  deliveryStart,
+  type Recurrence,
+  type ReplayWorkflowInput,
+  recurrenceSignal,
+  replayStart,
+  type StartSpec,
+  type StatusChange,
+  type StatusChangeResult,
+  setStatusUpdate,
+  type TicketComment,
+  type TicketFacts,
+  ticketStart,
+  ticketWorkflowId,
+  violationStart,
+} from '../workflows/contract.js';
+import { encryptsPayloads } from './payload-codec.js';
+
+/** A Temporal client and the task queue escalate's workers poll. */
+export interface Workflows {
+  client: Client;
+  taskQueue: string;
+}
+
+/** How long a request waits for Temporal to acknowledge a start before answering 503. */
+const START_DEADLINE_MS = 5_000;
+
+const startOptions = <A extends unknown[]>(w: Workflows, spec: StartSpec<A>) => ({
+  ...spec.options,
+  taskQueue: w.taskQueue,
+});
+
+function start<A extends unknown[]>(w: Workflows, spec: StartSpec<A>): Promise<WorkflowHandle> {
+  return w.client.workflow.start(spec.workflowType, startOptions(w, spec));
+}
+
+/**
+ * Starts `violation-{event_id}` and resolves once Temporal has acknowledged it. Idempotent: a run
+ * that exists (running or finished) is never started twice.
+ */
+export async function startViolation(w: Workflows, event: CompactEvent, acceptedBy: string): Promise<string> {
+  const spec = violationStart(event, acceptedBy, { redacted: encryptsPayloads(w.client) });
+  try {
+    // Answer 503 within seconds when Temporal is down, instead of the client's long retry loop.
+    await w.client.connection.withDeadline(Date.now() + START_DEADLINE_MS, () => start(w, spec));
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  return spec.options.workflowId;
+}
+
+/** Runs (or joins the running) manual push / replay of one delivery. */
+export async function startDelivery(w: Workflows, input: DeliveryWorkflowInput, summary: string) {
+  return (await start(w, deliveryStart(input, summary))).workflowId;
+}
+
+export async function startReplay(w: Workflows, input: ReplayWorkflowInput, total: number) {
+  return (await start(w, replayStart(input, total))).workflowId;
+}
+
+/** Starts a connector action; the caller decides how long to wait for its result. */
+export function startConnectorAction(
+  w: Workflows,
+  input: ConnectorActionInput,
+  requestId: string,
+): Promise<WorkflowHandle<(input: ConnectorActionInput) => Promise<ConnectorActionResult>>> {
+  return start(w, connectorActionStart(input, requestId)) as never;
+}
+
+/**
+ * A signal-with-start to a ticket's workflow. A finished run is left alone (REJECT_DUPLICATE): its
+ * ticket is closed, there is nothing left to tell it.
+ */
+async function unlessEnded(signalWithStart: Promise<unknown>): Promise<void> {
+  try {
+    await signalWithStart;
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+/** The remote ticket exists: the ticket's workflow (started now if need be) starts following it. */
+export function ticketCreated(w: Workflows, ticket: TicketFacts): Promise<void> {
+  const spec = ticketStart(ticket);
+  return unlessEnded(
+    w.client.workflow.signalWithStart(spec.workflowType, { ...startOptions(w, spec), signal: createdSignal }),
+  );
+}
+
+/** A recurrence (which may beat the creator to starting the ticket's workflow). */
+export function ticketRecurred(w: Workflows, ticket: TicketFacts, recurrence: Recurrence): Promise<void> {
+  const spec = ticketStart(ticket);
+  return unlessEnded(
+    w.client.workflow.signalWithStart(spec.workflowType, {
+      ...startOptions(w, spec),
+      signal: recurrenceSignal,
+      signalArgs: [recurrence],
+    }),
+  );
+}
+
+/** The ticket could not be created: its workflow (if any) ends. */
+export async function ticketAbandoned(w: Workflows, ticketId: string): Promise<void> {
+  try {
+    await w.client.workflow.getHandle(ticketWorkflowId(ticketId)).signal(abandonedSignal);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+}
+
+export async function commentOnTicket(w: Workflows, ticketId: string, comment: TicketComment): Promise<void> {
+  await w.client.workflow.getHandle(ticketWorkflowId(ticketId)).signal(commentSignal, comment);
+}
+
+/**
+ * A status change as the ticket workflow's Update (its validator refuses forbidden transitions).
+ * An active ticket's workflow may not be running yet (its creator starts it just after the ticket
+ * appears): update-with-start makes sure it is, with the same start as every other path. A closed
+ * ticket's workflow has ended and is only asked, never revived.
+ */
+export function changeTicketStatus(
+  w: Workflows,
+  ticket: TicketFacts,
+  change: StatusChange,
+): Promise<StatusChangeResult> {
+  if (ticket.status === 'closed')
+    return w.client.workflow.getHandle(ticketWorkflowId(ticket.id)).executeUpdate(setStatusUpdate, {
+      args: [change],
+    });
+  const spec = ticketStart(ticket);
+  return w.client.workflow.executeUpdateWithStart(setStatusUpdate, {
+    args: [change],
+    startWorkflowOperation: new WithStartWorkflowOperation(spec.workflowType, {
+      ...startOptions(w, spec),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    }),
+  });
+}
