@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PayloadCodec } from '@temporalio/common';
 import {
@@ -26,7 +26,10 @@ import { freePort } from './infra/ports.js';
 import { temporalLogger } from './infra/temporal-logger.js';
 import { type Tracing, WORKFLOW_TRACING_MODULE } from './infra/tracing.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+/** The workflows' entry: `.ts` in a checkout, `.js` in the compiled output (`npm run build`). */
+export const WORKFLOWS_PATH = fileURLToPath(
+  new URL(`./workflows/index${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
 
 const quietBundlerLogger = {
   log() {},
