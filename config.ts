@@ -3,15 +3,6 @@ import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/
 import type { PayloadCodec } from '@temporalio/common';
 import { payloadCodecFromEnv, payloadDataConverter } from './infra/payload-codec.js';
 
-export type ApiScope = 'admin' | 'ingest';
-
-export interface ApiKey {
-  key: string;
-  scope: ApiScope;
-  /** Safe to log and audit: a short fingerprint, never the key. */
-  label: string;
-}
-
 export interface TemporalConnection {
   address: string;
   namespace: string;
@@ -22,41 +13,6 @@ export interface TemporalConnection {
     | boolean;
   /** Payload encryption (ESCALATE_PAYLOAD_KEY, infra/payload-codec.ts); none when unset. */
   payloadCodec?: PayloadCodec;
-}
-
-export function parseApiKeys(raw: string | undefined): ApiKey[] {
-  if (!raw) return [];
-  return raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((entry) => {
-      const idx = entry.lastIndexOf(':');
-      const scope = idx > 0 ? entry.slice(idx + 1) : '';
-      if (scope === 'admin' || scope === 'ingest') {
-        const key = entry.slice(0, idx);
-        return { key, scope, label: keyLabel(key) };
-      }
-      return { key: entry, scope: 'admin' as const, label: keyLabel(entry) };
-    });
-}
-
-export const keyLabel = (key: string): string => `key…${key.slice(-4)}`;
-
-/** ESCALATE_TEMPORAL_UI_ORIGINS: comma-separated Web UI origins the codec endpoint admits (CORS). */
-export function temporalUiOriginsFromEnv(env = process.env, fallback: string[] = []): string[] {
-  const raw = env.ESCALATE_TEMPORAL_UI_ORIGINS;
-  if (!raw?.trim()) return fallback;
-  return raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((origin) => {
-      const url = new URL(origin);
-      if (url.origin !== origin.replace(/\/$/, ''))
-        throw new Error(`ESCALATE_TEMPORAL_UI_ORIGINS: ${origin} is not an origin (scheme://host[:port])`);
-      return url.origin;
-    });
 }
 
 export function temporalConnectionFromEnv(env = process.env): TemporalConnection {

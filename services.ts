@@ -8,15 +8,11 @@ import { type ServerType, serve } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import type { ApiKey } from './api/api-keys.js';
 import { createApp } from './api/app.js';
 import type { ApiDeps } from './api/deps.js';
 import { startPendingSweeper } from './api/pending-starts.js';
-import {
-  type ApiKey,
-  connectTemporalClient,
-  type TemporalConnection,
-  temporalConnectOptions,
-} from './config.js';
+import { connectTemporalClient, type TemporalConnection, temporalConnectOptions } from './config.js';
 import { connectDatabase, type Database } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { defaultSettings, type Settings } from './domain/settings.js';

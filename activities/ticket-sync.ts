@@ -11,7 +11,13 @@ import {
   urgencyImpact,
 } from '../connectors/servicenow.js';
 import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
-import { addTicketEvent, getTicket, recordEscalation, recordTransition } from '../db/repos/tickets.js';
+import {
+  addTicketEvent,
+  getTicket,
+  recordEscalation,
+  recordTransition,
+  type Transition,
+} from '../db/repos/tickets.js';
 import {
   type Connector,
   connectorTimeoutMs,
@@ -21,7 +27,7 @@ import {
 } from '../domain/connector.js';
 import { tryParseDuration } from '../domain/duration.js';
 import type { Severity } from '../domain/severity.js';
-import type { TicketStatus, TransitionSource } from '../domain/ticket-status.js';
+import type { TicketStatus } from '../domain/ticket-status.js';
 import { slaBreaches } from '../infra/metrics.js';
 import type { TicketSyncInit } from '../workflows/contract.js';
 import type { ActivityDeps } from './deps.js';
@@ -95,14 +101,7 @@ export function ticketSyncActivities(deps: ActivityDeps) {
     },
 
     /** Mirrors a status change to PostgreSQL (ticket row, its story, the audit trail). */
-    recordTransition(input: {
-      ticketId: string;
-      from: TicketStatus;
-      to: TicketStatus;
-      source: TransitionSource;
-      actor: string;
-      note?: string;
-    }): Promise<void> {
+    recordTransition(input: Transition): Promise<void> {
       return recordTransition(db, input);
     },
 

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
-import type { ApiKey } from '../config.js';
+import type { ApiKey } from './api-keys.js';
 import type { AppEnv } from './env.js';
 import { apiError } from './errors.js';
 

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { ApiKey } from '../config.js';
+import type { ApiKey } from './api-keys.js';
 
 /**
  * The browser session of the codec endpoint. The Temporal Web UI cannot send escalate's bearer

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { asc, eq, gt } from 'drizzle-orm';
-import { audit } from '../db/repos/audit.js';
+import { asc, gt } from 'drizzle-orm';
 import {
+  createConnector,
+  deleteConnector,
   getConnectorRow,
   MASK,
   openSecrets,
   toPublicConnector,
   toRowValues,
+  updateConnector,
 } from '../db/repos/connectors.js';
 import { connectors } from '../db/schema.js';
 import { CONFIG_SCHEMAS, type ConnectorKind } from '../domain/connector.js';
@@ -97,18 +99,8 @@ export function connectorsRouter(deps: ApiDeps) {
       const input = c.req.valid('json');
       const values = { ...input, id: input.id ?? randomUUID(), retry: input.retry ?? null };
       try {
-        const [row] = await db
-          .insert(connectors)
-          .values(toRowValues(values, deps.box, 'api'))
-          .returning();
-        await audit(db, {
-          actor: c.get('actor'),
-          action: 'connector.created',
-          subjectType: 'connector',
-          subjectId: row!.id,
-          details: { kind: row!.kind, name: row!.name },
-        });
-        return c.json(toPublicConnector(row!, deps.box), 201);
+        const row = await createConnector(db, toRowValues(values, deps.box, 'api'), c.get('actor'));
+        return c.json(toPublicConnector(row, deps.box), 201);
       } catch (err) {
         if (isUniqueViolation(err))
           return apiError(
@@ -187,16 +179,10 @@ export function connectorsRouter(deps: ApiDeps) {
         row.origin as 'api' | 'config',
       );
       try {
-        const [updated] = await db.update(connectors).set(values).where(eq(connectors.id, id)).returning();
         const changed = Object.keys(patch).concat(Object.keys(changes).map((k) => `config.${k}`));
-        await audit(db, {
-          actor: c.get('actor'),
-          action: 'connector.updated',
-          subjectType: 'connector',
-          subjectId: id,
-          details: { changed },
-        });
-        return c.json(toPublicConnector(updated!, deps.box), 200);
+        const updated = await updateConnector(db, id, values, { actor: c.get('actor'), changed });
+        if (!updated) return apiError(c, 404, 'not_found', 'no such connector');
+        return c.json(toPublicConnector(updated, deps.box), 200);
       } catch (err) {
         if (isUniqueViolation(err))
           return apiError(c, 409, 'conflict', `a connector named "${values.name}" exists`);
@@ -215,17 +201,8 @@ export function connectorsRouter(deps: ApiDeps) {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const [deleted] = await db
-        .delete(connectors)
-        .where(eq(connectors.id, id))
-        .returning({ id: connectors.id });
-      if (!deleted) return apiError(c, 404, 'not_found', 'no such connector');
-      await audit(db, {
-        actor: c.get('actor'),
-        action: 'connector.deleted',
-        subjectType: 'connector',
-        subjectId: id,
-      });
+      if (!(await deleteConnector(db, id, c.get('actor'))))
+        return apiError(c, 404, 'not_found', 'no such connector');
       return c.body(null, 204);
     },
   );

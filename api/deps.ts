@@ -1,10 +1,10 @@
 import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
-import type { ApiKey } from '../config.js';
 import type { Database } from '../db/client.js';
 import type { Settings } from '../domain/settings.js';
 import type { SecretBox } from '../infra/secret-box.js';
 import type { Workflows } from '../infra/workflow-client.js';
+import type { ApiKey } from './api-keys.js';
 
 export interface ApiDeps {
   database: Database;

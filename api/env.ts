@@ -1,4 +1,4 @@
-import type { ApiScope } from '../config.js';
+import type { ApiScope } from './api-keys.js';
 
 /** Per-request values the middlewares set for handlers. */
 export type AppEnv = {

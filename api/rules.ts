@@ -1,11 +1,12 @@
 // biome-ignore-all lint/suspicious/noThenProperty: the rule field is named `then`; it is plain data, never a thenable.
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { eq, inArray } from 'drizzle-orm';
-import { audit } from '../db/repos/audit.js';
+import { inArray } from 'drizzle-orm';
 import { listConnectorRows, toPlanningConnector } from '../db/repos/connectors.js';
 import {
+  createRule,
   decodeRuleCursor,
+  deleteRule,
   getRuleRow,
   listRulePage,
   listRules,
@@ -13,8 +14,9 @@ import {
   RULE_ID_PATTERN,
   toPublicRule,
   toRuleRowValues,
+  updateRule,
 } from '../db/repos/rules.js';
-import { connectors, rules } from '../db/schema.js';
+import { connectors } from '../db/schema.js';
 import { isItsmKind } from '../domain/connector.js';
 import { compactEvent, type ViolationEvent, violationEventSchema } from '../domain/event.js';
 import { planEvent } from '../domain/planning.js';
@@ -217,16 +219,9 @@ export function rulesRouter(deps: ApiDeps) {
       const values = toRuleRowValues({ ...rule, id: id ?? randomUUID() }, 'api');
       const warnings = await targetWarnings(rule.then.targets);
       try {
-        const row = await db.transaction(async (tx) => {
-          const [inserted] = await tx.insert(rules).values(values).returning();
-          await audit(tx, {
-            actor: c.get('actor'),
-            action: 'rule.created',
-            subjectType: 'rule',
-            subjectId: inserted!.id,
-            details: { name: inserted!.name, order: inserted!.order, targets: rule.then.targets, warnings },
-          });
-          return inserted!;
+        const row = await createRule(db, values, {
+          actor: c.get('actor'),
+          details: { targets: rule.then.targets, warnings },
         });
         return c.json({ ...toPublicRule(row), warnings }, 201);
       } catch (err) {
@@ -352,21 +347,9 @@ export function rulesRouter(deps: ApiDeps) {
       const warnings = await targetWarnings(rule.then.targets);
       const { origin: _origin, ...values } = toRuleRowValues(rule, row.origin as 'api' | 'config');
       try {
-        const updated = await db.transaction(async (tx) => {
-          const [u] = await tx
-            .update(rules)
-            .set({ ...values, updatedAt: new Date() })
-            .where(eq(rules.id, id))
-            .returning();
-          if (!u) return undefined;
-          await audit(tx, {
-            actor: c.get('actor'),
-            action: 'rule.updated',
-            subjectType: 'rule',
-            subjectId: id,
-            details: { name: u.name, changed: Object.keys(patch), warnings },
-          });
-          return u;
+        const updated = await updateRule(db, id, values, {
+          actor: c.get('actor'),
+          details: { changed: Object.keys(patch), warnings },
         });
         if (!updated) return apiError(c, 404, 'not_found', 'no such rule');
         return c.json({ ...toPublicRule(updated), warnings }, 200);
@@ -387,22 +370,7 @@ export function rulesRouter(deps: ApiDeps) {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const deleted = await db.transaction(async (tx) => {
-        const [d] = await tx
-          .delete(rules)
-          .where(eq(rules.id, id))
-          .returning({ id: rules.id, name: rules.name });
-        if (d)
-          await audit(tx, {
-            actor: c.get('actor'),
-            action: 'rule.deleted',
-            subjectType: 'rule',
-            subjectId: id,
-            details: { name: d.name },
-          });
-        return d;
-      });
-      if (!deleted) return apiError(c, 404, 'not_found', 'no such rule');
+      if (!(await deleteRule(db, id, c.get('actor')))) return apiError(c, 404, 'not_found', 'no such rule');
       return c.body(null, 204);
     },
   );

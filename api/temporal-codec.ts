@@ -51,6 +51,22 @@ const toJson = (p: Payload): PayloadJson => ({
   data: b64(p.data),
 });
 
+/** ESCALATE_TEMPORAL_UI_ORIGINS: comma-separated Web UI origins the codec endpoint admits (CORS). */
+export function temporalUiOriginsFromEnv(env = process.env, fallback: string[] = []): string[] {
+  const raw = env.ESCALATE_TEMPORAL_UI_ORIGINS;
+  if (!raw?.trim()) return fallback;
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((origin) => {
+      const url = new URL(origin);
+      if (url.origin !== origin.replace(/\/$/, ''))
+        throw new Error(`ESCALATE_TEMPORAL_UI_ORIGINS: ${origin} is not an origin (scheme://host[:port])`);
+      return url.origin;
+    });
+}
+
 /** Bearer admin key or a valid session cookie; ingest keys are refused (payloads hold personal data). */
 function codecAuth(deps: ApiDeps) {
   return createMiddleware<AppEnv>(async (c, next) => {

@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ticketWorkflowId, violationWorkflowId } from '../workflows/contract.js';
 import { type Comparison, compare } from './compare.js';
 import { type BenchConfig, benchConfig } from './config.js';
 import { mapLimit, stampNow } from './load.js';
@@ -221,8 +222,9 @@ async function main() {
         select v.event_id, t.id as ticket_id from violations v left join tickets t on t.event_id = v.event_id
         where v.completed_at is not null order by v.completed_at desc limit 1`;
       const history: PathResults['history'] = {};
-      if (last) history.violationWorkflow = await historyOf(stack, `violation-${last.event_id}`);
-      if (last?.ticket_id) history.ticketSyncWorkflow = await historyOf(stack, `ticket-${last.ticket_id}`);
+      if (last) history.violationWorkflow = await historyOf(stack, violationWorkflowId(last.event_id));
+      if (last?.ticket_id)
+        history.ticketSyncWorkflow = await historyOf(stack, ticketWorkflowId(last.ticket_id));
       results.escalate = {
         fixed: eFixed,
         saturation: eSat,

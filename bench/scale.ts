@@ -6,7 +6,8 @@
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { EscalateSeverity, EscalateTicketStatus } from '../domain/search-attributes.js';
+import { ticketCreated } from '../infra/workflow-client.js';
+import { ticketWorkflowId } from '../workflows/contract.js';
 import type { BenchConfig } from './config.js';
 import { mapLimit, openLoop, within } from './load.js';
 import { warningsSince } from './phase.js';
@@ -196,6 +197,7 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
   const rss = new RssSampler().start(1000);
   const run = randomUUID().slice(0, 8);
   const ids = Array.from({ length: n }, () => randomUUID());
+  const eventIds = ids.map(() => randomUUID());
   const externalId = (i: number) => `BENCH-${i + 1}`;
 
   say(`scale: inserting ${n} ticket rows`);
@@ -207,7 +209,7 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
       id,
       connector_id: stack.connectors.jira,
       kind: 'jira',
-      event_id: randomUUID(),
+      event_id: eventIds[i + k],
       idempotency_key: `bench-${run}-${i + k}`,
       external_id: externalId(i + k),
       external_url: `https://jira.example/browse/${externalId(i + k)}`,
@@ -234,16 +236,19 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
     const t0 = performance.now();
     if (t0 > budgetEnd) return;
     try {
-      await stack.client.workflow.start('ticketSyncWorkflow', {
-        workflowId: `ticket-${ticketId}`,
-        taskQueue: TASK_QUEUE,
-        args: [{ ticketId }],
-        typedSearchAttributes: [
-          { key: EscalateSeverity, value: 'high' },
-          { key: EscalateTicketStatus, value: 'open' },
-        ],
-        staticSummary: `high jira ticket ${externalId(i)} (bench)`,
-      });
+      // As the violation that created the ticket does (activities/claims.ts startTicketSync).
+      await ticketCreated(
+        { client: stack.client, taskQueue: TASK_QUEUE },
+        {
+          id: ticketId,
+          eventId: eventIds[i]!,
+          kind: 'jira',
+          severity: 'high',
+          priority: 'high',
+          status: 'open',
+          externalId: externalId(i),
+        },
+      );
       startLatencies.push(performance.now() - t0);
       started.push(ticketId);
     } catch {
@@ -264,7 +269,7 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
   // Armed = the task queue has no backlog left and a sample (the last ones started plus random
   // ones) sits idle on its timer.
   const sample = [...new Set([...started.slice(-50), ...shuffle([...started]).slice(0, 50)])];
-  let pendingSample = sample.map((id) => `ticket-${id}`);
+  let pendingSample = sample.map(ticketWorkflowId);
   const armDeadline = performance.now() + cfg.armTimeoutSeconds * 1000;
   let lastBacklog = { workflow: -1, activity: -1 };
   let lastSay = performance.now();

@@ -26,7 +26,7 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import postgres from 'postgres';
-import { parseApiKeys } from '../config.js';
+import { parseApiKeys } from '../api/api-keys.js';
 import type { Database } from '../db/client.js';
 import { defaultSettings } from '../domain/settings.js';
 import { type EmbeddedPg, startEmbeddedPostgres } from '../infra/embedded-postgres.js';

@@ -46,7 +46,7 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
-/** The page size the API accepts at most (`limit` in SPEC §9 list endpoints). */
+/** The page size the API accepts at most (`limit` of the list endpoints). */
 export const MAX_PAGE = 500;
 
 export class ApiClient {

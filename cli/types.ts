@@ -1,5 +1,5 @@
 /**
- * The API's answers as the CLI reads them (SPEC §9). Read defensively: fields may be absent on
+ * The API's answers as the CLI reads them. Read defensively: fields may be absent on
  * older servers, so formatting code falls back to "-".
  */
 

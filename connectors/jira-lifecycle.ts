@@ -8,7 +8,7 @@ import { DEFAULT_JIRA_PRIORITIES, jiraErrorMessage, jiraHeaders } from './jira.j
 import type { AdfNode } from './jira-format.js';
 
 /**
- * Jira side of the ticket lifecycle (SPEC §8): move an issue to an escalate status through a
+ * Jira side of the ticket lifecycle: move an issue to an escalate status through a
  * workflow transition, comment, change priority, and read the status a `jira:issue_updated`
  * webhook reports. Cloud uses REST v3 (ADF bodies), Data Center REST v2 (string bodies).
  * Pure HTTP; activities map ConnectorError to Temporal failures.

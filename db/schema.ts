@@ -196,7 +196,7 @@ export const rules = pgTable(
     enabled: boolean('enabled').notNull().default(true),
     order: integer('order').notNull().default(0),
     when: jsonb('when').$type<Record<string, unknown>>().notNull(),
-    // biome-ignore lint/suspicious/noThenProperty: SPEC §5 names the column `then`; a plain value, never a thenable.
+    // biome-ignore lint/suspicious/noThenProperty: the rule column is named `then`; a plain value, never a thenable.
     then: jsonb('then').$type<Record<string, unknown>>().notNull(),
     stop: boolean('stop').notNull().default(false),
     origin: text('origin').notNull().default('api'),

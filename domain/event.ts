@@ -25,7 +25,7 @@ export const classificationSchema = z.looseObject({
   confidence: z.number().min(0).max(1).optional(),
 });
 
-/** The violation event of SPEC §4. Unknown top-level fields are kept (loose object). */
+/** The violation event. Unknown top-level fields are kept (loose object). */
 export const violationEventSchema = z
   .looseObject({
     event_id: z.uuid(),

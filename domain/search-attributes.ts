@@ -1,6 +1,9 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-/** Custom search attributes (names fixed by SPEC §9) that make the Web UI a console. */
+/**
+ * Custom search attributes that make the Web UI a console. Their names are a public interface:
+ * saved queries and cluster set-up scripts use them.
+ */
 export const EscalateEventType = defineSearchAttributeKey('EscalateEventType', SearchAttributeType.KEYWORD);
 export const EscalateSeverity = defineSearchAttributeKey('EscalateSeverity', SearchAttributeType.KEYWORD);
 export const EscalateTicketStatus = defineSearchAttributeKey(

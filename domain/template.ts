@@ -12,7 +12,7 @@
  * found when the template is parsed (validation time), never when it renders: a template that
  * validates renders any data without throwing.
  *
- * Pure (no Node imports) so workflow code can use it.
+ * Pure (no Node imports, no I/O): the activities render with it, the API validates with it.
  */
 
 export class TemplateError extends Error {

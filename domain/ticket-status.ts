@@ -1,7 +1,7 @@
 import type { Severity } from './severity.js';
 
 /**
- * Ticket lifecycle (SPEC §8): `open → in_progress → resolved → closed`, plus the moves ITSMs make
+ * Ticket lifecycle: `open → in_progress → resolved → closed`, plus the moves ITSMs make
  * in practice. Pure (no Node APIs): TicketSyncWorkflow's Update validator uses it.
  *
  * The table:

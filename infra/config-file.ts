@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { and, eq, notInArray, sql } from 'drizzle-orm';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
-import { audit } from '../db/repos/audit.js';
 import { toRowValues } from '../db/repos/connectors.js';
-import { RULE_ID_MESSAGE, RULE_ID_PATTERN, upsertConfigRule } from '../db/repos/rules.js';
-import { connectors, rules } from '../db/schema.js';
+import { applyDeclaration, RuleNameTaken } from '../db/repos/declaration.js';
+import { RULE_ID_MESSAGE, RULE_ID_PATTERN } from '../db/repos/rules.js';
 import { connectorIdSchema, connectorInputSchema } from '../domain/connector-input.js';
 import { type Rule, ruleSchema } from '../domain/rule-schema.js';
 import { defaultSettings, type Settings, settingsSchema } from '../domain/settings.js';
@@ -122,101 +120,19 @@ export function loadConfigFile(path: string | undefined): ConfigFile {
  * deleted, its connectors disabled. Connectors and rules made through the API are never touched.
  */
 export async function applyConfigFile(db: Db, box: SecretBox, file: ConfigFile): Promise<void> {
-  // All or nothing: a file refused half-way (a rule name taken by an API rule) changes nothing.
-  await db.transaction((tx) => applyIn(tx, box, file));
-}
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-
-async function applyIn(db: Tx, box: SecretBox, file: ConfigFile): Promise<void> {
-  for (const c of file.connectors) {
-    const values = toRowValues({ ...c, id: c.id!, retry: c.retry ?? null }, box, 'config');
-    const [row] = await db
-      .insert(connectors)
-      .values(values)
-      .onConflictDoUpdate({
-        target: connectors.id,
-        set: { ...values, createdAt: sql`${connectors.createdAt}` },
-      })
-      .returning({ id: connectors.id, inserted: sql<boolean>`(xmax = 0)` });
-    if (row?.inserted) {
-      await audit(db, {
-        actor: 'config',
-        action: 'connector.created',
-        subjectType: 'connector',
-        subjectId: row.id,
-        details: { kind: c.kind },
-      });
-    }
-  }
-  // Before the upserts: a rule re-declared under a new id may keep the retired one's name.
-  if (file.declarative) await deleteUndeclaredRules(db, file);
-  for (const [i, rule] of file.rules.entries()) {
-    let outcome: Awaited<ReturnType<typeof upsertConfigRule>>;
-    try {
-      outcome = await upsertConfigRule(db, rule);
-    } catch (err) {
-      const pgCode =
-        (err as { code?: string; cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
-      if (pgCode === '23505')
-        throw invalid(
-          `rules[${i}].name: a rule named "${rule.name}" with another id exists (not ${rule.id})`,
-        );
-      throw err;
-    }
-    if (outcome !== 'unchanged') {
-      await audit(db, {
-        actor: 'config',
-        action: outcome === 'created' ? 'rule.created' : 'rule.updated',
-        subjectType: 'rule',
-        subjectId: rule.id,
-        details: { name: rule.name, order: rule.order, targets: rule.then.targets },
-      });
-    }
-  }
-  if (file.declarative) await disableUndeclaredConnectors(db, file);
-}
-
-/**
- * A connector removed from the file is disabled, not deleted: its tickets keep their history and
- * their sync (which needs its credentials); delete it through the API when it is no longer wanted.
- */
-async function disableUndeclaredConnectors(db: Tx, file: ConfigFile): Promise<void> {
-  const ids = file.connectors.map((c) => c.id!);
-  const disabled = await db
-    .update(connectors)
-    .set({ enabled: false, updatedAt: new Date() })
-    .where(
-      and(
-        eq(connectors.origin, 'config'),
-        eq(connectors.enabled, true),
-        ids.length ? notInArray(connectors.id, ids) : undefined,
+  try {
+    await applyDeclaration(db, {
+      connectors: file.connectors.map((c) =>
+        toRowValues({ ...c, id: c.id!, retry: c.retry ?? null }, box, 'config'),
       ),
-    )
-    .returning({ id: connectors.id });
-  for (const { id } of disabled)
-    await audit(db, {
-      actor: 'config',
-      action: 'connector.disabled',
-      subjectType: 'connector',
-      subjectId: id,
-      details: { reason: 'no longer declared in ESCALATE_CONFIG' },
+      rules: file.rules,
+      retireUndeclared: file.declarative === true,
     });
-}
-
-/** A rule removed from the file is deleted (workflows load rules when they start: none changes). */
-async function deleteUndeclaredRules(db: Tx, file: ConfigFile): Promise<void> {
-  const ids = file.rules.map((r) => r.id);
-  const deleted = await db
-    .delete(rules)
-    .where(and(eq(rules.origin, 'config'), ids.length ? notInArray(rules.id, ids) : undefined))
-    .returning({ id: rules.id, name: rules.name });
-  for (const { id, name } of deleted)
-    await audit(db, {
-      actor: 'config',
-      action: 'rule.deleted',
-      subjectType: 'rule',
-      subjectId: id,
-      details: { name, reason: 'no longer declared in ESCALATE_CONFIG' },
-    });
+  } catch (err) {
+    if (err instanceof RuleNameTaken)
+      throw invalid(
+        `rules[${err.index}].name: a rule named "${err.rule.name}" with another id exists (not ${err.rule.id})`,
+      );
+    throw err;
+  }
 }

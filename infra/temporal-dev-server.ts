@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Custom search attributes (SPEC §9); `npm start` and tests register them on the dev server. */
+/** Custom search attributes; `npm start` and tests register them on the dev server. */
 export const SEARCH_ATTRIBUTES = {
   EscalateEventType: 'Keyword',
   EscalateSeverity: 'Keyword',

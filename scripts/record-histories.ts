@@ -1,5 +1,5 @@
 /**
- * Records the Temporal histories that `test/e2e/replay-histories.test.ts` replays (SPEC §10, the
+ * Records the Temporal histories that `test/e2e/replay-histories.test.ts` replays (the
  * determinism guard): representative runs of every workflow, driven through the real API against
  * a throw-away stack, saved as `test/histories/<name>.json`.
  *
@@ -28,7 +28,7 @@ import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { parseApiKeys } from '../config.js';
+import { parseApiKeys } from '../api/api-keys.js';
 import { defaultSettings } from '../domain/settings.js';
 import { startEmbeddedPostgres } from '../infra/embedded-postgres.js';
 import { createLogger } from '../infra/logger.js';
@@ -43,6 +43,7 @@ import { startFakeSplunk } from '../test/fakes/splunk.js';
 import { eventually, FAST_RETRY, jiraConnector, makeEvent } from '../test/helpers/events.js';
 import { sign } from '../test/helpers/webhooks.js';
 import { bundleWorkflows } from '../worker.js';
+import { ticketWorkflowId, violationWorkflowId } from '../workflows/contract.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT_DIR = resolve(ROOT, 'test/histories');
@@ -92,7 +93,7 @@ async function postViolation(ctx: Ctx, event: Record<string, unknown>): Promise<
 
 /** Waits for the violation workflow to end and returns the violation as the API shows it. */
 async function finished(ctx: Ctx, eventId: string): Promise<View> {
-  await ctx.client.workflow.getHandle(`violation-${eventId}`).result();
+  await ctx.client.workflow.getHandle(violationWorkflowId(eventId)).result();
   return json<View>(await ctx.api(`/v1/violations/${eventId}`));
 }
 
@@ -109,7 +110,7 @@ async function ticketOf(ctx: Ctx, eventId: string) {
   const v = await finished(ctx, eventId);
   const t = v.tickets.find((x) => x.connector_id === ctx.connectors.jira && x.external_id);
   if (!t) throw new Error(`violation ${eventId} has no Jira ticket: ${JSON.stringify(v)}`);
-  return { id: t.id, externalId: t.external_id!, workflowId: `ticket-${t.id}` };
+  return { id: t.id, externalId: t.external_id!, workflowId: ticketWorkflowId(t.id) };
 }
 
 async function setStatus(ctx: Ctx, ticketId: string, status: string, note?: string) {
@@ -136,7 +137,7 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Recorded[]>> = {
       {
         name: 'happy-path',
         description: 'critical violation → Jira issue created + Splunk event delivered',
-        workflowId: `violation-${eventId}`,
+        workflowId: violationWorkflowId(eventId),
       },
     ];
   },
@@ -152,7 +153,7 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Recorded[]>> = {
       {
         name: 'retries',
         description: 'Jira create answers 503 twice, then succeeds on the third attempt',
-        workflowId: `violation-${eventId}`,
+        workflowId: violationWorkflowId(eventId),
       },
     ];
   },
@@ -178,7 +179,7 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Recorded[]>> = {
       {
         name: 'recurrence-violation',
         description: 'second violation with the same correlation key: claims recurrence, signals the ticket',
-        workflowId: `violation-${second}`,
+        workflowId: violationWorkflowId(second),
       },
       {
         name: 'recurrence-ticket',
@@ -282,7 +283,7 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Recorded[]>> = {
       {
         name: 'delivery-failed',
         description: 'violation whose only target (Splunk) fails for good with HEC code 6',
-        workflowId: `violation-${eventId}`,
+        workflowId: violationWorkflowId(eventId),
       },
       {
         name: 'delivery-replay',

@@ -1,5 +1,6 @@
 /** `npm run start:api`: a stateless API process against PostgreSQL and a Temporal cluster. */
-import { parseApiKeys, temporalUiOriginsFromEnv } from '../config.js';
+import { parseApiKeys } from '../api/api-keys.js';
+import { temporalUiOriginsFromEnv } from '../api/temporal-codec.js';
 import { startServices } from '../services.js';
 import { exitOnSignal, productionOptions, runMain } from './production.js';
 

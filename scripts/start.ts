@@ -6,7 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseApiKeys, temporalConnectionFromEnv, temporalUiOriginsFromEnv } from '../config.js';
+import { parseApiKeys } from '../api/api-keys.js';
+import { temporalUiOriginsFromEnv } from '../api/temporal-codec.js';
+import { temporalConnectionFromEnv } from '../config.js';
 import { loadConfigFile } from '../infra/config-file.js';
 import { type EmbeddedPg, startEmbeddedPostgres } from '../infra/embedded-postgres.js';
 import { createLogger } from '../infra/logger.js';

@@ -148,3 +148,54 @@ export const toPlanningConnector = (row: ConnectorRow): PlanningConnector => ({
   auto_push: row.autoPush,
   filters: row.filters as ConnectorFilters,
 });
+
+export type ConnectorRowValues = ReturnType<typeof toRowValues>;
+
+/** A new connector and its audit entry. A taken id or name is PostgreSQL's unique violation. */
+export function createConnector(db: Db, values: ConnectorRowValues, actor: string): Promise<ConnectorRow> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.insert(connectors).values(values).returning();
+    await audit(tx, {
+      actor,
+      action: 'connector.created',
+      subjectType: 'connector',
+      subjectId: row!.id,
+      details: { kind: row!.kind, name: row!.name },
+    });
+    return row!;
+  });
+}
+
+/** The whole row replaced by `values`, audited with the names of the fields that changed. */
+export function updateConnector(
+  db: Db,
+  id: string,
+  values: ConnectorRowValues,
+  audited: { actor: string; changed: string[] },
+): Promise<ConnectorRow | undefined> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.update(connectors).set(values).where(eq(connectors.id, id)).returning();
+    if (!row) return undefined;
+    await audit(tx, {
+      actor: audited.actor,
+      action: 'connector.updated',
+      subjectType: 'connector',
+      subjectId: id,
+      details: { changed: audited.changed },
+    });
+    return row;
+  });
+}
+
+/** Deletes the connector (its tickets and deliveries stay); false when there was none. */
+export function deleteConnector(db: Db, id: string, actor: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [deleted] = await tx
+      .delete(connectors)
+      .where(eq(connectors.id, id))
+      .returning({ id: connectors.id });
+    if (!deleted) return false;
+    await audit(tx, { actor, action: 'connector.deleted', subjectType: 'connector', subjectId: id });
+    return true;
+  });
+}

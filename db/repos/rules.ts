@@ -3,6 +3,7 @@ import { and, asc, eq, gt, or, sql } from 'drizzle-orm';
 import type { Rule } from '../../domain/rule-schema.js';
 import type { Db } from '../client.js';
 import { rules } from '../schema.js';
+import { audit } from './audit.js';
 
 export type RuleRow = typeof rules.$inferSelect;
 
@@ -117,3 +118,67 @@ export async function upsertConfigRule(
 /** Rule ids (API and ESCALATE_CONFIG): the same grammar as connector ids. */
 export const RULE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const RULE_ID_MESSAGE = 'ids are lower-case letters, digits, "-" and "_" (max 63)';
+
+type RuleRowValues = ReturnType<typeof toRuleRowValues>;
+
+/** A new rule and its audit entry. A taken id or name is PostgreSQL's unique violation. */
+export function createRule(
+  db: Db,
+  values: RuleRowValues,
+  audited: { actor: string; details: Record<string, unknown> },
+): Promise<RuleRow> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.insert(rules).values(values).returning();
+    await audit(tx, {
+      actor: audited.actor,
+      action: 'rule.created',
+      subjectType: 'rule',
+      subjectId: row!.id,
+      details: { name: row!.name, order: row!.order, ...audited.details },
+    });
+    return row!;
+  });
+}
+
+export function updateRule(
+  db: Db,
+  id: string,
+  values: Omit<RuleRowValues, 'origin'>,
+  audited: { actor: string; details: Record<string, unknown> },
+): Promise<RuleRow | undefined> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(rules)
+      .set({ ...values, updatedAt: new Date() })
+      .where(eq(rules.id, id))
+      .returning();
+    if (!row) return undefined;
+    await audit(tx, {
+      actor: audited.actor,
+      action: 'rule.updated',
+      subjectType: 'rule',
+      subjectId: id,
+      details: { name: row.name, ...audited.details },
+    });
+    return row;
+  });
+}
+
+/** Deletes the rule; false when there was none. */
+export function deleteRule(db: Db, id: string, actor: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .delete(rules)
+      .where(eq(rules.id, id))
+      .returning({ id: rules.id, name: rules.name });
+    if (!row) return false;
+    await audit(tx, {
+      actor,
+      action: 'rule.deleted',
+      subjectType: 'rule',
+      subjectId: id,
+      details: { name: row.name },
+    });
+    return true;
+  });
+}

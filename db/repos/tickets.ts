@@ -205,18 +205,17 @@ export function recordTicketCreated(
   });
 }
 
+export interface Transition {
+  ticketId: string;
+  from: TicketStatus;
+  to: TicketStatus;
+  source: TransitionSource;
+  actor: string;
+  note?: string;
+}
+
 /** Mirrors a status change to PostgreSQL: the ticket row, its story and the audit trail, together. */
-export async function recordTransition(
-  db: Db,
-  input: {
-    ticketId: string;
-    from: TicketStatus;
-    to: TicketStatus;
-    source: TransitionSource;
-    actor: string;
-    note?: string;
-  },
-): Promise<void> {
+export async function recordTransition(db: Db, input: Transition): Promise<void> {
   const now = new Date();
   await db.transaction(async (tx) => {
     await tx

@@ -1,10 +1,11 @@
 /**
- * A fake escalate API for the CLI tests: the SPEC §9 contracts the CLI talks to, in memory, with
+ * A fake escalate API for the CLI tests: the contracts the CLI talks to, in memory, with
  * every request recorded. Not the real API (that is tested with Temporal and PostgreSQL elsewhere).
  */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
+import { replayWorkflowId, violationWorkflowId } from '../../workflows/contract.js';
 
 export const API_KEY = 'test-key';
 
@@ -139,7 +140,7 @@ export async function startFakeApi() {
       status: known === undefined ? (202 as const) : (200 as const),
       body: {
         event_id: e.event_id,
-        workflow_id: `violation-${e.event_id}`,
+        workflow_id: violationWorkflowId(e.event_id),
         status_url: `/v1/violations/${e.event_id}`,
       },
     };
@@ -225,7 +226,10 @@ export async function startFakeApi() {
           : { delivery, outcome: 'delivered' },
       ),
     });
-    return c.json({ replay_id: id, workflow_id: `replay-${id}`, total: chosen.length, dry_run: false }, 202);
+    return c.json(
+      { replay_id: id, workflow_id: replayWorkflowId(id), total: chosen.length, dry_run: false },
+      202,
+    );
   }
 
   app.get('/v1/replays/:id', (c) => {
@@ -290,7 +294,7 @@ export async function startFakeApi() {
     if (id !== uuid(201)) return err(c, 404, 'not_found', `no violation with event_id ${id}`);
     return c.json({
       event_id: id,
-      workflow_id: `violation-${id}`,
+      workflow_id: violationWorkflowId(id),
       status: 'partially_failed',
       severity: 'critical',
       payload: {

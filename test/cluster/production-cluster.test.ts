@@ -19,6 +19,8 @@ import { connectDatabase, type Database } from '../../db/client.js';
 import { freePort } from '../../infra/ports.js';
 import { SecretBox } from '../../infra/secret-box.js';
 import { SEARCH_ATTRIBUTES } from '../../infra/temporal-dev-server.js';
+import { violationWorkflowId } from '../../workflows/contract.js';
+import { violationWorkflow } from '../../workflows/violation.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { apiCaller, postViolations, tally, waitUntilSettled } from '../helpers/crash-kit.js';
 import { eventually, makeEvent } from '../helpers/events.js';
@@ -200,13 +202,13 @@ describe('start:api + two start:worker processes, one SIGKILLed mid-run', () => 
       const ids = async (severity: string) => {
         const found: string[] = [];
         for await (const wf of client.workflow.list({
-          query: `WorkflowType = "violationWorkflow" AND EscalateSeverity = "${severity}" AND ExecutionStatus = "Completed"`,
+          query: `WorkflowType = "${violationWorkflow.name}" AND EscalateSeverity = "${severity}" AND ExecutionStatus = "Completed"`,
         }))
           found.push(wf.workflowId);
         return found.sort();
       };
       const expected = (events: Record<string, unknown>[]) =>
-        events.map((e) => `violation-${e.event_id as string}`).sort();
+        events.map((e) => violationWorkflowId(e.event_id as string)).sort();
       // Visibility is written asynchronously (its own database): poll until it caught up.
       await eventually(async () => (await ids('critical')).length === CRITICAL, 60_000, 'visibility');
       expect(await ids('critical')).toEqual(expected(critical));
@@ -220,7 +222,7 @@ describe('start:api + two start:worker processes, one SIGKILLed mid-run', () => 
     const [raw, keyed] = await Promise.all([clusterClient(false), clusterClient(true)]);
     try {
       const event = critical[0]!;
-      const workflowId = `violation-${event.event_id as string}`;
+      const workflowId = violationWorkflowId(event.event_id as string);
       const history = await raw.workflow.getHandle(workflowId).fetchHistory();
       const bytes = JSON.stringify(history);
       expect(bytes).not.toContain(event.user_email as string);

@@ -1,15 +1,16 @@
-// biome-ignore-all lint/suspicious/noThenProperty: rules have a `then` field (SPEC §5); plain data.
+// biome-ignore-all lint/suspicious/noThenProperty: rules have a `then` field; plain data.
 /**
- * POST /v1/violations:batch (SPEC §4: ≤ 500 events, a result per event, the single POST's
+ * POST /v1/violations:batch (≤ 500 events, a result per event, the single POST's
  * idempotency) and GET /v1/audit (filters, newest first, keyset pages).
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseApiKeys } from '../../api/api-keys.js';
 import { createApp } from '../../api/app.js';
-import { parseApiKeys } from '../../config.js';
 import { defaultSettings } from '../../domain/settings.js';
 import { createLogger } from '../../infra/logger.js';
+import { violationWorkflowId } from '../../workflows/contract.js';
 import { makeEvent } from '../helpers/events.js';
 import { ADMIN_KEY, INGEST_KEY, type Stack, startStack } from '../helpers/stack.js';
 
@@ -86,10 +87,10 @@ describe('POST /v1/violations:batch', () => {
       event_id: a.event_id,
       status: 'accepted',
       http_status: 202,
-      workflow_id: `violation-${a.event_id}`,
+      workflow_id: violationWorkflowId(a.event_id as string),
       status_url: `/v1/violations/${a.event_id}`,
     });
-    expect(items[3]).toMatchObject({ workflow_id: `violation-${a.event_id}` });
+    expect(items[3]).toMatchObject({ workflow_id: violationWorkflowId(a.event_id as string) });
     expect(items[1]!.event_id).toBe('not-a-uuid');
     expect(items[1]!.error!.code).toBe('validation_failed');
     expect(items[1]!.error!.details!.map((d) => d.path).sort()).toEqual(
@@ -208,7 +209,7 @@ describe('POST /v1/violations:batch', () => {
       const rows = await stack.database.sql`
         select started_at from violations where event_id = ${e.event_id as string}`;
       expect(rows[0]!.started_at).not.toBeNull();
-      await stack.client.workflow.getHandle(`violation-${e.event_id}`).describe();
+      await stack.client.workflow.getHandle(violationWorkflowId(e.event_id as string)).describe();
     }
   });
 });

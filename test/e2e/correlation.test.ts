@@ -1,4 +1,4 @@
-// biome-ignore-all lint/suspicious/noThenProperty: rules have a `then` field (SPEC §5).
+// biome-ignore-all lint/suspicious/noThenProperty: rules have a `then` field.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { eventually, jiraConnector, makeEvent } from '../helpers/events.js';

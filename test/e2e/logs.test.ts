@@ -4,9 +4,10 @@
  * log all land in `lines`, as the JSON a log shipper would read.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { keyLabel } from '../../config.js';
+import { keyLabel } from '../../api/api-keys.js';
 import { createLogger } from '../../infra/logger.js';
 import { installTemporalRuntime } from '../../worker.js';
+import { violationWorkflowId } from '../../workflows/contract.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { eventually, jiraConnector, makeEvent } from '../helpers/events.js';
 import { ADMIN_KEY, type Stack, startStack } from '../helpers/stack.js';
@@ -42,7 +43,7 @@ it('writes JSON lines carrying event_id, workflow_id and connector_id, with no s
   const eventId = event.event_id as string;
   expect((await stack.api('/v1/violations', { method: 'POST', json: event })).status).toBe(202);
 
-  const workflowId = `violation-${eventId}`;
+  const workflowId = violationWorkflowId(eventId);
   const activityFailed = await eventually(
     async () => lines().find((l) => l.msg === 'Activity failed' && l.event_id === eventId),
     90_000,

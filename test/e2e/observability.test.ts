@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseApiKeys } from '../../api/api-keys.js';
 import { createApp } from '../../api/app.js';
 import { metricsRouter } from '../../api/metrics.js';
-import { parseApiKeys } from '../../config.js';
 import { defaultSettings } from '../../domain/settings.js';
 import { createLogger } from '../../infra/logger.js';
+import { violationWorkflowId } from '../../workflows/contract.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { eventually, jiraConnector, makeEvent } from '../helpers/events.js';
 import { ADMIN_KEY, INGEST_KEY, type Stack, startStack } from '../helpers/stack.js';
@@ -228,7 +229,7 @@ describe('GET /v1/reports/summary', () => {
       insert into violations (event_id, payload, body_hash, event_type, severity, platform_id,
                               occurred_at, received_at, workflow_id, status)
       values (${eventId}, ${JSON.stringify({ event_id: eventId })}::jsonb, ${'h'}, ${eventType}, ${severity},
-              ${platformId}, ${at(receivedAt)}, ${at(receivedAt)}, ${`violation-${eventId}`}, 'completed')`;
+              ${platformId}, ${at(receivedAt)}, ${at(receivedAt)}, ${violationWorkflowId(eventId)}, 'completed')`;
   };
 
   beforeAll(async () => {

@@ -9,11 +9,12 @@ import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseApiKeys } from '../../api/api-keys.js';
 import type { ApiDeps } from '../../api/deps.js';
 import { temporalCodecRouter } from '../../api/temporal-codec.js';
-import { parseApiKeys } from '../../config.js';
 import { createLogger } from '../../infra/logger.js';
 import { payloadCodecFromEnv, payloadDataConverter } from '../../infra/payload-codec.js';
+import { ticketWorkflowId, violationWorkflowId } from '../../workflows/contract.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { jiraConnector, makeEvent } from '../helpers/events.js';
 import { ADMIN_KEY, INGEST_KEY, type Stack, startStack } from '../helpers/stack.js';
@@ -51,14 +52,14 @@ beforeAll(async () => {
       });
     const posted = await stack.api('/v1/violations', { method: 'POST', json: event });
     expect(posted.status, await posted.clone().text()).toBe(202);
-    const workflowId = `violation-${event.event_id as string}`;
+    const workflowId = violationWorkflowId(event.event_id as string);
     await stack.client.workflow.getHandle(workflowId).result();
     histories.set(workflowId, await raw.workflow.getHandle(workflowId).fetchHistory());
   }
   const view = (await (await stack.api(`/v1/violations/${ticketed.event_id as string}`)).json()) as {
     tickets: { id: string }[];
   };
-  const ticketWorkflow = `ticket-${view.tickets[0]!.id}`;
+  const ticketWorkflow = ticketWorkflowId(view.tickets[0]!.id);
   histories.set(ticketWorkflow, await raw.workflow.getHandle(ticketWorkflow).fetchHistory());
 }, 120_000);
 
@@ -96,7 +97,7 @@ describe("Temporal's history with ESCALATE_PAYLOAD_KEY set", () => {
 
   it('gives the key holder summaries without personal data or free text', async () => {
     const described = await stack.client.workflow
-      .getHandle(`violation-${ticketed.event_id as string}`)
+      .getHandle(violationWorkflowId(ticketed.event_id as string))
       .describe();
     expect(await described.staticSummary()).toBe('critical policy_violation — policy pol-max-tokens (block)');
     const details = (await described.staticDetails()) ?? '';
@@ -107,7 +108,7 @@ describe("Temporal's history with ESCALATE_PAYLOAD_KEY set", () => {
   });
 
   it('replays with the key; without it the replay cannot read the history', async () => {
-    const workflowId = `violation-${ticketed.event_id as string}`;
+    const workflowId = violationWorkflowId(ticketed.event_id as string);
     const history = histories.get(workflowId)!;
     const workflowBundle = { codePath: inject('workflowBundlePath') };
     const dataConverter = payloadDataConverter(payloadCodecFromEnv({ ESCALATE_PAYLOAD_KEY: PAYLOAD_KEY }));
@@ -120,7 +121,7 @@ describe("Temporal's history with ESCALATE_PAYLOAD_KEY set", () => {
 
 describe('the codec endpoint (Temporal codec-server protocol)', () => {
   const startedInput = (): JsonPayload[] => {
-    const history = histories.get(`violation-${ticketed.event_id as string}`)!;
+    const history = histories.get(violationWorkflowId(ticketed.event_id as string))!;
     const started = History.toObject(History.fromObject(history), { bytes: String }).events![0]!;
     return started.workflowExecutionStartedEventAttributes!.input!.payloads as JsonPayload[];
   };

@@ -1,5 +1,5 @@
 /**
- * Determinism guard (SPEC §10): every history recorded under test/histories/ (by
+ * Determinism guard: every history recorded under test/histories/ (by
  * `npx tsx scripts/record-histories.ts`) is replayed against the current workflow bundle. A
  * change in a workflow's command sequence (an activity added, removed or reordered, a timer
  * changed…) without a `patched()` guard makes the replay fail here with a non-determinism error,

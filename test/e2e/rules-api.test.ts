@@ -1,11 +1,12 @@
-// biome-ignore-all lint/suspicious/noThenProperty: rules have a `then` field (SPEC §5); plain data.
+// biome-ignore-all lint/suspicious/noThenProperty: rules have a `then` field; plain data.
 /**
- * Rules over HTTP (SPEC §5): CRUD with validation, 409s and audit; dry-run explaining every rule
+ * Rules over HTTP: CRUD with validation, 409s and audit; dry-run explaining every rule
  * with the seeds' examples declared by API and by ESCALATE_CONFIG; and one violation end to end
  * that a rule sends to the CISO's Jira.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyConfigFile, parseConfigFile } from '../../infra/config-file.js';
+import { violationWorkflowId } from '../../workflows/contract.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { eventually, jiraConnector, makeEvent } from '../helpers/events.js';
 import { ADMIN_KEY, INGEST_KEY, type Stack, startStack } from '../helpers/stack.js';
@@ -79,7 +80,7 @@ const post = (path: string, body: unknown) => stack.api(path, { method: 'POST', 
 const patch = (path: string, body: unknown) => stack.api(path, { method: 'PATCH', json: body });
 const del = (path: string) => stack.api(path, { method: 'DELETE' });
 
-/** The seeds' examples (SPEC §5 / issue 5) as rule bodies. */
+/** The seeds' examples as rule bodies. */
 const seedRules = () => [
   {
     id: 'ciso-critical',
@@ -487,7 +488,9 @@ describe('dry-run with the seeds’ rules', () => {
     // No workflow either.
     const event = riskEvent(0.99, 'block');
     await dryRun(event);
-    await expect(stack.client.workflow.getHandle(`violation-${event.event_id}`).describe()).rejects.toThrow();
+    await expect(
+      stack.client.workflow.getHandle(violationWorkflowId(event.event_id as string)).describe(),
+    ).rejects.toThrow();
     expect([security, ciso, finance, fallback].map((f) => f.issues.size)).toEqual([0, 0, 0, 0]);
   });
 

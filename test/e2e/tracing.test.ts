@@ -6,6 +6,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTracing, type Tracing, tracingEnabled } from '../../infra/tracing.js';
 import { bundleWorkflows } from '../../worker.js';
+import { violationWorkflowId } from '../../workflows/contract.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { eventually, jiraConnector, makeEvent } from '../helpers/events.js';
 import { type Stack, startStack } from '../helpers/stack.js';
@@ -41,7 +42,7 @@ it('is off unless an OTLP endpoint is configured', () => {
 it('puts the start, the workflow run and its activities into one trace', async () => {
   const event = makeEvent({ severity: 'critical' });
   expect((await stack.api('/v1/violations', { method: 'POST', json: event })).status).toBe(202);
-  const workflowId = `violation-${event.event_id}`;
+  const workflowId = violationWorkflowId(event.event_id as string);
   const trace = await eventually(
     async () => {
       const all = spans.getFinishedSpans();

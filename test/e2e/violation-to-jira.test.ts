@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { violationWorkflowId } from '../../workflows/contract.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { adfText } from '../fakes/jira-adf.js';
 import { eventually, jiraConnector, makeEvent } from '../helpers/events.js';
@@ -48,7 +49,7 @@ describe('a violation becomes one Jira ticket', () => {
     const accepted = (await res.json()) as { event_id: string; workflow_id: string; status_url: string };
     expect(accepted).toEqual({
       event_id: event.event_id,
-      workflow_id: `violation-${event.event_id}`,
+      workflow_id: violationWorkflowId(event.event_id as string),
       status_url: `/v1/violations/${event.event_id}`,
     });
 

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { violationWorkflowId } from '../../workflows/contract.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { eventually, jiraConnector, makeEvent } from '../helpers/events.js';
 import { ADMIN_KEY } from '../helpers/stack.js';
@@ -16,7 +17,7 @@ let stack: UiStack;
 let jira: FakeJira;
 let browser: Browser;
 const event = makeEvent();
-const workflowId = `violation-${event.event_id as string}`;
+const workflowId = violationWorkflowId(event.event_id as string);
 const email = event.user_email as string;
 
 beforeAll(async () => {

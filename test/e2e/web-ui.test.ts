@@ -1,5 +1,5 @@
 /**
- * The Temporal Web UI as an operator's console (SPEC §9): a violation's run is found in the UI by
+ * The Temporal Web UI as an operator's console: a violation's run is found in the UI by
  * its custom search attribute, and its static summary reads like the story of the violation.
  *
  * The shared dev server (test/global-setup.ts) is headless, so this file starts its own dev
@@ -8,6 +8,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { violationWorkflowId } from '../../workflows/contract.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { eventually, jiraConnector, makeEvent } from '../helpers/events.js';
 import { launchChromium, startUiStack, type UiStack, withScreenshot } from '../helpers/ui-stack.js';
@@ -35,10 +36,10 @@ describe('Temporal Web UI', () => {
     const s = stack!;
     const marker = `ui-${Math.random().toString(36).slice(2, 10)}`;
     const event = makeEvent({ summary: `max-tokens exceeded ${marker}` });
-    const workflowId = `violation-${event.event_id as string}`;
+    const workflowId = violationWorkflowId(event.event_id as string);
     // A high one too: the severity filter must leave it out.
     const other = makeEvent({ severity: 'high' });
-    const otherId = `violation-${other.event_id as string}`;
+    const otherId = violationWorkflowId(other.event_id as string);
     for (const e of [event, other]) {
       const res = await s.api('/v1/violations', e);
       expect(res.status, await res.clone().text()).toBe(202);

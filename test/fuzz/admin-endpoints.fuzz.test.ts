@@ -1,5 +1,5 @@
 /**
- * Property-based tests on the admin API (SPEC §9, §10; issue 8 points 4 and 5): connectors
+ * Property-based tests on the admin API: connectors
  * POST/PATCH with arbitrary and per-kind mutated bodies, every GET with random path parameters
  * and query strings, every operation with random bodies, and the auth layer (random
  * Authorization headers never authorize; an ingest key is refused everywhere but POST

@@ -26,7 +26,7 @@ export interface Endpoint {
   method: Method;
   /** OpenAPI-style template: `{name}` segments are filled with fuzzed path parameters. */
   path: string;
-  /** An `ingest` key may call it (SPEC §9: only posting violations). */
+  /** An `ingest` key may call it (only posting violations). */
   ingest?: boolean;
   /**
    * A 2xx may start background work (workflows) that writes later: fuzzed in a property of its
@@ -65,7 +65,7 @@ export const ENDPOINTS: Endpoint[] = [
   { method: 'GET', path: '/v1/reports/summary' },
 ];
 
-/** Paths that authenticate with their own secrets, not API keys (SPEC §9). */
+/** Paths that authenticate with their own secrets, not API keys. */
 export const isWebhook = (path: string) => path.startsWith('/v1/webhooks/');
 
 const METHODS = new Set<Method>(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -190,7 +190,7 @@ export function sendRaw(
 // Invariants.
 // ---------------------------------------------------------------------------------------------
 
-/** The API's error shape (SPEC §9); validation errors name every offending field. */
+/** The API's error shape; validation errors name every offending field. */
 export function expectErrorShape(res: Sent, context = '') {
   const where = `${context} → ${res.status} ${res.text.slice(0, 500)}`;
   expect(res.headers.get('content-type') ?? '', where).toMatch(/^application\/json/);

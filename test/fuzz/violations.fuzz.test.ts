@@ -1,5 +1,5 @@
 /**
- * Property-based tests on POST /v1/violations (SPEC §4, §10; issue 8 point 4): whatever arrives,
+ * Property-based tests on POST /v1/violations: whatever arrives,
  * the answer is 200/202/400/409/413/415 with the API's error shape, never a 5xx; valid events are
  * stored and started, invalid ones leave no row and no workflow behind.
  */
@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../api/json-body.js';
 import { EVENT_TYPES, MAX_EVENT_BYTES, violationEventSchema } from '../../domain/event.js';
 import { SEVERITIES } from '../../domain/severity.js';
+import { violationWorkflowId } from '../../workflows/contract.js';
 import { makeEvent } from '../helpers/events.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 import {
@@ -60,7 +61,9 @@ async function expectNothingWritten(before: number, eventId: unknown, context: s
   if (typeof eventId === 'string' && UUID.test(eventId)) {
     const [row] = await stack.database.sql`select 1 from violations where event_id = ${eventId}`;
     expect(row, `${context}: row for rejected ${eventId}`).toBeUndefined();
-    expect(await workflowExists(stack, `violation-${eventId}`), `${context}: workflow started`).toBe(false);
+    expect(await workflowExists(stack, violationWorkflowId(eventId)), `${context}: workflow started`).toBe(
+      false,
+    );
   }
 }
 
@@ -70,7 +73,7 @@ async function expectStored(res: Sent, sent: Record<string, unknown>, context: s
   expect(res.status, `${context} → ${res.text}`).toBe(202);
   expect(res.json).toEqual({
     event_id: id,
-    workflow_id: `violation-${id}`,
+    workflow_id: violationWorkflowId(id),
     status_url: `/v1/violations/${id}`,
   });
   const view = await send(stack, `/v1/violations/${id}`);
@@ -79,7 +82,7 @@ async function expectStored(res: Sent, sent: Record<string, unknown>, context: s
   // JSON has no -0: PostgreSQL's jsonb (like JSON.stringify) stores it as 0.
   const asJson = JSON.parse(JSON.stringify(sent)) as Record<string, unknown>;
   expect(payload).toEqual({ ...asJson, occurred_at: sent.occurred_at ?? expect.any(String) });
-  expect(await workflowExists(stack, `violation-${id}`)).toBe(true);
+  expect(await workflowExists(stack, violationWorkflowId(id))).toBe(true);
 }
 
 // ---------------------------------------------------------------------------------------------

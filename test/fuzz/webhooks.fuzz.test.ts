@@ -146,7 +146,7 @@ const post = (which: 'itsm' | 'jira' | 'servicenow', body: string) => {
 
 /**
  * Known deviation (reported): the Jira webhook answers `validation_failed` without `details` when
- * the status is missing, where SPEC §9 wants the offending field paths. Tolerated in the property,
+ * the status is missing, where the API's error shape wants the offending field paths. Tolerated in the property,
  * pinned by the `known` test below.
  */
 const missingStatusDetails = (res: Sent) => {

@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
-import { parseApiKeys } from '../../config.js';
+import { parseApiKeys } from '../../api/api-keys.js';
 import type { Database } from '../../db/client.js';
 import type { Settings } from '../../domain/settings.js';
 import { createLogger } from '../../infra/logger.js';

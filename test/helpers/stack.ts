@@ -4,7 +4,7 @@ import { DefaultLogger, Runtime, type Worker, type WorkflowBundleWithSourceMap }
 import type { Logger } from 'pino';
 import postgres from 'postgres';
 import { inject } from 'vitest';
-import { parseApiKeys } from '../../config.js';
+import { parseApiKeys } from '../../api/api-keys.js';
 import type { Database } from '../../db/client.js';
 import type { Settings } from '../../domain/settings.js';
 import { createLogger } from '../../infra/logger.js';

@@ -10,7 +10,7 @@ import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { inject } from 'vitest';
-import { parseApiKeys } from '../../config.js';
+import { parseApiKeys } from '../../api/api-keys.js';
 import { createLogger } from '../../infra/logger.js';
 import { payloadCodecFromEnv } from '../../infra/payload-codec.js';
 import { freePort } from '../../infra/ports.js';

@@ -64,7 +64,7 @@ describe('ticket status transition table', () => {
     }
   });
 
-  it('keeps the SPEC §8 main path and reopen', () => {
+  it('keeps the main path and reopen', () => {
     const path: TicketStatus[] = ['open', 'in_progress', 'resolved', 'closed'];
     for (let i = 0; i + 1 < path.length; i++) expect(checkTransition(path[i]!, path[i + 1]!).kind).toBe('ok');
     expect(checkTransition('open', 'resolved').kind).toBe('ok');
