@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { parseApiKeys } from '../../api/api-keys.js';
 import { CODEC_SESSION_SECONDS, issueCodecSession, verifyCodecSession } from '../../api/codec-session.js';
-import { parseApiKeys } from '../../config.js';
 
 const keys = parseApiKeys(
   'admin-key-0123456789:admin,other-admin-9876543210:admin,ingest-key-0123456789:ingest',
