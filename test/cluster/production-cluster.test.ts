@@ -32,6 +32,8 @@ const PAYLOAD_KEY = randomUUID().replace(/-/g, '').repeat(2);
 const CRITICAL = 40;
 const HIGH = 5;
 const CONNECTOR = 'jira-cluster';
+/** Its own task queue: other files share the cluster and the namespace. */
+const TASK_QUEUE = `cluster-${randomUUID()}`;
 
 let dir: string;
 let jira: FakeJira;
@@ -97,6 +99,7 @@ beforeAll(async () => {
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: inject('clusterAddress'),
     TEMPORAL_NAMESPACE: inject('clusterNamespace'),
+    TEMPORAL_TASK_QUEUE: TASK_QUEUE,
     ESCALATE_SECRET_KEY: SecretBox.generateKey(),
     ESCALATE_PAYLOAD_KEY: PAYLOAD_KEY,
     ESCALATE_API_KEYS: `${KEY}:admin`,
@@ -202,7 +205,7 @@ describe('start:api + two start:worker processes, one SIGKILLed mid-run', () => 
       const ids = async (severity: string) => {
         const found: string[] = [];
         for await (const wf of client.workflow.list({
-          query: `WorkflowType = "${violationWorkflow.name}" AND EscalateSeverity = "${severity}" AND ExecutionStatus = "Completed"`,
+          query: `TaskQueue = "${TASK_QUEUE}" AND WorkflowType = "${violationWorkflow.name}" AND EscalateSeverity = "${severity}" AND ExecutionStatus = "Completed"`,
         }))
           found.push(wf.workflowId);
         return found.sort();
