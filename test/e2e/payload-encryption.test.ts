@@ -3,7 +3,9 @@
  * runs — inputs, activity results, summaries, a failure carrying the remote's message — holds no
  * plaintext personal data; the key's holders (client, replay, the codec endpoint) read it all.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
@@ -23,6 +25,7 @@ const PAYLOAD_KEY = randomBytes(32).toString('base64');
 const UI_ORIGIN = 'http://127.0.0.1:8233';
 const CODEC = '/v1/temporal-codec';
 const { History } = proto.temporal.api.history.v1;
+const execFileAsync = promisify(execFile);
 
 let stack: Stack;
 let jira: FakeJira;
@@ -229,6 +232,44 @@ describe('the codec endpoint (Temporal codec-server protocol)', () => {
     );
     expect(actual.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
     expect(actual.headers.get('vary')).toContain('Origin');
+  });
+
+  it("decodes for the Temporal CLI's --codec-endpoint (workflow show)", async () => {
+    const workflowId = violationWorkflowId(ticketed.event_id as string);
+    // Asynchronously: the codec endpoint the CLI calls is served by this very process.
+    const show = async (...codec: string[]) =>
+      (
+        await execFileAsync(
+          inject('temporalCli'),
+          [
+            'workflow',
+            'show',
+            '--address',
+            inject('temporalAddress'),
+            '-w',
+            workflowId,
+            '--output',
+            'json',
+            ...codec,
+          ],
+          { encoding: 'utf8', timeout: 60_000 },
+        )
+      ).stdout;
+    // JSON output keeps payload data in base64: read the run's input as the CLI printed it.
+    const input = (json: string) => {
+      const [started] = (
+        JSON.parse(json) as { events: Record<string, { input: { payloads: JsonPayload[] } }>[] }
+      ).events;
+      return dataText(started!.workflowExecutionStartedEventAttributes!.input.payloads[0]!);
+    };
+    expect(input(await show())).not.toContain(ticketed.user_email as string);
+    const decoded = await show(
+      '--codec-endpoint',
+      `${stack.url}${CODEC}`,
+      '--codec-auth',
+      `Bearer ${ADMIN_KEY}`,
+    );
+    expect(input(decoded)).toContain(ticketed.user_email as string);
   });
 
   it('answers 404 while encryption is off', async () => {
