@@ -5,7 +5,7 @@
  * Dockerfile writes them, with its ENV, against the real cluster. What this cannot show: the base
  * image itself (its Node version and OS), file ownership, and Docker's own HEALTHCHECK scheduling.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../infra/ports.js';
 import { SecretBox } from '../../infra/secret-box.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
+import { type CapturedProcess, spawnCaptured } from '../helpers/child-process.js';
 import { parseDockerfile, type Stage } from '../helpers/dockerfile.js';
 import { eventually, makeEvent } from '../helpers/events.js';
 
@@ -31,8 +32,7 @@ const stage = (name: string): Stage => {
 let app: string;
 let jira: FakeJira;
 const ports = { api: 0, worker: 0 };
-const procs: Record<string, { child: ChildProcess; output: () => string; exited: Promise<number | null> }> =
-  {};
+const procs: Record<string, CapturedProcess> = {};
 let testEnv: NodeJS.ProcessEnv;
 
 /** A stage's ENV with /app (its WORKDIR) standing for `app`, then this test's settings. */
@@ -50,22 +50,8 @@ function command(argv: string[]): [string, string[]] {
 
 function start(role: 'api' | 'worker') {
   const [file, args] = command(stage(role).cmd!);
-  const child = spawn(file, args, { cwd: app, env: roleEnv(role) });
-  let output = '';
-  const append = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
-  };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  procs[role] = { child, output: () => output, exited };
+  procs[role] = spawnCaptured(file, args, { cwd: app, env: roleEnv(role) }, 20_000);
 }
-
-const logLines = (role: string) =>
-  procs[role]!.output()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 beforeAll(async () => {
   // The build stage: `npm ci` (this checkout is installed), then `npm run build`.
@@ -117,7 +103,7 @@ beforeAll(async () => {
     throw new Error(`${err.message}\n${procs.api!.output()}`);
   });
   await eventually(
-    async () => logLines('worker').some((l) => l.msg === 'worker running'),
+    async () => procs.worker!.logLines().some((l) => l.msg === 'worker running'),
     90_000,
     'the worker to run',
   ).catch((err: Error) => {
@@ -164,7 +150,7 @@ describe('the Dockerfile', () => {
 
 describe('the roles, started by their CMD', () => {
   it('the worker loads the workflow bundle built ahead of time', () => {
-    const running = logLines('worker').find((l) => l.msg === 'worker running')!;
+    const running = procs.worker!.logLines().find((l) => l.msg === 'worker running')!;
     expect(running.workflow_bundle).toBe(join(app, 'dist/workflow-bundles/workflows.js'));
     expect(running.payload_encryption).toBe(true);
   });
@@ -209,7 +195,7 @@ describe('the roles, started by their CMD', () => {
   it('both stop cleanly on SIGTERM', async () => {
     procs.api!.child.kill('SIGTERM');
     procs.worker!.child.kill('SIGTERM');
-    expect(await procs.api!.exited).toBe(0);
-    expect(await procs.worker!.exited).toBe(0);
+    expect((await procs.api!.exited).code).toBe(0);
+    expect((await procs.worker!.exited).code).toBe(0);
   });
 });
