@@ -138,23 +138,56 @@ export function temporalCodecRouter(deps: ApiDeps) {
     });
   }
 
-  router.get('/temporal-codec/sign-in', (c) => c.html(signInPage()));
-  router.post('/temporal-codec/sign-in', async (c) => {
-    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-    const presented = typeof form.api_key === 'string' ? form.api_key.trim() : '';
-    const key = presented ? findKey(deps.apiKeys, presented) : undefined;
-    if (key?.scope !== 'admin') return c.html(signInPage('Not an admin API key.'), 401);
-    // Cross-site Web UIs (another domain over HTTPS) need SameSite=None, which requires Secure.
-    const https = new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
-    setCookie(c, CODEC_COOKIE, issueCodecSession(key), {
-      path: CODEC_PATH,
-      httpOnly: true,
-      secure: https,
-      sameSite: https ? 'None' : 'Strict',
-      maxAge: CODEC_SESSION_SECONDS,
-    });
-    deps.logger.info({ actor: key.label }, 'temporal codec session issued');
-    return c.html(signInPage(`Signed in as ${key.label} for ${CODEC_SESSION_SECONDS / 3600} hours.`));
-  });
+  const html = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/temporal-codec/sign-in',
+      tags: ['temporal-codec'],
+      summary: 'Sign-in page for the codec session (browser)',
+      description: 'A plain form asking for an admin API key; no authentication.',
+      security: [],
+      responses: { 200: html('The form') },
+    }),
+    (c) => c.html(signInPage(), 200),
+  );
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/temporal-codec/sign-in',
+      tags: ['temporal-codec'],
+      summary: 'Start a codec session (sets an HttpOnly cookie)',
+      description:
+        'With an admin key, sets `escalate_codec_session` (path /v1/temporal-codec, 8 hours): the ' +
+        'Web UI sends it to the codec endpoint with "Include cross-origin credentials". ' +
+        '`SameSite=Strict` over HTTP, `SameSite=None; Secure` over HTTPS.',
+      security: [],
+      request: {
+        body: {
+          content: {
+            'application/x-www-form-urlencoded': { schema: z.object({ api_key: z.string().max(512) }) },
+          },
+          required: true,
+        },
+      },
+      responses: { 200: html('Signed in'), 401: html('Not an admin API key') },
+    }),
+    async (c) => {
+      const presented = c.req.valid('form').api_key.trim();
+      const key = presented ? findKey(deps.apiKeys, presented) : undefined;
+      if (key?.scope !== 'admin') return c.html(signInPage('Not an admin API key.'), 401);
+      // Cross-site Web UIs (another domain over HTTPS) need SameSite=None, which requires Secure.
+      const https = new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
+      setCookie(c, CODEC_COOKIE, issueCodecSession(key), {
+        path: CODEC_PATH,
+        httpOnly: true,
+        secure: https,
+        sameSite: https ? 'None' : 'Strict',
+        maxAge: CODEC_SESSION_SECONDS,
+      });
+      deps.logger.info({ actor: key.label }, 'temporal codec session issued');
+      return c.html(signInPage(`Signed in as ${key.label} for ${CODEC_SESSION_SECONDS / 3600} hours.`), 200);
+    },
+  );
   return router;
 }
