@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+import fc from 'fast-check';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseApiKeys } from '../../api/api-keys.js';
@@ -205,6 +206,27 @@ describe('the codec endpoint (Temporal codec-server protocol)', () => {
     const session = cookie.split(';')[0]!;
     expect((await post('decode', { payloads: startedInput() }, { cookie: session })).status).toBe(200);
     expect((await post('decode', { payloads: startedInput() }, { cookie: `${session}x` })).status).toBe(401);
+  });
+
+  it('never opens a session for anything but an admin key (fuzzed form bodies)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ maxLength: 80 }),
+          fc.constantFrom(INGEST_KEY, `${ADMIN_KEY} x`, ADMIN_KEY.slice(0, -1), ADMIN_KEY.toUpperCase()),
+        ),
+        async (apiKey) => {
+          const res = await fetch(`${stack.url}${CODEC}/sign-in`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({ api_key: apiKey }),
+          });
+          expect(res.headers.get('set-cookie')).toBeNull();
+          expect([400, 401]).toContain(res.status);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('answers the Web UI origin (and only it) with CORS, credentials and the headers the UI sends', async () => {
