@@ -37,6 +37,8 @@ export interface ServicesOptions {
   api?: {
     apiKeys: ApiKey[];
     webhookSecret?: string;
+    /** ESCALATE_TEMPORAL_UI_URL: the console links each violation's run there. */
+    temporalUiUrl?: string;
     port: number;
     hostname: string;
     /** Start the violations whose workflow start failed (default true). */
@@ -191,6 +193,7 @@ export async function startServices(opts: ServicesOptions): Promise<Services> {
         logger: opts.logger,
         payloadCodec: opts.temporal.payloadCodec,
         temporalUiOrigins: opts.api.temporalUiOrigins,
+        temporalUiUrl: opts.api.temporalUiUrl,
       };
       const served = await serveApi(deps, opts.api);
       stops.push(served.close);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { checkConnector } from '../connectors/checks/index.js';
 import { installIndexTemplate } from '../connectors/elasticsearch-template.js';
 import { ConnectorError } from '../connectors/http.js';
 import { ticketIdempotencyKey } from '../connectors/idempotency.js';
@@ -62,8 +63,20 @@ export function connectorActionActivities(deps: ActivityDeps) {
     return { ok: true, action: 'preview', connector_id: c.id, message: 'rendered', request };
   }
 
+  /** Read-only steps (credentials, permissions, project or index); unreadable secrets are the answer too. */
+  async function check(connectorId: string): Promise<ConnectorActionResult> {
+    const report = await loadConnector(deps, connectorId).then(
+      (c) => checkConnector(c.kind, c.config),
+      (err: Error) => ({ ok: false, checks: [{ name: 'configuration', ok: false, message: err.message }] }),
+    );
+    const failedSteps = report.checks.filter((s) => !s.ok).map((s) => s.name);
+    const message = report.ok ? 'every check passed' : `failed: ${failedSteps.join(', ')}`;
+    return { ok: report.ok, action: 'check', connector_id: connectorId, message, checks: report.checks };
+  }
+
   async function run(input: ConnectorActionInput): Promise<ConnectorActionResult> {
     const { action } = input;
+    if (action === 'check') return check(input.connectorId);
     const c = await loadConnector(deps, input.connectorId);
     if (action === 'preview') return preview(c, input.eventId).catch((err) => failed(action, c.id, err));
     const timeoutMs = 30_000;
@@ -116,7 +129,10 @@ export function connectorActionActivities(deps: ActivityDeps) {
   }
 
   return {
-    /** Test connection (ITSM: a low-severity test ticket; SIEM: a test_connection event), install the ES template, or preview a ticket request. */
+    /**
+     * Test connection (ITSM: a low-severity test ticket; SIEM: a test_connection event), check it
+     * without side effects, install the ES template, or preview a ticket request.
+     */
     async runConnectorAction(input: ConnectorActionInput): Promise<ConnectorActionResult> {
       const result = await run(input);
       // A preview reads only: nothing to record.

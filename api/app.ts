@@ -1,6 +1,6 @@
-import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
+import { audit } from '../db/repos/audit.js';
 import { MAX_EVENT_BYTES } from '../domain/event.js';
 import { accessLog } from './access-log.js';
 import { auditRouter } from './audit.js';
@@ -9,19 +9,24 @@ import { connectorActionsRouter } from './connector-actions.js';
 import { connectorsRouter } from './connectors.js';
 import { deliveriesRouter } from './deliveries.js';
 import type { ApiDeps } from './deps.js';
+import { docsRouter } from './docs.js';
 import type { AppEnv } from './env.js';
 import { ApiProblem, apiError, validationError } from './errors.js';
 import { healthRouter } from './health.js';
 import { jsonBody } from './json-body.js';
 import { documentHealthRoutes, httpMetrics, metricsRouter } from './metrics.js';
+import { serveOpenApi } from './openapi.js';
+import { overviewRouter } from './overview.js';
 import { replaysRouter } from './replays.js';
 import { reportsRouter } from './reports.js';
 import { rulesRouter } from './rules.js';
 import { CODEC_PATH, temporalCodecRouter } from './temporal-codec.js';
 import { ticketsRouter } from './tickets.js';
+import { consoleRouter } from './ui/index.js';
 import { violationTicketsRouter } from './violation-tickets.js';
 import { violationsRouter } from './violations.js';
 import { MAX_BATCH_BYTES, violationsBatchRouter } from './violations-batch.js';
+import { violationsListRouter } from './violations-list.js';
 import { webhooksRouter } from './webhooks.js';
 
 const WEBHOOKS = '/v1/webhooks/';
@@ -102,6 +107,7 @@ export function createApp(deps: ApiDeps) {
   });
 
   app.route('/v1', violationsBatchRouter(deps));
+  app.route('/v1', violationsListRouter(deps));
   app.route('/v1', violationsRouter(deps));
   app.route('/v1', violationTicketsRouter(deps));
   app.route('/v1', ticketsRouter(deps));
@@ -114,17 +120,22 @@ export function createApp(deps: ApiDeps) {
   app.route('/v1', auditRouter(deps));
   app.route('/v1', reportsRouter(deps));
   app.route('/v1', temporalCodecRouter(deps));
+  app.route('/v1', overviewRouter(deps));
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'escalate',
-      version: '0.1.0',
-      description: 'Violations to ITSM tickets and SIEM events, durably.',
-    },
-    security: [{ bearer: [] }],
-  });
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  serveOpenApi(app);
+  app.route('/', docsRouter());
+  app.route(
+    '/ui',
+    consoleRouter({
+      apiKeys: deps.apiKeys,
+      secret: deps.box.deriveKey('console-session'),
+      fetchApi: (req) => app.fetch(req),
+      temporalUi: deps.temporalUiUrl
+        ? { url: deps.temporalUiUrl, namespace: deps.workflows.client.options?.namespace ?? 'default' }
+        : undefined,
+      audit: (entry) => audit(deps.database.db, entry),
+      logger: deps.logger,
+    }),
+  );
   return app;
 }

@@ -6,7 +6,7 @@ import { apiError } from './errors.js';
 import { createRouter } from './router.js';
 import { errorResponse, jsonContent, listOf, pageQuery } from './schemas.js';
 
-const AuditEntrySchema = z
+export const AuditEntrySchema = z
   .object({
     id: z.number(),
     at: z.string(),
@@ -28,7 +28,7 @@ const auditFilterSchema = z.object({
   until: z.iso.datetime({ offset: true }).optional(),
 });
 
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+export const escapeLike = (s: string) => s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 
 function auditConditions(f: z.infer<typeof auditFilterSchema>): SQL[] {
   const conds: SQL[] = [];

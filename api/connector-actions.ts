@@ -8,7 +8,7 @@ import { apiError } from './errors.js';
 import { createRouter } from './router.js';
 import { errorResponse, jsonContent } from './schemas.js';
 
-const ActionResultSchema = z
+export const ActionResultSchema = z
   .object({
     ok: z.boolean(),
     action: z.enum(['test', 'install-template']),
@@ -22,7 +22,16 @@ const ActionResultSchema = z
   })
   .openapi('ConnectorActionResult');
 
+export const CheckResultSchema = z
+  .object({
+    ok: z.boolean(),
+    connector_id: z.string(),
+    checks: z.array(z.object({ name: z.string(), ok: z.boolean(), message: z.string() })),
+  })
+  .openapi('ConnectorCheckResult');
+
 const WAIT_MS = 90_000;
+const idParam = z.object({ id: z.string().min(1).max(64) });
 
 /**
  * Runs a connector action as a workflow (no SaaS call from the API) and waits for its verdict;
@@ -47,7 +56,7 @@ export async function runConnectorAction(
 export const noAnswer = (workflowId: string) =>
   `no result within ${WAIT_MS / 1000}s (workflow ${workflowId}); is a worker running?`;
 
-/** Test connection and template install; we wait for the remote's verdict. */
+/** Test connection, check and template install; we wait for the remote's verdict. */
 export function connectorActionsRouter(deps: ApiDeps) {
   const router = createRouter();
 
@@ -60,7 +69,7 @@ export function connectorActionsRouter(deps: ApiDeps) {
           action === 'test'
             ? 'Test the connection: ITSM creates a low-severity test ticket; SIEM sends a test_connection event'
             : 'Install the Elasticsearch index template (PUT /_index_template/{prefix})',
-        request: { params: z.object({ id: z.string().min(1).max(64) }) },
+        request: { params: idParam },
         responses: {
           200: jsonContent(ActionResultSchema, 'The remote verdict (ok false carries the remote error)'),
           400: errorResponse('Not applicable to this connector kind'),
@@ -91,5 +100,38 @@ export function connectorActionsRouter(deps: ApiDeps) {
       },
     );
   }
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/connectors/{id}/check',
+      summary:
+        'Check a connector without side effects: credentials, permissions, project/table or index; nothing is written',
+      description:
+        'Jira: /myself, the project permissions escalate uses, the issue type in the project. ServiceNow: ' +
+        'the credentials, reading the table, the assignment group. Splunk: HEC health and the token (an empty ' +
+        'request, answered "No data"). Datadog: the API key (/api/v1/validate). Elasticsearch: ' +
+        '_security/_authenticate and create_doc on the indices. Webhook: reachability only (receivers ' +
+        "authenticate deliveries). Runs as a workflow on the worker; the verdict is kept as the connector's last check.",
+      request: { params: idParam },
+      responses: {
+        200: jsonContent(CheckResultSchema, 'Each step with its verdict; ok is true when every step passed'),
+        404: errorResponse('Unknown connector'),
+        504: errorResponse('No worker answered in time'),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      if (!(await getConnectorRow(deps.database.db, id)))
+        return apiError(c, 404, 'not_found', 'no such connector');
+      const { workflowId, result } = await runConnectorAction(deps, {
+        connectorId: id,
+        action: 'check',
+        requestedBy: c.get('actor'),
+      });
+      if (!result) return apiError(c, 504, 'timeout', noAnswer(workflowId));
+      return c.json({ ok: result.ok, connector_id: result.connector_id, checks: result.checks ?? [] }, 200);
+    },
+  );
   return router;
 }

@@ -12,18 +12,18 @@ import {
   updateConnector,
 } from '../db/repos/connectors.js';
 import { connectors } from '../db/schema.js';
-import { CONFIG_SCHEMAS, type ConnectorKind } from '../domain/connector.js';
+import { CONFIG_SCHEMAS, CONNECTOR_KINDS, type ConnectorKind } from '../domain/connector.js';
 import { connectorInputSchema, connectorPatchSchema } from '../domain/connector-input.js';
 import type { ApiDeps } from './deps.js';
 import { apiError, fieldIssues } from './errors.js';
 import { createRouter } from './router.js';
 import { errorResponse, jsonContent, listOf, pageQuery } from './schemas.js';
 
-const PublicConnectorSchema = z
+export const PublicConnectorSchema = z
   .object({
     id: z.string(),
     name: z.string(),
-    kind: z.string(),
+    kind: z.enum(CONNECTOR_KINDS),
     enabled: z.boolean(),
     auto_push: z.boolean(),
     config: z.record(z.string(), z.unknown()),
@@ -36,6 +36,9 @@ const PublicConnectorSchema = z
       last_test_at: z.string().nullable(),
       last_test_ok: z.boolean().nullable(),
       last_test_result: z.string().nullable(),
+      last_check_at: z.string().nullable(),
+      last_check_ok: z.boolean().nullable(),
+      last_check: z.array(z.object({ name: z.string(), ok: z.boolean(), message: z.string() })).nullable(),
     }),
     created_at: z.string(),
     updated_at: z.string(),

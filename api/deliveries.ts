@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, gte, lt, type SQL } from 'drizzle-orm';
 import { getDelivery, listAttempts, toPublicAttempt, toPublicDelivery } from '../db/repos/deliveries.js';
 import { deliveries } from '../db/schema.js';
+import { CONNECTOR_KINDS } from '../domain/connector.js';
 import { startDelivery } from '../infra/workflow-client.js';
 import { cursorCondition, newestFirst, page } from './cursor.js';
 import type { ApiDeps } from './deps.js';
@@ -9,7 +10,7 @@ import { apiError } from './errors.js';
 import { createRouter } from './router.js';
 import { DeliverySchema, errorResponse, jsonContent, listOf, pageQuery } from './schemas.js';
 
-const AttemptSchema = z
+export const AttemptSchema = z
   .object({
     attempt: z.number(),
     outcome: z.string(),
@@ -36,6 +37,7 @@ const ReplayAccepted = z
 export const deliveryFilterSchema = z.object({
   status: z.enum(['pending', 'delivered', 'failed']).optional(),
   connector_id: z.string().max(64).optional(),
+  kind: z.enum(CONNECTOR_KINDS).optional(),
   event_id: z.uuid().optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
@@ -45,6 +47,7 @@ export function deliveryConditions(f: z.infer<typeof deliveryFilterSchema>): SQL
   const conds: SQL[] = [];
   if (f.status) conds.push(eq(deliveries.status, f.status));
   if (f.connector_id) conds.push(eq(deliveries.connectorId, f.connector_id));
+  if (f.kind) conds.push(eq(deliveries.kind, f.kind));
   if (f.event_id) conds.push(eq(deliveries.eventId, f.event_id));
   if (f.since) conds.push(gte(deliveries.createdAt, new Date(f.since)));
   if (f.until) conds.push(lt(deliveries.createdAt, new Date(f.until)));

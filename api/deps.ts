@@ -20,4 +20,6 @@ export interface ApiDeps {
   payloadCodec?: PayloadCodec;
   /** ESCALATE_TEMPORAL_UI_ORIGINS: Web UI origins allowed to call the codec endpoint (CORS). */
   temporalUiOrigins?: string[];
+  /** ESCALATE_TEMPORAL_UI_URL: the Temporal Web UI, which the console links each run to. */
+  temporalUiUrl?: string;
 }

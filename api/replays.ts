@@ -19,6 +19,8 @@ const ReplayRequest = z
       .extend({
         status: z.enum(['pending', 'delivered', 'failed']).default('failed'),
         event_ids: z.array(z.uuid()).max(1000).optional(),
+        /** Exactly these deliveries (e.g. the ones an operator selected). */
+        delivery_ids: z.array(z.uuid()).max(1000).optional(),
       })
       .default({ status: 'failed' }),
     dry_run: z.boolean().default(false),
@@ -36,7 +38,7 @@ const ReplayStarted = z
   })
   .openapi('ReplayStarted');
 
-const ReplayStatus = z
+export const ReplayStatus = z
   .object({
     id: z.string(),
     status: z.enum(['running', 'completed']),
@@ -82,6 +84,7 @@ export function replaysRouter(deps: ApiDeps) {
       const { filter, dry_run } = c.req.valid('json');
       const conds = deliveryConditions(filter);
       if (filter.event_ids?.length) conds.push(inArray(deliveries.eventId, filter.event_ids));
+      if (filter.delivery_ids?.length) conds.push(inArray(deliveries.id, filter.delivery_ids));
       const rows = await db
         .select()
         .from(deliveries)

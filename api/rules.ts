@@ -42,7 +42,7 @@ const PublicRuleSchema = z
   })
   .openapi('Rule');
 
-const RuleWithWarningsSchema = PublicRuleSchema.extend({
+export const RuleWithWarningsSchema = PublicRuleSchema.extend({
   /** Targets that do not (yet) name an ITSM connector: the rule is stored anyway. */
   warnings: z.array(z.string()),
 }).openapi('RuleWithWarnings');
@@ -98,7 +98,7 @@ const PlannedTicketSchema = z.object({
   reopen_within_ms: z.number().nullable(),
 });
 
-const DryRunResultSchema = z
+export const DryRunResultSchema = z
   .object({
     event_id: z.string(),
     severity: z.string(),

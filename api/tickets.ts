@@ -26,7 +26,7 @@ const TicketEventSchema = z
   })
   .openapi('TicketEvent');
 
-const TicketDetailSchema = TicketSchema.extend({
+export const TicketDetailSchema = TicketSchema.extend({
   workflow_id: z.string(),
   rule_id: z.string().nullable(),
   resolved_at: z.string().nullable(),
@@ -53,6 +53,7 @@ export function ticketsRouter(deps: ApiDeps) {
           connector_id: z.string().max(64).optional(),
           severity: z.enum(SEVERITIES).optional(),
           since: z.iso.datetime({ offset: true }).optional(),
+          sla_breached: z.enum(['true', 'false']).optional(),
         }),
       },
       responses: { 200: jsonContent(listOf(TicketSchema), 'Tickets'), 400: errorResponse('Invalid filter') },
@@ -64,6 +65,7 @@ export function ticketsRouter(deps: ApiDeps) {
       if (q.connector_id) conds.push(eq(tickets.connectorId, q.connector_id));
       if (q.severity) conds.push(eq(tickets.severity, q.severity));
       if (q.since) conds.push(gte(tickets.createdAt, new Date(q.since)));
+      if (q.sla_breached) conds.push(eq(tickets.slaBreached, q.sla_breached === 'true'));
       const rows = await db
         .select()
         .from(tickets)

@@ -26,7 +26,7 @@ const AcceptedSchema = z
   .object({ event_id: z.string(), workflow_id: z.string(), status_url: z.string() })
   .openapi('ViolationAccepted');
 
-const ViolationSchema = z
+export const ViolationSchema = z
   .object({
     event_id: z.string(),
     workflow_id: z.string(),

@@ -40,18 +40,18 @@ const responses = {
   409: errorResponse('Transition refused (with the reason)'),
 };
 
-const genericBody = z.object({
+export const genericWebhookBody = z.object({
   external_ticket_id: z.string().min(1).max(255),
   status: z.enum(TICKET_STATUSES),
 });
-const jiraBody = z.looseObject({
+export const jiraWebhookBody = z.looseObject({
   webhookEvent: z.string(),
   issue: z.looseObject({ key: z.string().min(1), fields: z.looseObject({}).optional() }),
   changelog: z
     .looseObject({ items: z.array(z.looseObject({ field: z.string().optional() })).optional() })
     .optional(),
 });
-const snowBody = z
+export const servicenowWebhookBody = z
   .object({
     sys_id: z.string().max(64).optional(),
     number: z.string().max(64).optional(),
@@ -155,7 +155,7 @@ export function webhooksRouter(deps: ApiDeps) {
       if (!verifyEscalateSignature(deps.webhookSecret, signed, c.req.header('x-escalate-signature'))) {
         throw unauthorized('bad or missing X-Escalate-Signature');
       }
-      const body = parse(genericBody, raw);
+      const body = parse(genericWebhookBody, raw);
       const found = await db
         .select()
         .from(tickets)
@@ -191,7 +191,7 @@ export function webhooksRouter(deps: ApiDeps) {
       if (!verifyEscalateSignature(config.webhook_secret, raw, c.req.header('x-hub-signature'))) {
         throw unauthorized('bad or missing X-Hub-Signature');
       }
-      const body = parse(jiraBody, raw);
+      const body = parse(jiraWebhookBody, raw);
       const source = `jira:${connector.id}`;
       const identifier = c.req.header('x-atlassian-webhook-identifier');
       if (identifier) {
@@ -244,7 +244,7 @@ export function webhooksRouter(deps: ApiDeps) {
         ? sameSecret(bearer.trim(), secret)
         : verifyEscalateSignature(secret, raw, c.req.header('x-escalate-signature'));
       if (!ok) throw unauthorized('bad or missing X-Escalate-Signature / bearer secret');
-      const body = parse(snowBody, raw);
+      const body = parse(servicenowWebhookBody, raw);
       const status = statusFromServiceNowState(body.state);
       if (!status)
         throw new ApiProblem(400, 'validation_failed', `unknown ServiceNow state ${body.state}`, [

@@ -82,6 +82,14 @@ export class ApiClient {
     return this.request<T>('POST', path, { body });
   }
 
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, { body });
+  }
+
+  delete(path: string): Promise<undefined> {
+    return this.request<undefined>('DELETE', path);
+  }
+
   /** Follows `next_cursor` until `max` items are collected or the list ends. */
   async list<T>(path: string, query: Query, max: number): Promise<Page<T>> {
     const items: T[] = [];

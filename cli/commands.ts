@@ -1,18 +1,22 @@
 /** The request/response commands: send, violations, tickets, deliveries, connectors, rules. */
 import { formatDuration } from '../domain/duration.js';
+import { expandEnvReferences } from '../domain/env-references.js';
 import { isRecord } from './client.js';
 import type { Ctx, ExitCode } from './context.js';
 import { cell, detailLines, fields, plural, table, truncate } from './format.js';
-import { readJsonInput } from './io.js';
+import { readJsonInput, readYamlInput } from './io.js';
 import { toTimestamp } from './time.js';
 import type {
   Accepted,
   BatchItem,
   Connector,
+  ConnectorCheck,
   ConnectorTest,
   Decision,
   Delivery,
+  DeliveryDetail,
   DryRun,
+  Rule,
   Ticket,
   Violation,
 } from './types.js';
@@ -278,6 +282,49 @@ export function deliveryTable(items: Delivery[], withLastAttempt = false): strin
   );
 }
 
+export async function deliveryGet(ctx: Ctx, id: string): Promise<ExitCode> {
+  const d = await ctx.client.get<DeliveryDetail>(path('/v1/deliveries/%s', id));
+  if (ctx.json) {
+    ctx.printJson(d);
+    return 0;
+  }
+  ctx.out(`Delivery ${d.id}`);
+  ctx.out(
+    fields([
+      ['status', d.status],
+      ['connector', `${d.connector_id} (${d.kind})`],
+      ['purpose', d.purpose],
+      ['event', d.event_id],
+      ['ticket', d.ticket_id],
+      ['attempts', d.attempts],
+      ['last error', d.last_error],
+      ['created', d.created_at],
+    ]),
+  );
+  const log = d.attempt_log ?? [];
+  ctx.out(`\nAttempts (${log.length})`);
+  if (log.length > 0) {
+    ctx.out(
+      table(
+        ['#', 'outcome', 'started', 'duration', 'http', 'remote code', 'retry?', 'message'],
+        log.map((a) => [
+          a.attempt,
+          a.outcome,
+          a.started_at,
+          a.duration_ms === null ? null : `${a.duration_ms} ms`,
+          a.http_status,
+          a.remote_code,
+          a.retryable === null ? null : a.retryable ? 'yes' : 'no',
+          truncate(a.message, 70),
+        ]),
+      ),
+    );
+  }
+  if (d.status === 'failed')
+    ctx.out(`\nreplay it: escalate replay --event-id ${d.event_id} --connector ${d.connector_id}`);
+  return 0;
+}
+
 const moreNote = (shown: string, nextCursor: string | null) =>
   nextCursor ? `${shown} shown; more exist (raise --limit)` : shown;
 
@@ -296,13 +343,14 @@ export async function connectorsList(ctx: Ctx): Promise<ExitCode> {
   }
   ctx.out(
     table(
-      ['id', 'name', 'kind', 'enabled', 'auto push', 'last test'],
+      ['id', 'name', 'kind', 'enabled', 'auto push', 'last check', 'last test'],
       page.items.map((c) => [
         c.id,
         c.name,
         c.kind,
         c.enabled ? 'yes' : 'no',
         c.auto_push === undefined ? '-' : c.auto_push ? 'yes' : 'no',
+        lastCheck(c),
         lastTest(c),
       ]),
     ),
@@ -310,11 +358,62 @@ export async function connectorsList(ctx: Ctx): Promise<ExitCode> {
   return 0;
 }
 
+/** `escalate connectors create -f connector.yaml`: one connector, or a list; `${VAR}` from the environment. */
+export async function connectorsCreate(ctx: Ctx, file: string): Promise<ExitCode> {
+  const doc = expandEnvReferences(await readYamlInput(file, ctx.io.stdin), ctx.io.env, file);
+  const list = Array.isArray(doc) ? doc : [doc];
+  const created: Connector[] = [];
+  for (const body of list) {
+    if (!isRecord(body)) throw new Error(`${file}: expected a connector (a mapping), or a list of them`);
+    created.push(await ctx.client.post<Connector>('/v1/connectors', body));
+  }
+  if (ctx.json) {
+    ctx.printJson(Array.isArray(doc) ? created : created[0]);
+    return 0;
+  }
+  for (const c of created) {
+    ctx.out(`created ${c.id} (${c.kind}, "${c.name}")`);
+    if (c.config)
+      ctx.out(
+        fields(
+          Object.entries(c.config).map(([k, v]) => [
+            k,
+            typeof v === 'object' ? JSON.stringify(v) : (v as string),
+          ]),
+        ),
+      );
+  }
+  ctx.out(`\nnext: escalate connectors check ${created.map((c) => c.id).join(' ')}`);
+  return 0;
+}
+
+export async function connectorCheck(ctx: Ctx, ids: string[]): Promise<ExitCode> {
+  const results: ConnectorCheck[] = [];
+  for (const id of ids)
+    results.push(await ctx.client.post<ConnectorCheck>(path('/v1/connectors/%s/check', id)));
+  const code: ExitCode = results.every((r) => r.ok) ? 0 : 1;
+  if (ctx.json) {
+    ctx.printJson(ids.length === 1 ? results[0] : results);
+    return code;
+  }
+  for (const r of results) {
+    ctx.out(`${r.ok ? '✓' : '✗'} ${r.connector_id}: ${r.ok ? 'every check passed' : 'some checks failed'}`);
+    for (const step of r.checks) ctx.out(`    ${step.ok ? '✓' : '✗'} ${step.name}: ${step.message}`);
+  }
+  return code;
+}
+
 function lastTest(c: Connector): string {
   const s = c.status;
   if (!s?.last_test_at) return 'never';
   const mark = s.last_test_ok ? '✓' : '✗';
   return `${mark} ${s.last_test_at}${s.last_test_result ? ` ${truncate(s.last_test_result, 50)}` : ''}`;
+}
+
+function lastCheck(c: Connector): string {
+  const s = c.status;
+  if (!s?.last_check_at) return 'never';
+  return `${s.last_check_ok ? '✓' : '✗'} ${s.last_check_at}`;
 }
 
 export async function connectorTest(ctx: Ctx, id: string): Promise<ExitCode> {
@@ -339,7 +438,47 @@ export async function connectorTest(ctx: Ctx, id: string): Promise<ExitCode> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// rules dry-run
+// rules list / dry-run
+
+/** `when` in one line: `severity ≥ high, actions block|coach`. */
+function whenSummary(when: Record<string, unknown>): string {
+  const parts = Object.entries(when).map(([k, v]) =>
+    Array.isArray(v)
+      ? `${k} ${v.join('|')}`
+      : isRecord(v)
+        ? `${k} ${JSON.stringify(v)}`
+        : `${k} ${String(v)}`,
+  );
+  return parts.length ? parts.join(', ') : 'every event';
+}
+
+export async function rulesList(ctx: Ctx): Promise<ExitCode> {
+  const page = await ctx.client.list<Rule>('/v1/rules', {}, 100_000);
+  if (ctx.json) {
+    ctx.printJson(page);
+    return 0;
+  }
+  if (page.items.length === 0) {
+    ctx.out('no rules');
+    return 0;
+  }
+  ctx.out(
+    table(
+      ['order', 'id', 'name', 'enabled', 'when', 'targets', 'stop', 'from'],
+      page.items.map((r) => [
+        r.order,
+        r.id,
+        r.name,
+        r.enabled ? 'yes' : 'no',
+        truncate(whenSummary(r.when), 60),
+        Array.isArray(r.then.targets) ? r.then.targets.join(', ') : '-',
+        r.stop ? 'yes' : 'no',
+        r.origin,
+      ]),
+    ),
+  );
+  return 0;
+}
 
 export async function rulesDryRun(ctx: Ctx, source: string): Promise<ExitCode> {
   const event = await readJsonInput(source, ctx.io.stdin);

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
 
 /** A writable stream as the CLI uses it (process.stdout / process.stderr, or a test double). */
 export type Output = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -38,8 +39,7 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Reads and parses a JSON document from a file, or from standard input for `-`. */
-export async function readJsonInput(source: string, stdin: NodeJS.ReadableStream): Promise<unknown> {
+async function readText(source: string, stdin: NodeJS.ReadableStream, expected: string): Promise<string> {
   const name = source === '-' ? 'standard input' : source;
   let text: string;
   try {
@@ -47,10 +47,28 @@ export async function readJsonInput(source: string, stdin: NodeJS.ReadableStream
   } catch (err) {
     throw new Error(`cannot read ${name}: ${(err as Error).message}`);
   }
-  if (text.trim() === '') throw new Error(`${name} is empty: expected a JSON document`);
+  if (text.trim() === '') throw new Error(`${name} is empty: expected ${expected}`);
+  return text;
+}
+
+const inputName = (source: string) => (source === '-' ? 'standard input' : source);
+
+/** Reads and parses a JSON document from a file, or from standard input for `-`. */
+export async function readJsonInput(source: string, stdin: NodeJS.ReadableStream): Promise<unknown> {
+  const text = await readText(source, stdin, 'a JSON document');
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new Error(`${name} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`${inputName(source)} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Reads a YAML (or JSON, which is YAML) document from a file, or from standard input for `-`. */
+export async function readYamlInput(source: string, stdin: NodeJS.ReadableStream): Promise<unknown> {
+  const text = await readText(source, stdin, 'a YAML or JSON document');
+  try {
+    return parseYaml(text);
+  } catch (err) {
+    throw new Error(`${inputName(source)} is not valid YAML: ${(err as Error).message}`);
   }
 }

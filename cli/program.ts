@@ -5,10 +5,14 @@ import { SEVERITIES } from '../domain/severity.js';
 import { TICKET_STATUSES } from '../domain/ticket-status.js';
 import { ApiError, NetworkError } from './client.js';
 import {
+  connectorCheck,
+  connectorsCreate,
   connectorsList,
   connectorTest,
   deliveriesList,
+  deliveryGet,
   rulesDryRun,
+  rulesList,
   send,
   ticketsList,
   violationGet,
@@ -17,6 +21,7 @@ import { Ctx, type ExitCode, type GlobalOptions } from './context.js';
 import { describeError } from './format.js';
 import type { CliIO } from './io.js';
 import { replay } from './replay.js';
+import { type RulesApplyOptions, rulesApply } from './rules-apply.js';
 import { toTimestamp } from './time.js';
 
 function version(): string {
@@ -78,7 +83,7 @@ export function buildProgram(io: CliIO, setExit: (code: ExitCode) => void): Comm
 
   program
     .description(
-      'Operate escalate: send violations, inspect tickets and deliveries, test connectors, dry-run rules, replay failed deliveries.',
+      'Operate escalate: send violations, inspect tickets and deliveries (with their attempts), create, check and test connectors, list, apply and dry-run rules, replay failed deliveries.',
     )
     .version(version(), '-V, --version')
     .option('--url <url>', 'API base URL (env ESCALATE_URL, default http://127.0.0.1:8080)')
@@ -171,15 +176,71 @@ ${examples(
       ),
     )
     .action(run((ctx, opts: Parameters<typeof deliveriesList>[1]) => deliveriesList(ctx, opts)));
+  sub(
+    deliveries,
+    'get',
+    'one delivery with its attempt log (outcome, HTTP status, remote code, message, duration)',
+  )
+    .argument('<id>', 'the delivery id (from deliveries list or violations get)')
+    .addHelpText(
+      'after',
+      examples(
+        'escalate deliveries get 0b8f6e2a-7e3b-4b8e-9d0e-3f1c0a527e3b',
+        'escalate --json deliveries get 0b8f6e2a-7e3b-4b8e-9d0e-3f1c0a527e3b | jq ".attempt_log[-1]"',
+      ),
+    )
+    .action(run((ctx, id: string) => deliveryGet(ctx, id)));
 
   const connectors = sub(program, 'connectors', 'Jira, ServiceNow and SIEM connectors').addHelpText(
     'after',
-    examples('escalate connectors', 'escalate connectors test jira-sec'),
+    examples(
+      'escalate connectors',
+      'escalate connectors create -f jira-sec.yaml',
+      'escalate connectors check jira-sec',
+      'escalate connectors test jira-sec',
+    ),
   );
-  sub(connectors, 'list', 'list connectors with their last test (the default subcommand)', true)
+  sub(connectors, 'list', 'list connectors with their last check and test (the default subcommand)', true)
     .addHelpText('after', examples('escalate connectors list'))
     .action(run((ctx) => connectorsList(ctx)));
-  sub(connectors, 'test', 'check a connector end to end (credentials, reachability); exit 1 if it fails')
+  sub(
+    connectors,
+    'create',
+    `create connectors from a YAML or JSON file; \${VAR} references read the environment`,
+  )
+    .requiredOption(
+      '-f, --file <connector.yaml|->',
+      'one connector (or a list), as POST /v1/connectors takes it',
+    )
+    .addHelpText(
+      'after',
+      `
+The file holds what POST /v1/connectors takes: id, name, kind, config, filters, retry. Keep secrets
+out of it with \${VAR} references (e.g. api_token: "\${JIRA_TOKEN}"), expanded from the environment
+here; a variable that is not set is an error and nothing is sent.
+${examples('escalate connectors create -f jira-sec.yaml', 'JIRA_TOKEN=... escalate connectors create -f - < jira-sec.yaml')}`,
+    )
+    .action(run((ctx, opts: { file: string }) => connectorsCreate(ctx, opts.file)));
+  sub(
+    connectors,
+    'check',
+    'check connectors without side effects (credentials, permissions, project or index); exit 1 if a check fails',
+  )
+    .argument('<id...>', 'one or more connector ids')
+    .addHelpText(
+      'after',
+      `
+Nothing is written on the remote side: Jira is asked who the credentials are and which project
+permissions they hold, ServiceNow whether the table and group are readable, Splunk HEC takes an
+empty request, Datadog validates the key, Elasticsearch reports privileges. Use test to send one.
+${examples('escalate connectors check jira-sec', 'escalate connectors check jira-sec splunk-prod', 'escalate --json connectors check jira-sec')}`,
+    )
+    .action(run((ctx, ids: string[]) => connectorCheck(ctx, ids)));
+  sub(
+    connectors,
+    'test',
+    'test a connector end to end: creates a test ticket or sends a test event; exit 1 if it fails',
+  )
     .argument('<id>', 'the connector id')
     .addHelpText(
       'after',
@@ -189,8 +250,31 @@ ${examples(
 
   const rules = sub(program, 'rules', 'routing rules').addHelpText(
     'after',
-    examples('escalate rules dry-run event.json'),
+    examples(
+      'escalate rules list',
+      'escalate rules apply -f rules.yaml --dry-run',
+      'escalate rules dry-run event.json',
+    ),
   );
+  sub(rules, 'list', 'rules in evaluation order (the default subcommand)', true)
+    .addHelpText('after', examples('escalate rules list', 'escalate --json rules list | jq ".items[].id"'))
+    .action(run((ctx) => rulesList(ctx)));
+  sub(rules, 'apply', 'make the API rules match a YAML file: prints the diff, then applies it')
+    .requiredOption(
+      '-f, --file <rules.yaml|->',
+      'a "rules:" list (as in ESCALATE_CONFIG) or a bare list; each rule needs an id',
+    )
+    .option('--dry-run', 'print the diff only; change nothing')
+    .option('--prune', 'also delete the rules made through the API that the file does not declare')
+    .addHelpText(
+      'after',
+      `
+Every rule is validated first (nothing is sent if one is invalid). The diff lists + create,
+~ update (each field that changes, before → after), = unchanged and, with --prune, - delete.
+Rules declared in ESCALATE_CONFIG are never pruned; changing one here lasts until escalate restarts.
+${examples('escalate rules apply -f rules.yaml --dry-run', 'escalate rules apply -f rules.yaml', 'escalate rules apply -f rules.yaml --prune')}`,
+    )
+    .action(run((ctx, opts: RulesApplyOptions) => rulesApply(ctx, opts)));
   sub(rules, 'dry-run', 'which rules an event would match and which tickets it would open; nothing is sent')
     .argument('<event.json|->', 'a JSON file, or - for standard input')
     .addHelpText(

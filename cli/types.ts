@@ -45,6 +45,37 @@ export interface Delivery {
   last_attempt_at?: string | null;
 }
 
+export interface Attempt {
+  attempt: number;
+  outcome: string;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+  http_status: number | null;
+  remote_code: string | null;
+  message: string | null;
+  retryable: boolean | null;
+}
+
+export interface DeliveryDetail extends Delivery {
+  ticket_id?: string | null;
+  created_at?: string;
+  updated_at?: string;
+  attempt_log: Attempt[];
+}
+
+export interface Rule {
+  id: string;
+  name: string;
+  enabled: boolean;
+  order: number;
+  when: Record<string, unknown>;
+  then: Record<string, unknown>;
+  stop: boolean;
+  origin?: string;
+  warnings?: string[];
+}
+
 export interface Decision {
   connector_id: string;
   connector_name?: string;
@@ -77,7 +108,22 @@ export interface Connector {
     last_test_at?: string | null;
     last_test_ok?: boolean | null;
     last_test_result?: string | null;
+    last_check_at?: string | null;
+    last_check_ok?: boolean | null;
   };
+  config?: Record<string, unknown>;
+}
+
+export interface CheckStep {
+  name: string;
+  ok: boolean;
+  message: string;
+}
+
+export interface ConnectorCheck {
+  ok: boolean;
+  connector_id: string;
+  checks: CheckStep[];
 }
 
 export interface ConnectorTest {

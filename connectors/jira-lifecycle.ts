@@ -4,7 +4,7 @@ import type { Severity } from '../domain/severity.js';
 import { MAX_DESCRIPTION, truncate } from '../domain/ticket.js';
 import type { TicketStatus } from '../domain/ticket-status.js';
 import { ConnectorError, errorFromResponse, type HttpResponse, parseJson, send } from './http.js';
-import { DEFAULT_JIRA_PRIORITIES, jiraErrorMessage, jiraHeaders } from './jira.js';
+import { DEFAULT_JIRA_PRIORITIES, jiraApiRoot, jiraErrorMessage, jiraHeaders } from './jira.js';
 import type { AdfNode } from './jira-format.js';
 
 /**
@@ -14,11 +14,8 @@ import type { AdfNode } from './jira-format.js';
  * Pure HTTP; activities map ConnectorError to Temporal failures.
  */
 
-const apiRoot = (config: JiraConfig): string =>
-  `${config.base_url}/rest/api/${config.api === 'cloud' ? '3' : '2'}`;
-
 const issueUrl = (config: JiraConfig, issueKey: string): string =>
-  `${apiRoot(config)}/issue/${encodeURIComponent(issueKey)}`;
+  `${jiraApiRoot(config)}/issue/${encodeURIComponent(issueKey)}`;
 
 export interface JiraStatus {
   name: string;

@@ -26,7 +26,7 @@ export const DEFAULT_JIRA_PRIORITIES: Record<Severity, string> = {
   low: 'Low',
 };
 
-const apiRoot = (config: JiraConfig): string =>
+export const jiraApiRoot = (config: JiraConfig): string =>
   `${config.base_url}/rest/api/${config.api === 'cloud' ? '3' : '2'}`;
 
 export function jiraHeaders(config: JiraConfig): Record<string, string> {
@@ -80,7 +80,7 @@ export function buildJiraCreateRequest(config: JiraConfig, draft: TicketDraft): 
   };
   return {
     method: 'POST',
-    url: `${apiRoot(config)}/issue`,
+    url: `${jiraApiRoot(config)}/issue`,
     headers: jiraHeaders(config),
     body: JSON.stringify(body),
   };
@@ -106,7 +106,7 @@ export function buildJiraSearchRequest(config: JiraConfig, idempotencyKey: strin
   const jql = `labels = "${safeLabel(idempotencyKey)}" ORDER BY created ASC`;
   const path = config.api === 'cloud' ? 'search/jql' : 'search';
   const query = new URLSearchParams({ jql, fields: 'key', maxResults: '2' });
-  return { method: 'GET', url: `${apiRoot(config)}/${path}?${query}`, headers: jiraHeaders(config) };
+  return { method: 'GET', url: `${jiraApiRoot(config)}/${path}?${query}`, headers: jiraHeaders(config) };
 }
 
 export async function findJiraIssueByKey(

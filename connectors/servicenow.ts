@@ -150,14 +150,11 @@ export function serviceNowErrorMessage(res: HttpResponse): string {
 }
 
 /** Encoded queries split on `^`; a key containing one could match other records. */
-function encodedQueryValue(value: string): string {
+export function encodedQueryValue(value: string): string {
   if (/[\^\r\n]/.test(value)) {
-    throw new ConnectorError(
-      `idempotency key cannot be used in a ServiceNow query: ${JSON.stringify(value)}`,
-      {
-        retryable: false,
-      },
-    );
+    throw new ConnectorError(`value cannot be used in a ServiceNow encoded query: ${JSON.stringify(value)}`, {
+      retryable: false,
+    });
   }
   return value;
 }

@@ -61,6 +61,10 @@ export const connectors = pgTable('connectors', {
   lastTestAt: ts('last_test_at'),
   lastTestOk: boolean('last_test_ok'),
   lastTestResult: text('last_test_result'),
+  /** The last `check` (read-only): its time, verdict and every step `{name, ok, message}`. */
+  lastCheckAt: ts('last_check_at'),
+  lastCheckOk: boolean('last_check_ok'),
+  lastCheck: jsonb('last_check').$type<{ name: string; ok: boolean; message: string }[]>(),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });

@@ -85,3 +85,7 @@ export type RuleThen = z.output<typeof ruleThenSchema>;
 export type RuleInput = z.input<typeof ruleSchema>;
 export type RulePatch = z.output<typeof rulePatchSchema>;
 export type Rule = z.output<typeof ruleSchema> & { id: string };
+
+/** Rule ids (API, ESCALATE_CONFIG, `escalate rules apply`): the same grammar as connector ids. */
+export const RULE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export const RULE_ID_MESSAGE = 'ids are lower-case letters, digits, "-" and "_" (max 63)';

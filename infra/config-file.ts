@@ -6,6 +6,7 @@ import { toRowValues } from '../db/repos/connectors.js';
 import { applyDeclaration, RuleNameTaken } from '../db/repos/declaration.js';
 import { RULE_ID_MESSAGE, RULE_ID_PATTERN } from '../db/repos/rules.js';
 import { connectorIdSchema, connectorInputSchema } from '../domain/connector-input.js';
+import { expandEnvReferences } from '../domain/env-references.js';
 import { type Rule, ruleSchema } from '../domain/rule-schema.js';
 import { defaultSettings, type Settings, settingsSchema } from '../domain/settings.js';
 import type { SecretBox } from './secret-box.js';
@@ -37,25 +38,6 @@ export interface ConfigFile {
   declarative?: boolean;
 }
 
-/** `${VAR}` anywhere in a string value is replaced from the environment; a missing one is an error. */
-export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, path = ''): unknown {
-  if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
-      const v = env[name];
-      if (v === undefined)
-        throw new Error(`ESCALATE_CONFIG ${path || '(root)'}: environment variable ${name} is not set`);
-      return v;
-    });
-  }
-  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, `${path}[${i}]`));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, expandEnv(v, env, path ? `${path}.${k}` : k)]),
-    );
-  }
-  return value;
-}
-
 /** `rules[0].then.targets[1]`: the field an admin has to fix. */
 const fieldPath = (prefix: string, path: readonly PropertyKey[]) => {
   let out = prefix;
@@ -72,7 +54,7 @@ const describe = (issues: z.core.$ZodIssue[], prefix: string) =>
 const invalid = (message: string) => new Error(`ESCALATE_CONFIG is invalid: ${message}`);
 
 export function parseConfigFile(text: string, env: NodeJS.ProcessEnv = process.env): ConfigFile {
-  const doc = expandEnv(parse(text) ?? {}, env);
+  const doc = expandEnvReferences(parse(text) ?? {}, env, 'ESCALATE_CONFIG');
   const top = configFileSchema.safeParse(doc);
   if (!top.success) throw new Error(`ESCALATE_CONFIG is invalid: ${describe(top.error.issues, '')}`);
   const parsedConnectors = top.data.connectors.map((raw, i) => {

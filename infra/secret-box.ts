@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
  * AES-256-GCM for connector secrets at rest. The key is ESCALATE_SECRET_KEY: 32 bytes as hex or
@@ -17,6 +17,11 @@ export class SecretBox {
     const b64 = Buffer.from(material, 'base64');
     if (b64.length === 32 && /^[A-Za-z0-9+/]{43}=?$/.test(material)) return b64;
     return createHash('sha256').update(material, 'utf8').digest();
+  }
+
+  /** A key for another purpose (e.g. signing console sessions), derived with HKDF: never this key itself. */
+  deriveKey(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), `escalate:${purpose}`, 32));
   }
 
   static generateKey(): string {

@@ -15,6 +15,7 @@ runMain(async () => {
     api: {
       apiKeys,
       webhookSecret: process.env.ESCALATE_WEBHOOK_SECRET,
+      temporalUiUrl: process.env.ESCALATE_TEMPORAL_UI_URL || undefined,
       port,
       hostname: process.env.HOST ?? '0.0.0.0',
       temporalUiOrigins: temporalUiOriginsFromEnv(),

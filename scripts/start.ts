@@ -25,6 +25,7 @@ const root = resolve(import.meta.dirname, '..');
 const dataDir = resolve(root, '.data');
 const logger = createLogger({ name: 'escalate' });
 const say = (m: string) => process.stderr.write(`[escalate] ${m}\n`);
+const TEMPORAL_UI = 'http://127.0.0.1:8233';
 /** Whatever has started so far, stopped in reverse order on failure or Ctrl-C. */
 const stops: (() => Promise<unknown>)[] = [];
 const stopAll = () =>
@@ -138,6 +139,7 @@ async function main() {
         'http://127.0.0.1:8233',
         'http://localhost:8233',
       ]),
+      temporalUiUrl: process.env.ESCALATE_TEMPORAL_UI_URL || (temporalServer ? TEMPORAL_UI : undefined),
     },
   });
   stops.push(() => services.close());
@@ -148,10 +150,11 @@ async function main() {
     [
       '',
       'escalate is running',
+      `  Console      ${api}/ui   (sign in with the API key below)`,
       `  API          ${api}`,
       `  API docs     ${api}/docs   (OpenAPI: ${api}/openapi.json)`,
       `  Metrics      ${api}/metrics${temporalMetrics ? `   (Temporal worker: ${temporalMetrics})` : ''}`,
-      `  Temporal UI  ${temporalServer ? 'http://127.0.0.1:8233' : `(your cluster at ${conn.address})`}`,
+      `  Temporal UI  ${temporalServer ? TEMPORAL_UI : `(your cluster at ${conn.address})`}`,
       `  Temporal     ${conn.address}  namespace=${conn.namespace}  task queue=${conn.taskQueue}`,
       `  PostgreSQL   ${pg ? 'embedded, data in .data/pg' : 'DATABASE_URL'}`,
       `  API key      ${keysFromEnv.length ? '(from ESCALATE_API_KEYS)' : `${apiKeys[0]!.key}   (stored in .data/api-key)`}`,

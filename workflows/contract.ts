@@ -66,7 +66,7 @@ export interface ReplayWorkflowInput {
   concurrency?: number;
 }
 
-export type ConnectorAction = 'test' | 'install-template' | 'preview';
+export type ConnectorAction = 'test' | 'install-template' | 'preview' | 'check';
 
 export interface ConnectorActionInput {
   connectorId: string;
@@ -90,6 +90,8 @@ export interface ConnectorActionResult {
   message: string;
   /** `preview`: the request a ticket creation would send, secrets masked. */
   request?: { method: string; url: string; headers: Record<string, string>; body?: string };
+  /** `check`: each read-only step with its verdict (`ok` is true when all passed). */
+  checks?: { name: string; ok: boolean; message: string }[];
 }
 
 /** What a TicketSyncWorkflow needs to follow its ticket (loaded from PostgreSQL, carried across continue-as-new). */

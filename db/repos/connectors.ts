@@ -64,6 +64,9 @@ export function toPublicConnector(row: ConnectorRow, box: SecretBox) {
       last_test_at: row.lastTestAt?.toISOString() ?? null,
       last_test_ok: row.lastTestOk ?? null,
       last_test_result: row.lastTestResult ?? null,
+      last_check_at: row.lastCheckAt?.toISOString() ?? null,
+      last_check_ok: row.lastCheckOk ?? null,
+      last_check: row.lastCheck ?? null,
     },
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
@@ -106,22 +109,38 @@ export function toRowValues(v: ConnectorValues, box: SecretBox, origin: 'api' | 
   };
 }
 
-/** A connector test or template install: its verdict on the connector (tests) and in the audit trail. */
+/**
+ * A connector test, check or template install: its verdict on the connector (the last test, the
+ * last check with every step, for the health view) and in the audit trail.
+ */
 export async function recordConnectorAction(
   db: Db,
   input: {
     connectorId: string;
     action: string;
     requestedBy: string;
-    result: { ok: boolean; message: string; external_id?: string; event_id?: string };
+    result: {
+      ok: boolean;
+      message: string;
+      external_id?: string;
+      event_id?: string;
+      checks?: { name: string; ok: boolean; message: string }[];
+    };
   },
 ): Promise<void> {
   const { result } = input;
+  const now = new Date();
   await db.transaction(async (tx) => {
     if (input.action === 'test') {
       await tx
         .update(connectors)
-        .set({ lastTestAt: new Date(), lastTestOk: result.ok, lastTestResult: result.message.slice(0, 2000) })
+        .set({ lastTestAt: now, lastTestOk: result.ok, lastTestResult: result.message.slice(0, 2000) })
+        .where(eq(connectors.id, input.connectorId));
+    }
+    if (input.action === 'check') {
+      await tx
+        .update(connectors)
+        .set({ lastCheckAt: now, lastCheckOk: result.ok, lastCheck: result.checks ?? [] })
         .where(eq(connectors.id, input.connectorId));
     }
     await audit(tx, {
@@ -134,6 +153,7 @@ export async function recordConnectorAction(
         message: result.message,
         external_id: result.external_id,
         event_id: result.event_id,
+        failed: result.checks?.filter((c) => !c.ok).map((c) => c.name),
       },
     });
   });

@@ -115,9 +115,7 @@ export async function upsertConfigRule(
   return row.inserted ? 'created' : 'updated';
 }
 
-/** Rule ids (API and ESCALATE_CONFIG): the same grammar as connector ids. */
-export const RULE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-export const RULE_ID_MESSAGE = 'ids are lower-case letters, digits, "-" and "_" (max 63)';
+export { RULE_ID_MESSAGE, RULE_ID_PATTERN } from '../../domain/rule-schema.js';
 
 type RuleRowValues = ReturnType<typeof toRuleRowValues>;
 

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noThenProperty: SPEC §5 names the rule field `then`; plain data, never a thenable.
 /**
  * A fake escalate API for the CLI tests: the contracts the CLI talks to, in memory, with
  * every request recorded. Not the real API (that is tested with Temporal and PostgreSQL elsewhere).
@@ -5,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
+import type { Rule } from '../../cli/types.js';
 import { replayWorkflowId, violationWorkflowId } from '../../workflows/contract.js';
 
 export const API_KEY = 'test-key';
@@ -46,6 +48,48 @@ export interface FakeApiState {
   failOnReplay: Set<string>;
   /** Answer rules dry-run with camelCase explanations (as `domain/rules.ts` names them). */
   camelCaseDryRun: boolean;
+  /** Rules as the API stores them (PATCH replaces `when`/`then` whole). */
+  rules: FakeRule[];
+  /** Connectors created through POST /v1/connectors (bodies as received). */
+  createdConnectors: Record<string, unknown>[];
+}
+
+/** A rule as the API answers it (what the CLI reads). */
+export type FakeRule = Required<Omit<Rule, 'warnings'>>;
+
+export function makeRules(): FakeRule[] {
+  return [
+    {
+      id: 'critical-to-sec',
+      name: 'Critical to SEC',
+      enabled: true,
+      order: 10,
+      when: { min_severity: 'critical' },
+      then: { targets: ['jira-sec'], priority: 'critical' },
+      stop: false,
+      origin: 'api',
+    },
+    {
+      id: 'coach',
+      name: 'coaching resolves itself',
+      enabled: true,
+      order: 20,
+      when: { policy_actions: ['coach'] },
+      then: { targets: ['jira-sec'], priority: 'low', auto_resolve_after: '24h' },
+      stop: true,
+      origin: 'config',
+    },
+    {
+      id: 'old-rule',
+      name: 'Old rule',
+      enabled: false,
+      order: 30,
+      when: {},
+      then: { targets: ['jira-sec'] },
+      stop: false,
+      origin: 'api',
+    },
+  ];
 }
 
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -95,6 +139,8 @@ export async function startFakeApi() {
     replays: new Map(),
     failOnReplay: new Set(),
     camelCaseDryRun: false,
+    rules: makeRules(),
+    createdConnectors: [],
   };
   const app = new Hono();
 
@@ -183,8 +229,94 @@ export async function startFakeApi() {
     if (path === '/v1/rules/dry-run') return dryRun(c, body);
     const test = /^\/v1\/connectors\/([^/]+)\/test$/.exec(path);
     if (test) return connectorTest(c, decodeURIComponent(test[1]!));
+    const check = /^\/v1\/connectors\/([^/]+)\/check$/.exec(path);
+    if (check) return connectorCheck(c, decodeURIComponent(check[1]!));
+    if (path === '/v1/connectors') return createConnector(c, body);
+    if (path === '/v1/rules') return createRule(c, body);
     return next();
   });
+
+  function createConnector(c: Context, body: unknown) {
+    const b = (body ?? {}) as Record<string, unknown>;
+    if (typeof b['kind'] !== 'string' || typeof b['name'] !== 'string') {
+      return err(c, 400, 'validation_failed', 'invalid request: kind, name', [
+        { path: 'kind', message: 'Invalid input' },
+      ]);
+    }
+    state.createdConnectors.push(b);
+    const config = Object.fromEntries(
+      Object.entries((b['config'] ?? {}) as Record<string, unknown>).map(([k, v]) => [
+        k,
+        /token|password|secret|key/.test(k) ? '********' : v,
+      ]),
+    );
+    return c.json(
+      { id: b['id'] ?? 'generated-id', name: b['name'], kind: b['kind'], enabled: true, config },
+      201,
+    );
+  }
+
+  function createRule(c: Context, body: unknown) {
+    const b = body as Partial<FakeRule> & { id: string; name: string; then: Record<string, unknown> };
+    if (state.rules.some((r) => r.id === b.id))
+      return err(c, 409, 'conflict', `a rule with id ${b.id} exists`);
+    const rule: FakeRule = {
+      id: b.id,
+      name: b.name,
+      enabled: b.enabled ?? true,
+      order: b.order ?? 0,
+      when: b.when ?? {},
+      stop: b.stop ?? false,
+      then: b.then,
+      origin: 'api',
+    };
+    state.rules.push(rule);
+    return c.json({ ...rule, warnings: [] }, 201);
+  }
+
+  app.get('/v1/rules', (c) =>
+    page(
+      c,
+      [...state.rules].sort((a, b) => a.order - b.order),
+    ),
+  );
+  app.patch('/v1/rules/:id', async (c) => {
+    const rule = state.rules.find((r) => r.id === c.req.param('id'));
+    if (!rule) return err(c, 404, 'not_found', 'no such rule');
+    const patch = (await c.req.json()) as Partial<FakeRule>;
+    Object.assign(rule, patch);
+    return c.json({ ...rule, warnings: [] });
+  });
+  app.delete('/v1/rules/:id', (c) => {
+    const i = state.rules.findIndex((r) => r.id === c.req.param('id'));
+    if (i < 0) return err(c, 404, 'not_found', 'no such rule');
+    state.rules.splice(i, 1);
+    return c.body(null, 204);
+  });
+
+  function connectorCheck(c: Context, id: string) {
+    if (id === 'jira-sec') {
+      return c.json({
+        ok: true,
+        connector_id: id,
+        checks: [
+          { name: 'authenticate', ok: true, message: 'authenticated as escalate bot (bot@example.com)' },
+          { name: 'permissions', ok: true, message: 'in SEC: BROWSE_PROJECTS, CREATE_ISSUES' },
+        ],
+      });
+    }
+    if (id === 'splunk-prod') {
+      return c.json({
+        ok: false,
+        connector_id: id,
+        checks: [
+          { name: 'reachable', ok: true, message: 'HEC answers: HEC is healthy' },
+          { name: 'authenticate', ok: false, message: 'HTTP 403: Invalid token (code 4)' },
+        ],
+      });
+    }
+    return err(c, 404, 'not_found', 'no such connector');
+  }
 
   function selected(filter: Record<string, unknown>) {
     return state.deliveries.filter(
@@ -264,6 +396,24 @@ export async function startFakeApi() {
     const next = offset + limit < all.length ? String(offset + limit) : null;
     return c.json({ items, next_cursor: next });
   }
+
+  app.get('/v1/deliveries/:id', (c) => {
+    const d = state.deliveries.find((x) => x.id === c.req.param('id'));
+    if (!d) return err(c, 404, 'not_found', 'no such delivery');
+    const attempt_log = Array.from({ length: d.attempts }, (_, i) => ({
+      attempt: i + 1,
+      outcome: d.status === 'delivered' && i === d.attempts - 1 ? 'succeeded' : 'failed',
+      started_at: `2026-11-20T10:1${i}:00.000Z`,
+      finished_at: `2026-11-20T10:1${i}:00.250Z`,
+      duration_ms: 250,
+      http_status: d.status === 'delivered' && i === d.attempts - 1 ? 200 : 503,
+      remote_code: d.status === 'delivered' && i === d.attempts - 1 ? '0' : '9',
+      message:
+        d.status === 'delivered' && i === d.attempts - 1 ? 'Success' : 'HTTP 503: Server is busy (code 9)',
+      retryable: !(d.status === 'delivered' && i === d.attempts - 1),
+    }));
+    return c.json({ ...d, ticket_id: null, created_at: '2026-11-20T10:09:59.000Z', attempt_log });
+  });
 
   app.get('/v1/deliveries', (c) =>
     page(c, selected({ status: c.req.query('status'), connector_id: c.req.query('connector_id') })),

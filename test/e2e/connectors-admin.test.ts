@@ -167,6 +167,92 @@ describe('test connection', () => {
   });
 });
 
+describe('check without side effects', () => {
+  type Check = {
+    ok: boolean;
+    connector_id: string;
+    checks: { name: string; ok: boolean; message: string }[];
+  };
+  const check = async (id: string) => {
+    const res = await stack.api(`/v1/connectors/${id}/check`, { method: 'POST' });
+    expect(res.status, await res.clone().text()).toBe(200);
+    return (await res.json()) as Check;
+  };
+
+  it('runs on the worker, keeps the verdict as the last check, audits it, and creates nothing', async () => {
+    const issuesBefore = jira.issues.size;
+    const good = await create(jiraConnector(jira.url, { auto_push: false }));
+    const ok = await check(good.id);
+    expect(ok).toMatchObject({ ok: true, connector_id: good.id });
+    expect(ok.checks.map((c) => [c.name, c.ok])).toEqual([
+      ['authenticate', true],
+      ['permissions', true],
+      ['issue type', true],
+    ]);
+
+    const bad = await create(
+      jiraConnector(jira.url, {
+        auto_push: false,
+        config: { ...jiraConnector(jira.url).config, api_token: 'wrong' },
+      }),
+    );
+    const refused = await check(bad.id);
+    expect(refused.ok).toBe(false);
+    expect(refused.checks[0]).toEqual({
+      name: 'authenticate',
+      ok: false,
+      message: expect.stringMatching(/^HTTP 401: You are not authenticated/),
+    });
+    const view = (await (await stack.api(`/v1/connectors/${bad.id}`)).json()) as {
+      status: {
+        last_check_ok: boolean;
+        last_check_at: string;
+        last_check: Check['checks'];
+        last_test_at: null;
+      };
+    };
+    expect(view.status).toMatchObject({ last_check_ok: false, last_test_at: null });
+    expect(view.status.last_check).toEqual(refused.checks);
+    expect(Date.parse(view.status.last_check_at)).not.toBeNaN();
+    const audit = (await (
+      await stack.api(`/v1/audit?action=connector.check&subject_id=${bad.id}`)
+    ).json()) as { items: { actor: string; details: { ok: boolean; failed: string[] } }[] };
+    expect(audit.items[0]).toMatchObject({
+      actor: 'key…6789',
+      details: { ok: false, failed: ['authenticate', 'permissions', 'issue type'] },
+    });
+    expect(jira.issues.size).toBe(issuesBefore);
+  });
+
+  it('reports a missing permission and a table the user may not read', async () => {
+    const limited = await startFakeJira({ permissions: ['BROWSE_PROJECTS', 'CREATE_ISSUES'] });
+    try {
+      const c = await create(jiraConnector(limited.url, { auto_push: false }));
+      const r = await check(c.id);
+      expect(r.checks.find((x) => x.name === 'permissions')!.message).toMatch(
+        /^missing in SEC: TRANSITION_ISSUES .*; ADD_COMMENTS .*; EDIT_ISSUES /,
+      );
+      expect(limited.issues.size).toBe(0);
+    } finally {
+      await limited.close();
+    }
+    const sn = await create({
+      name: 'sn-check',
+      kind: 'servicenow',
+      auto_push: false,
+      config: { instance_url: snow.url, username: 'svc', password: 'pw', table: 'u_missing' },
+    });
+    const r = await check(sn.id);
+    expect(r.checks.find((x) => x.name === 'read table')!.message).toBe('HTTP 400: Invalid table u_missing');
+    expect(snow.requests.filter((q) => q.method !== 'GET' && q.path.includes('u_missing'))).toHaveLength(0);
+  });
+
+  it('404 for an unknown connector', async () => {
+    const res = await stack.api('/v1/connectors/nope/check', { method: 'POST' });
+    expect(res.status).toBe(404);
+  });
+});
+
 describe('manual push, preview and replay', () => {
   it('previews the exact Jira request with secrets masked, then pushes once', async () => {
     const c = await create(jiraConnector(jira.url, { auto_push: false }));

@@ -53,7 +53,7 @@ describe('bulk replay after a SIEM outage', () => {
           const v = (await (await stack.api(`/v1/violations/${e.event_id}`)).json()) as { status: string };
           return v.status === 'partially_failed';
         },
-        30_000,
+        90_000,
         'splunk failure',
       );
     }

@@ -9,9 +9,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { violationWorkflowId } from '../../workflows/contract.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { eventually, jiraConnector, makeEvent } from '../helpers/events.js';
 import { ADMIN_KEY } from '../helpers/stack.js';
-import { launchChromium, startUiStack, type UiStack, withScreenshot } from '../helpers/ui-stack.js';
+import { startUiStack, type UiStack, withScreenshot } from '../helpers/ui-stack.js';
 
 let stack: UiStack;
 let jira: FakeJira;

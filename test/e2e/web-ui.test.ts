@@ -10,8 +10,9 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { violationWorkflowId } from '../../workflows/contract.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { eventually, jiraConnector, makeEvent } from '../helpers/events.js';
-import { launchChromium, startUiStack, type UiStack, withScreenshot } from '../helpers/ui-stack.js';
+import { startUiStack, type UiStack, withScreenshot } from '../helpers/ui-stack.js';
 
 let stack: UiStack | undefined;
 let jira: FakeJira | undefined;

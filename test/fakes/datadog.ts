@@ -92,6 +92,11 @@ export async function startFakeDatadog(opts: FakeDatadogOptions) {
 
   app.use('*', faultMiddleware(faults, defaultErrorBody));
 
+  // Served on the API host (api.<site>), which is this same fake in tests.
+  app.get('/api/v1/validate', (c) =>
+    c.req.header('dd-api-key') === opts.apiKey ? c.json({ valid: true }) : fail(c, 403, 'Forbidden'),
+  );
+
   app.post('/api/v2/logs', async (c) => {
     const got = await accept(c);
     if (got instanceof Response) return got;

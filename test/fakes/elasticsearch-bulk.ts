@@ -19,7 +19,7 @@ export interface BulkItem {
   source: Record<string, unknown>;
 }
 
-interface ItemError {
+export interface ItemError {
   status: number;
   type: string;
   reason: string;
@@ -31,7 +31,7 @@ type BulkOutcome =
 
 const NEWLINE_REQUIRED = 'The bulk request must be terminated by a newline [\\n]';
 const ACTIONS = ['create', 'index', 'delete', 'update'] as const;
-type Action = (typeof ACTIONS)[number];
+export type Action = (typeof ACTIONS)[number];
 
 let seqNo = 0;
 
@@ -59,6 +59,8 @@ export function runBulk(
   pathIndex: string | undefined,
   store: EsStore,
   itemFaults: ItemError[],
+  /** The user's authorization for an action on an index: an error when not allowed. */
+  unauthorized: (action: Action, index: string) => ItemError | undefined = () => undefined,
 ): BulkOutcome {
   if (body.length === 0)
     return {
@@ -107,7 +109,10 @@ export function runBulk(
         };
       }
     }
-    const result = applyItem(store, itemFaults, action, index, id, sourceLine);
+    const denied = unauthorized(action, index);
+    const result = denied
+      ? failure(index, id, denied)
+      : applyItem(store, itemFaults, action, index, id, sourceLine);
     if ('error' in result) errors = true;
     else if (result.stored) stored.push(result.stored);
     items.push({ [action]: result.item });

@@ -6,14 +6,24 @@
  */
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { type BulkItem, type EsStore, runBulk } from './elasticsearch-bulk.js';
+import { type Action, type BulkItem, type EsStore, runBulk } from './elasticsearch-bulk.js';
 import { type Env, Faults, faultMiddleware, rawBody, startServer } from './fault.js';
 
 export interface FakeElasticsearchOptions {
   apiKey?: string;
   username?: string;
   password?: string;
+  /** What the credentials may do (default: everything). Index keys are names or `prefix-*` patterns. */
+  privileges?: { cluster?: string[]; index?: Record<string, string[]> };
 }
+
+/** Index privileges that include `create_doc` (Elasticsearch's privilege hierarchy, the part we use). */
+const GRANTS: Record<string, string[]> = {
+  create_doc: ['create_doc', 'create', 'index', 'write', 'all'],
+  create: ['create', 'index', 'write', 'all'],
+  index: ['index', 'write', 'all'],
+  delete: ['delete', 'write', 'all'],
+};
 
 export interface ItemFault {
   status: number;
@@ -76,6 +86,25 @@ export async function startFakeElasticsearch(opts: FakeElasticsearchOptions) {
   const send = (c: Context<Env>, status: number, body: unknown) =>
     c.json(body, status as ContentfulStatusCode);
 
+  const principal = () => (opts.apiKey !== undefined ? 'escalate-key' : (opts.username ?? 'anonymous'));
+  const hasIndexPrivilege = (index: string, privilege: string): boolean => {
+    if (!opts.privileges) return true;
+    const implied = GRANTS[privilege] ?? [privilege, 'all'];
+    return Object.entries(opts.privileges.index ?? {}).some(
+      ([pattern, held]) =>
+        (pattern === index || (pattern.endsWith('*') && index.startsWith(pattern.slice(0, -1)))) &&
+        held.some((p) => implied.includes(p)),
+    );
+  };
+  const hasClusterPrivilege = (privilege: string) =>
+    !opts.privileges || (opts.privileges.cluster ?? []).some((p) => p === privilege || p === 'all');
+  const BULK_PRIVILEGE: Record<Action, string> = {
+    create: 'create_doc',
+    index: 'index',
+    delete: 'delete',
+    update: 'index',
+  };
+
   function authorized(header: string | undefined): boolean {
     if (!header) return false;
     const [scheme, value] = header.split(' ', 2);
@@ -120,7 +149,15 @@ export async function startFakeElasticsearch(opts: FakeElasticsearchOptions) {
       return send(c, 406, { error: `Content-Type header [${type}] is not supported`, status: 406 });
     }
     const body = await rawBody(c);
-    const result = runBulk(body, c.req.param('index'), store, faults.items);
+    const result = runBulk(body, c.req.param('index'), store, faults.items, (action, index) =>
+      hasIndexPrivilege(index, BULK_PRIVILEGE[action])
+        ? undefined
+        : {
+            status: 403,
+            type: 'security_exception',
+            reason: `action [indices:data/write/bulk[s]] is unauthorized for user [${principal()}] on indices [${index}], this action is granted by the index privileges [${BULK_PRIVILEGE[action]},${action === 'create' ? 'create,' : ''}index,write,all]`,
+          },
+    );
     if ('error' in result) return send(c, 400, esError(400, result.error.type, result.error.reason));
     received.push(...result.stored);
     return c.json({ took: 1, errors: result.errors, items: result.items });
@@ -129,7 +166,58 @@ export async function startFakeElasticsearch(opts: FakeElasticsearchOptions) {
   app.put('/_bulk', bulk);
   app.post('/:index/_bulk', bulk);
 
+  app.get('/_security/_authenticate', (c) =>
+    c.json({
+      username: principal(),
+      roles: opts.privileges ? ['escalate_writer'] : ['superuser'],
+      enabled: true,
+      authentication_realm: {
+        name: opts.apiKey !== undefined ? '_es_api_key' : 'native1',
+        type: opts.apiKey !== undefined ? '_es_api_key' : 'native',
+      },
+      authentication_type: opts.apiKey !== undefined ? 'api_key' : 'realm',
+    }),
+  );
+
+  const hasPrivileges = async (c: Context<Env>) => {
+    let body: { cluster?: string[]; index?: { names?: string[] | string; privileges?: string[] }[] };
+    try {
+      body = JSON.parse(await rawBody(c));
+    } catch {
+      return send(c, 400, esError(400, 'x_content_parse_exception', 'request body is not valid JSON'));
+    }
+    const cluster = Object.fromEntries((body.cluster ?? []).map((p) => [p, hasClusterPrivilege(p)]));
+    const index: Record<string, Record<string, boolean>> = {};
+    for (const entry of body.index ?? []) {
+      for (const name of typeof entry.names === 'string' ? [entry.names] : (entry.names ?? [])) {
+        index[name] = Object.fromEntries(
+          (entry.privileges ?? []).map((p) => [p, hasIndexPrivilege(name, p)]),
+        );
+      }
+    }
+    const all = [...Object.values(cluster), ...Object.values(index).flatMap((v) => Object.values(v))];
+    return c.json({
+      username: principal(),
+      has_all_requested: all.every(Boolean),
+      cluster,
+      index,
+      application: {},
+    });
+  };
+  app.get('/_security/user/_has_privileges', hasPrivileges);
+  app.post('/_security/user/_has_privileges', hasPrivileges);
+
   app.put('/_index_template/:name', async (c) => {
+    if (!hasClusterPrivilege('manage_index_templates'))
+      return send(
+        c,
+        403,
+        esError(
+          403,
+          'security_exception',
+          `action [indices:admin/index_template/put] is unauthorized for user [${principal()}], this action is granted by the cluster privileges [manage_index_templates,manage,all]`,
+        ),
+      );
     let body: unknown;
     try {
       body = JSON.parse(await rawBody(c));

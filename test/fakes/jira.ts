@@ -31,7 +31,21 @@ export interface FakeJiraOptions {
   projects?: string[];
   issueTypes?: string[];
   priorities?: string[];
+  /** Project permissions the user holds (default: every one escalate uses). */
+  permissions?: string[];
+  displayName?: string;
 }
+
+/** The project permissions Jira reports from `/mypermissions` (key → name). */
+export const PROJECT_PERMISSIONS: Record<string, string> = {
+  BROWSE_PROJECTS: 'Browse Projects',
+  CREATE_ISSUES: 'Create Issues',
+  EDIT_ISSUES: 'Edit Issues',
+  TRANSITION_ISSUES: 'Transition Issues',
+  ADD_COMMENTS: 'Add Comments',
+  RESOLVE_ISSUES: 'Resolve Issues',
+  ASSIGN_ISSUES: 'Assign Issues',
+};
 
 const WORKFLOW: { id: string; name: string; to: { name: string; category: StatusCategory } }[] = [
   { id: '11', name: 'To Do', to: { name: 'To Do', category: 'new' } },
@@ -51,6 +65,8 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
   const projects = new Set(opts.projects ?? ['SEC']);
   const issueTypes = new Set(opts.issueTypes ?? ['Task', 'Bug', 'Incident']);
   const priorities = new Set(opts.priorities ?? ['Highest', 'High', 'Medium', 'Low', 'Lowest']);
+  const granted = new Set(opts.permissions ?? Object.keys(PROJECT_PERMISSIONS));
+  const displayName = opts.displayName ?? 'escalate bot';
   const issues = new Map<string, FakeJiraIssue>();
   const createsByLabel = new Map<string, number>();
   const faults = new Faults();
@@ -79,6 +95,53 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
   });
 
   const baseUrl = () => server.url;
+  const noProject = (c: Context<Env>, key: string) =>
+    c.json(jiraError({}, [`No project could be found with key '${key}'.`]), 404);
+
+  // Who the credentials authenticate as: Cloud answers with an accountId, Data Center with a name.
+  app.get('/rest/api/:v/myself', (c) =>
+    c.req.param('v') === '3'
+      ? c.json({ accountId: '5b10a2844c20165700ede21g', emailAddress: email, displayName, active: true })
+      : c.json({ name: 'escalate-bot', key: 'escalate-bot', emailAddress: email, displayName, active: true }),
+  );
+
+  app.get('/rest/api/:v/mypermissions', (c) => {
+    const wanted = c.req.query('permissions');
+    if (!wanted) return c.json(jiraError({}, ["The 'permissions' query parameter is required."]), 400);
+    const projectKey = c.req.query('projectKey');
+    if (projectKey !== undefined && !projects.has(projectKey)) return noProject(c, projectKey);
+    const permissions: Record<string, unknown> = {};
+    for (const key of wanted.split(',').map((k) => k.trim())) {
+      const name = PROJECT_PERMISSIONS[key];
+      if (!name) return c.json(jiraError({}, [`The permission key '${key}' is not valid.`]), 400);
+      permissions[key] = {
+        id: key,
+        key,
+        name,
+        type: 'PROJECT',
+        description: name,
+        havePermission: granted.has(key),
+      };
+    }
+    return c.json({ permissions });
+  });
+
+  app.get('/rest/api/:v/issue/createmeta/:project/issuetypes', (c) => {
+    const key = c.req.param('project');
+    if (!projects.has(key)) return noProject(c, key);
+    const types = [...issueTypes].map((name, i) => ({
+      self: `${baseUrl()}/rest/api/${c.req.param('v')}/issuetype/${10_001 + i}`,
+      id: String(10_001 + i),
+      name,
+      description: name,
+      subtask: false,
+    }));
+    const page = { startAt: 0, maxResults: Number(c.req.query('maxResults') ?? 50), total: types.length };
+    // Cloud (v3) lists them as `issueTypes`; Data Center (v2) as `values` with `isLast`.
+    return c.req.param('v') === '3'
+      ? c.json({ ...page, issueTypes: types })
+      : c.json({ ...page, isLast: true, values: types });
+  });
 
   app.post('/rest/api/:v/issue', async (c) => {
     const v = Number(c.req.param('v')) as 2 | 3;
@@ -94,6 +157,8 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
     const errors: Record<string, string> = {};
     const project = (f.project as { key?: string } | undefined)?.key;
     if (!project || !projects.has(project)) errors.project = 'valid project is required';
+    else if (!granted.has('CREATE_ISSUES'))
+      errors.project = 'You do not have permission to create issues in this project.';
     const issueType = (f.issuetype as { name?: string } | undefined)?.name;
     if (!issueType || !issueTypes.has(issueType)) errors.issuetype = 'Specify a valid issue type';
     const summary = f.summary;

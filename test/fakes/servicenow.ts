@@ -157,6 +157,10 @@ export interface FakeServiceNowOptions {
   tables?: (string | FakeTableSpec)[];
   /** Custom `u_*` columns added to every table. */
   customFields?: string[];
+  /** Names of the `sys_user_group` records (assignment groups). */
+  groups?: string[];
+  /** Tables the user has no read/write ACL on: every request to them answers 403. */
+  deniedTables?: string[];
 }
 
 interface Table {
@@ -197,6 +201,35 @@ export async function startFakeServiceNow(opts: FakeServiceNowOptions): Promise<
     tables.set(s.name, { name: s.name, prefix: s.prefix ?? PREFIXES[s.name] ?? 'TKT', fields, seq: 10_000 });
     records.set(s.name, []);
   }
+  // The platform tables escalate reads: the user itself and the assignment groups.
+  const seed = (name: string, fields: string[], rows: Record<string, string>[]) => {
+    tables.set(name, { name, prefix: '', fields: new Set(fields), seq: 0 });
+    records.set(
+      name,
+      rows.map((r) => ({
+        fields: { sys_id: randomBytes(16).toString('hex'), sys_class_name: name, ...r },
+        journal: [],
+      })),
+    );
+  };
+  seed(
+    'sys_user',
+    ['user_name', 'name', 'email', 'active'],
+    [
+      {
+        user_name: opts.username,
+        name: 'escalate integration',
+        email: `${opts.username}@example.com`,
+        active: 'true',
+      },
+    ],
+  );
+  seed(
+    'sys_user_group',
+    ['name', 'description', 'active'],
+    (opts.groups ?? []).map((name) => ({ name, active: 'true' })),
+  );
+  const denied = new Set(opts.deniedTables ?? []);
   const creates = new Map<string, number>();
   const faults: FakeServiceNowFault[] = [];
   const requests: FakeRequestLog[] = [];
@@ -349,6 +382,7 @@ export async function startFakeServiceNow(opts: FakeServiceNowOptions): Promise<
     if (!m) return failure(400, 'Requested URI does not represent any resource', null);
     const table = tables.get(decodeURIComponent(m[1]!));
     if (!table) return failure(400, `Invalid table ${decodeURIComponent(m[1]!)}`, null);
+    if (denied.has(table.name)) return failure(403, 'User Not Authorized', 'Failed API level ACL Validation');
     const sysId = m[2] && decodeURIComponent(m[2]);
     if (!sysId) {
       if (method === 'GET')

@@ -22,10 +22,13 @@ export function makeEvent(overrides: Record<string, unknown> = {}): Record<strin
   };
 }
 
-/** Polls `fn` until it returns a truthy value (or throws after `timeoutMs`). */
+/**
+ * Polls `fn` until it returns a truthy value (or throws after `timeoutMs`). The wait is generous on
+ * purpose: it ends as soon as the condition holds, and a busy CI machine must not fail a test.
+ */
 export async function eventually<T>(
   fn: () => Promise<T | undefined | false | null>,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
   what = 'condition',
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;

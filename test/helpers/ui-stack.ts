@@ -2,13 +2,12 @@
  * The Temporal Web UI under test: a dev server WITH the UI (the shared one is headless), a worker
  * and the API against it, and the OS Chromium driven by playwright-core (never downloaded).
  */
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { inject } from 'vitest';
 import { parseApiKeys } from '../../api/api-keys.js';
 import { createLogger } from '../../infra/logger.js';
@@ -18,18 +17,6 @@ import { SecretBox } from '../../infra/secret-box.js';
 import { type DevServer, startDevServer, waitForPort } from '../../infra/temporal-dev-server.js';
 import { startServices } from '../../services.js';
 import { ADMIN_KEY, createTestDatabase } from './stack.js';
-
-export const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export interface UiStack {
   uiUrl: string;
@@ -136,15 +123,4 @@ export async function withScreenshot(page: Page, fn: () => Promise<void>): Promi
     error.message = `${error.message}\n(${saved}; page ${page.url()})`;
     throw error;
   }
-}
-
-/** The OS Chromium, headless; a machine without it must say so (.ci/run installs it). */
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} not found: the Web UI tests need the OS Chromium package ` +
-        '(apt-get update && apt-get install -y chromium; .ci/run does this). No browser is ever downloaded.',
-    );
-  }
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }

@@ -7,17 +7,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIO, Output } from '../../cli/io.js';
-import { runCli } from '../../cli/program.js';
+import { processIO } from '../../cli/io.js';
+import { buildProgram } from '../../cli/program.js';
 import { replayBody } from '../../cli/replay.js';
 import { toTimestamp } from '../../cli/time.js';
-import { API_KEY, makeDeliveries, startFakeApi } from '../cli/fake-api.js';
-
-const BIN = fileURLToPath(new URL('../../cli/bin.js', import.meta.url));
-const NOW = new Date('2026-11-21T12:00:00.000Z');
+import { API_KEY, makeDeliveries, makeRules, startFakeApi } from '../cli/fake-api.js';
+import { cliHarness, NOW, REPO_BIN } from '../cli/harness.js';
 
 let api: Awaited<ReturnType<typeof startFakeApi>>;
 let dir: string;
@@ -35,6 +32,8 @@ afterEach(() => {
   api.state.deliveries = makeDeliveries();
   api.state.failOnReplay.clear();
   api.state.replays.clear();
+  api.state.rules = makeRules();
+  api.state.createdConnectors.length = 0;
 });
 
 /** A local URL nobody listens on (a port just released). */
@@ -46,67 +45,7 @@ async function deadUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function capture(tty = false): { stream: Output; text: () => string } {
-  const stream = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number };
-  if (tty) {
-    stream.isTTY = true;
-    stream.columns = 100;
-  }
-  let text = '';
-  stream.on('data', (chunk: Buffer) => {
-    text += chunk.toString('utf8');
-  });
-  return { stream, text: () => text };
-}
-
-/** Runs the CLI in this process with a fixed clock and a fast poll. */
-async function cli(
-  args: string[],
-  opts: { env?: Record<string, string>; stdin?: string; tty?: boolean } = {},
-): Promise<Result> {
-  const stdout = capture();
-  const stderr = capture(opts.tty);
-  const io: CliIO = {
-    stdout: stdout.stream,
-    stderr: stderr.stream,
-    stdin: Readable.from(opts.stdin === undefined ? [] : [opts.stdin]),
-    env: opts.env ?? { ESCALATE_URL: api.url, ESCALATE_API_KEY: API_KEY },
-    fetch: globalThis.fetch,
-    now: () => NOW,
-    sleep: () => new Promise((resolve) => setTimeout(resolve, 5)),
-    onInterrupt: () => () => {},
-  };
-  const code = await runCli(args, io);
-  await new Promise((resolve) => setImmediate(resolve));
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
-
-/** Runs `node cli/bin.js` as a subprocess (stdio pipes: not a TTY). */
-function bin(args: string[], opts: { env?: Record<string, string>; stdin?: string } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ESCALATE_URL: api.url, ESCALATE_API_KEY: API_KEY, ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(opts.stdin ?? '');
-  });
-}
+const { cli, bin } = cliHarness(() => api.url);
 
 const event = (overrides: Record<string, unknown> = {}) => ({
   event_id: '3f1c0a52-7e3b-4b8e-9d0e-0c9b8f6e2a11',
@@ -196,7 +135,7 @@ describe('replay (subprocess through cli/bin.js)', () => {
   }, 30_000);
 
   it('Ctrl-C stops following (exit 130) and says the replay goes on on the server', async () => {
-    const child = spawn(process.execPath, [BIN, 'replay'], {
+    const child = spawn(process.execPath, [REPO_BIN, 'replay'], {
       env: { ...process.env, ESCALATE_URL: api.url, ESCALATE_API_KEY: API_KEY },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -542,23 +481,211 @@ describe('read commands', () => {
   });
 });
 
+describe('operator commands', () => {
+  it('deliveries get prints the delivery and its attempt log', async () => {
+    const id = api.state.deliveries[0]!.id;
+    const r = await cli(['deliveries', 'get', id]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Delivery ${id}`);
+    expect(r.stdout).toMatch(/status:\s+failed/);
+    expect(r.stdout).toMatch(/connector:\s+splunk-prod \(splunk\)/);
+    expect(r.stdout).toContain('Attempts (5)');
+    expect(r.stdout).toMatch(
+      /│ 1\s+│ failed\s+│ 2026-11-20T10:10:00.000Z │ 250 ms\s+│ 503\s+│ 9\s+│ yes\s+│ HTTP 503: Server is busy \(code 9\)/,
+    );
+    expect(r.stdout).toContain(`replay it: escalate replay --event-id ${api.state.deliveries[0]!.event_id}`);
+    const json = await cli(['--json', 'deliveries', 'get', id]);
+    expect(JSON.parse(json.stdout).attempt_log).toHaveLength(5);
+    const unknown = await cli(['deliveries', 'get', '00000000-0000-4000-8000-000000000999']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('error: not_found: no such delivery\n');
+  });
+
+  it('rules list prints the rules in order with their conditions and targets', async () => {
+    const r = await cli(['rules', 'list']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /│ 10\s+│ critical-to-sec │ Critical to SEC\s+│ yes\s+│ min_severity critical\s+│ jira-sec\s+│ no\s+│ api/,
+    );
+    expect(r.stdout).toMatch(/│ 20\s+│ coach\s+│ .*│ policy_actions coach\s+│ jira-sec\s+│ yes\s+│ config/);
+    expect(r.stdout).toMatch(/│ 30\s+│ old-rule .*│ no\s+│ every event/);
+    expect((await cli(['rules'])).stdout).toBe(r.stdout);
+  });
+
+  const rulesFile = async (yaml: string) => {
+    const file = join(dir, `rules-${Math.random().toString(36).slice(2)}.yaml`);
+    await writeFile(file, yaml);
+    return file;
+  };
+  const RULES_YAML = [
+    'rules:',
+    '  - id: critical-to-sec',
+    '    name: Critical to SEC',
+    '    order: 5',
+    '    when: { min_severity: critical }',
+    '    then: { targets: [jira-sec], priority: high }',
+    '  - id: coach',
+    '    name: coaching resolves itself',
+    '    order: 20',
+    '    when: { policy_actions: [coach] }',
+    '    then: { targets: [jira-sec], priority: low, auto_resolve_after: 24h }',
+    '    stop: true',
+    '  - id: exfil',
+    '    name: exfiltration to the SOC',
+    '    order: 1',
+    '    when: { classifications: [CREDIT_CARD] }',
+    '    then: { targets: [jira-sec], priority: critical }',
+    '',
+  ].join('\n');
+
+  it('rules apply --dry-run prints the diff and changes nothing', async () => {
+    const r = await cli(['rules', 'apply', '-f', await rulesFile(RULES_YAML), '--dry-run']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        '~ critical-to-sec: update order, then',
+        '    order: 10 → 5',
+        '    then: {"targets":["jira-sec"],"priority":"critical"} → {"targets":["jira-sec"],"priority":"high"}',
+        '= coach: unchanged',
+        '+ exfil: create "exfiltration to the SOC"',
+        'dry run: 2 changes not applied',
+        '',
+      ].join('\n'),
+    );
+    expect(api.state.requests.map((q) => q.method)).toEqual(['GET']);
+  });
+
+  it('rules apply prints the diff, then creates and patches only what changed; --prune deletes API rules', async () => {
+    const file = await rulesFile(RULES_YAML);
+    const r = await cli(['rules', 'apply', '-f', file]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('+ exfil: create');
+    expect(r.stdout).toContain('applied: 1 created, 1 updated, 0 deleted');
+    const patch = requestsTo('PATCH', '/v1/rules/critical-to-sec')[0]!.body as Record<string, unknown>;
+    expect(Object.keys(patch)).toEqual(['order', 'then']);
+    expect(patch.order).toBe(5);
+    expect(patch['then']).toEqual({ targets: ['jira-sec'], priority: 'high' });
+    expect(requestsTo('POST', '/v1/rules')[0]!.body).toMatchObject({ id: 'exfil', order: 1 });
+    expect(requestsTo('PATCH', '/v1/rules/coach')).toHaveLength(0);
+
+    const again = await cli(['rules', 'apply', '-f', file]);
+    expect(again.stdout).toContain('nothing to change');
+
+    // old-rule (API) goes; coach is declared, and a config rule is never pruned anyway.
+    const pruned = await cli(['rules', 'apply', '-f', file, '--prune']);
+    expect(pruned.stdout).toContain('- old-rule: delete "Old rule" (not in the file; --prune)');
+    expect(pruned.stdout).toContain('applied: 0 created, 0 updated, 1 deleted');
+    expect(api.state.rules.map((x) => x.id).sort()).toEqual(['coach', 'critical-to-sec', 'exfil']);
+  });
+
+  it('rules apply notes a change to a rule declared in ESCALATE_CONFIG', async () => {
+    const yaml = RULES_YAML.replace('auto_resolve_after: 24h', 'auto_resolve_after: 48h');
+    const r = await cli(['rules', 'apply', '-f', await rulesFile(yaml), '--dry-run']);
+    expect(r.stdout).toContain(
+      '~ coach: update then (declared in ESCALATE_CONFIG: the next start of escalate restores it)',
+    );
+  });
+
+  it('rules apply refuses an invalid file before calling the API, naming every problem', async () => {
+    const bad = await rulesFile(
+      [
+        '- name: no id',
+        '  then: { targets: [x] }',
+        '- id: Bad Id',
+        '  name: x',
+        '  when: { min_severity: huge }',
+        '  then: { targets: [] }',
+      ].join('\n'),
+    );
+    const r = await cli(['rules', 'apply', '-f', bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('is invalid:');
+    expect(r.stderr).toContain('  - rules[0].id: id is required');
+    expect(r.stderr).toMatch(/ {2}- rules\[1\]\.id: ids are lower-case/);
+    expect(r.stderr).toMatch(/ {2}- rules\[1\]\.when\.min_severity: /);
+    expect(api.state.requests).toHaveLength(0);
+  });
+
+  it('connectors create -f reads YAML, expands $VAR references from the environment and prints the masked result', async () => {
+    const file = join(dir, 'jira-sec.yaml');
+    await writeFile(
+      file,
+      [
+        'id: jira-new',
+        'name: Jira new',
+        'kind: jira',
+        'config:',
+        '  base_url: https://acme.atlassian.net',
+        '  email: bot@acme.com',
+        `  api_token: "\${JIRA_TOKEN}"`,
+        '  project_key: SEC',
+      ].join('\n'),
+    );
+    const env = { ESCALATE_URL: api.url, ESCALATE_API_KEY: API_KEY, JIRA_TOKEN: 's3cret' };
+    const r = await cli(['connectors', 'create', '-f', file], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(api.state.createdConnectors[0]).toMatchObject({ id: 'jira-new', config: { api_token: 's3cret' } });
+    expect(r.stdout).toContain('created jira-new (jira, "Jira new")');
+    expect(r.stdout).toMatch(/api_token:\s+\*{8}/);
+    expect(r.stdout).not.toContain('s3cret');
+    expect(r.stdout).toContain('next: escalate connectors check jira-new');
+
+    const missing = await cli(['connectors', 'create', '-f', file]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(
+      `error: ${file} config.api_token: environment variable JIRA_TOKEN is not set\n`,
+    );
+    expect(api.state.createdConnectors).toHaveLength(1);
+
+    const invalid = await cli(['connectors', 'create', '-f', '-'], { stdin: '{"name": "x"}' });
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('error: validation_failed: invalid request: kind, name');
+  });
+
+  it('connectors check prints each step; exit 1 when one fails', async () => {
+    const ok = await cli(['connectors', 'check', 'jira-sec']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe(
+      [
+        '✓ jira-sec: every check passed',
+        '    ✓ authenticate: authenticated as escalate bot (bot@example.com)',
+        '    ✓ permissions: in SEC: BROWSE_PROJECTS, CREATE_ISSUES',
+        '',
+      ].join('\n'),
+    );
+    const both = await cli(['connectors', 'check', 'jira-sec', 'splunk-prod']);
+    expect(both.code).toBe(1);
+    expect(both.stdout).toContain('✗ splunk-prod: some checks failed');
+    expect(both.stdout).toContain('    ✗ authenticate: HTTP 403: Invalid token (code 4)');
+    const json = await cli(['--json', 'connectors', 'check', 'splunk-prod']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, connector_id: 'splunk-prod' });
+    expect(requestsTo('POST', '/v1/connectors/splunk-prod/check')).toHaveLength(2);
+  });
+});
+
+/** Every command of the program, as the words that reach it (`['rules', 'apply']`). */
+function commandPaths(command: Command, prefix: string[] = []): string[][] {
+  return command.commands
+    .filter((c) => c.name() !== 'help')
+    .flatMap((c) => [[...prefix, c.name()], ...commandPaths(c, [...prefix, c.name()])]);
+}
+
 describe('help', () => {
-  it.each([
-    [[]],
-    [['send']],
-    [['violations']],
-    [['violations', 'get']],
-    [['tickets']],
-    [['tickets', 'list']],
-    [['deliveries']],
-    [['deliveries', 'list']],
-    [['connectors']],
-    [['connectors', 'list']],
-    [['connectors', 'test']],
-    [['rules']],
-    [['rules', 'dry-run']],
-    [['replay']],
-  ])('escalate %j --help shows usage and examples', async (words) => {
+  const paths = [[], ...commandPaths(buildProgram(processIO(), () => {}))];
+
+  it('covers the operator commands', () => {
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        ['deliveries', 'get'],
+        ['rules', 'list'],
+        ['rules', 'apply'],
+        ['connectors', 'create'],
+        ['connectors', 'check'],
+      ]),
+    );
+  });
+
+  it.each(paths.map((words) => [words]))('escalate %j --help shows usage and examples', async (words) => {
     const r = await cli([...words, '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Usage: escalate${words.length ? ` ${words.join(' ')}` : ''}`);

@@ -1,0 +1,211 @@
+/**
+ * Connector checks against the fakes: every kind authenticates without writing, a bad token and a
+ * missing permission are reported the way the platform reports them, and nothing is created.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkConnector } from '../../connectors/checks/index.js';
+import { datadogApiUrl } from '../../connectors/checks/siem.js';
+import { CONFIG_SCHEMAS, type ConfigByKind, type ConnectorKind } from '../../domain/connector.js';
+import { freePort } from '../../infra/ports.js';
+import { type FakeDatadog, startFakeDatadog } from '../fakes/datadog.js';
+import { type FakeElasticsearch, startFakeElasticsearch } from '../fakes/elasticsearch.js';
+import { type FakeJira, startFakeJira } from '../fakes/jira.js';
+import { type FakeServiceNow, startFakeServiceNow } from '../fakes/servicenow.js';
+import { type FakeSplunk, startFakeSplunk } from '../fakes/splunk.js';
+import { type FakeWebhookReceiver, startFakeWebhookReceiver } from '../fakes/webhook-receiver.js';
+import { jiraConnector } from '../helpers/events.js';
+
+const config = <K extends ConnectorKind>(kind: K, raw: Record<string, unknown>) =>
+  CONFIG_SCHEMAS[kind].parse(raw) as ConfigByKind[K];
+
+const byName = (report: { checks: { name: string; ok: boolean; message: string }[] }) =>
+  Object.fromEntries(report.checks.map((c) => [c.name, c]));
+
+let jira: FakeJira;
+let jiraReadOnly: FakeJira;
+let snow: FakeServiceNow;
+let snowDenied: FakeServiceNow;
+let splunk: FakeSplunk;
+let datadog: FakeDatadog;
+let es: FakeElasticsearch;
+let esReader: FakeElasticsearch;
+let hook: FakeWebhookReceiver;
+
+beforeAll(async () => {
+  [jira, jiraReadOnly, snow, snowDenied, splunk, datadog, es, esReader, hook] = await Promise.all([
+    startFakeJira({ displayName: 'Escalate Bot' }),
+    startFakeJira({ permissions: ['BROWSE_PROJECTS', 'CREATE_ISSUES', 'EDIT_ISSUES'] }),
+    startFakeServiceNow({ username: 'svc', password: 'pw', groups: ['Security Operations'] }),
+    startFakeServiceNow({ username: 'svc', password: 'pw', deniedTables: ['sn_si_incident'] }),
+    startFakeSplunk({ token: 'hec-token' }),
+    startFakeDatadog({ apiKey: 'dd-key' }),
+    startFakeElasticsearch({ apiKey: 'es-key' }),
+    startFakeElasticsearch({ apiKey: 'es-key', privileges: { index: { 'escalate-*': ['read'] } } }),
+    startFakeWebhookReceiver({ secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=' }),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all(
+    [jira, jiraReadOnly, snow, snowDenied, splunk, datadog, es, esReader, hook].map((f) => f?.close()),
+  );
+});
+
+const jiraConfig = (url: string, overrides: Record<string, unknown> = {}) =>
+  config('jira', { ...jiraConnector(url).config, ...overrides });
+
+describe('Jira', () => {
+  it('passes on Cloud and on Data Center, creating nothing', async () => {
+    const cloud = await checkConnector('jira', jiraConfig(jira.url));
+    expect(cloud.ok, JSON.stringify(cloud)).toBe(true);
+    expect(cloud.checks.map((c) => c.name)).toEqual(['authenticate', 'permissions', 'issue type']);
+    expect(byName(cloud).authenticate!.message).toBe('authenticated as Escalate Bot (bot@example.com)');
+    expect(byName(cloud)['issue type']!.message).toMatch(/^Task exists in SEC \(id \d+\)$/);
+
+    const dc = await checkConnector('jira', jiraConfig(jira.url, { api: 'datacenter', pat: 'dc-pat' }));
+    expect(dc.ok, JSON.stringify(dc)).toBe(true);
+    expect(byName(dc)['issue type']!.message).toMatch(/^Task exists in SEC/);
+    expect(jira.issues.size).toBe(0);
+  });
+
+  it('reports a bad token as Jira does and skips the steps that need it', async () => {
+    const r = await checkConnector('jira', jiraConfig(jira.url, { api_token: 'wrong' }));
+    expect(r.ok).toBe(false);
+    expect(byName(r).authenticate).toEqual({
+      name: 'authenticate',
+      ok: false,
+      message: expect.stringMatching(/^HTTP 401: You are not authenticated/),
+    });
+    expect(byName(r).permissions!.message).toBe('skipped: authenticate did not pass');
+    expect(byName(r)['issue type']!.ok).toBe(false);
+  });
+
+  it('names each missing project permission, an unknown issue type and an unknown project', async () => {
+    const r = await checkConnector('jira', jiraConfig(jiraReadOnly.url, { issue_type: 'Story' }));
+    expect(r.ok).toBe(false);
+    expect(byName(r).authenticate!.ok).toBe(true);
+    expect(byName(r).permissions!.message).toBe(
+      'missing in SEC: TRANSITION_ISSUES (to move tickets through the workflow); ADD_COMMENTS (to comment on recurrences and SLA breaches)',
+    );
+    expect(byName(r)['issue type']!.message).toBe(
+      'no issue type "Story" in SEC; available: Task, Bug, Incident',
+    );
+    const unknown = await checkConnector('jira', jiraConfig(jira.url, { project_key: 'NOPE' }));
+    expect(byName(unknown).permissions!.message).toBe("HTTP 404: No project could be found with key 'NOPE'.");
+    expect(jiraReadOnly.issues.size + jira.issues.size).toBe(0);
+  });
+});
+
+const snowConfig = (url: string, overrides: Record<string, unknown> = {}) =>
+  config('servicenow', { instance_url: url, username: 'svc', password: 'pw', ...overrides });
+
+describe('ServiceNow', () => {
+  it('authenticates, reads the table and finds the assignment group by name or sys_id', async () => {
+    const r = await checkConnector(
+      'servicenow',
+      snowConfig(snow.url, { assignment_group: 'Security Operations' }),
+    );
+    expect(r.ok, JSON.stringify(r)).toBe(true);
+    expect(r.checks.map((c) => c.name)).toEqual(['authenticate', 'read table', 'assignment group']);
+    expect(byName(r).authenticate!.message).toBe('authenticated as escalate integration (svc)');
+    const sysId = snow.list('sys_user_group')[0]!.fields.sys_id!;
+    const bySysId = await checkConnector('servicenow', snowConfig(snow.url, { assignment_group: sysId }));
+    expect(byName(bySysId)['assignment group']!.message).toBe(
+      `group "Security Operations" exists (sys_id ${sysId})`,
+    );
+    // Without a group configured there is nothing to look up.
+    const bare = await checkConnector('servicenow', snowConfig(snow.url));
+    expect(bare.checks.map((c) => c.name)).toEqual(['authenticate', 'read table']);
+    expect(snow.list('incident')).toHaveLength(0);
+    expect(snow.requests.every((r) => r.method === 'GET')).toBe(true);
+  });
+
+  it('reports bad credentials, a table the ACLs deny, and an unknown group', async () => {
+    const bad = await checkConnector('servicenow', snowConfig(snow.url, { password: 'nope' }));
+    expect(byName(bad).authenticate!.message).toBe(
+      'HTTP 401: User Not Authenticated: Required to provide Auth information',
+    );
+    const denied = await checkConnector(
+      'servicenow',
+      snowConfig(snowDenied.url, { table: 'sn_si_incident', assignment_group: 'SOC' }),
+    );
+    expect(denied.ok).toBe(false);
+    expect(byName(denied)['read table']!.message).toBe(
+      'HTTP 403: User Not Authorized: Failed API level ACL Validation',
+    );
+    expect(byName(denied)['assignment group']!.message).toBe('no sys_user_group with name "SOC"');
+  });
+});
+
+describe('SIEM', () => {
+  it('Splunk: health, and the token through an empty request that indexes nothing', async () => {
+    const ok = await checkConnector(
+      'splunk',
+      config('splunk', { hec_url: splunk.url, hec_token: 'hec-token' }),
+    );
+    expect(ok.ok, JSON.stringify(ok)).toBe(true);
+    expect(byName(ok).reachable!.message).toBe('HEC answers: HEC is healthy');
+    expect(byName(ok).authenticate!.message).toMatch(/^token accepted \(HEC answered "No data"/);
+    const bad = await checkConnector('splunk', config('splunk', { hec_url: splunk.url, hec_token: 'wrong' }));
+    expect(bad.ok).toBe(false);
+    expect(byName(bad).authenticate!.message).toBe('HTTP 403: Invalid token (code 4)');
+    expect(splunk.received).toHaveLength(0);
+  });
+
+  it('Datadog: validates the API key on the API host of the site', async () => {
+    const dd = (key: string) =>
+      config('datadog', { logs_url: datadog.url, api_key: key, metrics_url: datadog.url });
+    expect((await checkConnector('datadog', dd('dd-key'))).ok).toBe(true);
+    const bad = await checkConnector('datadog', dd('wrong'));
+    expect(byName(bad).authenticate!.message).toBe('HTTP 403: Forbidden');
+    expect(datadog.logs).toHaveLength(0);
+    expect(
+      datadogApiUrl(
+        config('datadog', { logs_url: 'https://http-intake.logs.us3.datadoghq.com', api_key: 'k' }),
+      ),
+    ).toBe('https://api.us3.datadoghq.com');
+    expect(
+      datadogApiUrl(config('datadog', { logs_url: 'https://http-intake.logs.datadoghq.eu', api_key: 'k' })),
+    ).toBe('https://api.datadoghq.eu');
+  });
+
+  it('Elasticsearch: authenticates, then reports a missing create_doc privilege', async () => {
+    const ok = await checkConnector(
+      'elasticsearch',
+      config('elasticsearch', { url: es.url, api_key: 'es-key' }),
+    );
+    expect(ok.ok, JSON.stringify(ok)).toBe(true);
+    expect(byName(ok).authenticate!.message).toBe('authenticated as escalate-key (api_key)');
+    expect(byName(ok).privileges!.message).toBe('create_doc on escalate-*; may install the index template');
+    const reader = await checkConnector(
+      'elasticsearch',
+      config('elasticsearch', { url: esReader.url, api_key: 'es-key' }),
+    );
+    expect(byName(reader).privileges).toEqual({
+      name: 'privileges',
+      ok: false,
+      message:
+        'missing create_doc on escalate-*; may not install the index template (manage_index_templates; optional)',
+    });
+    const bad = await checkConnector(
+      'elasticsearch',
+      config('elasticsearch', { url: es.url, api_key: 'nope' }),
+    );
+    expect(byName(bad).authenticate!.message).toMatch(
+      /^HTTP 401: security_exception: unable to authenticate/,
+    );
+    expect(es.docs()).toHaveLength(0);
+  });
+
+  it('webhook: reachability only, and nothing is delivered', async () => {
+    const r = await checkConnector('webhook', config('webhook', { url: hook.url }));
+    expect(r.ok).toBe(true);
+    expect(byName(r).reachable!.message).toMatch(/^reachable \(HTTP 404 to GET/);
+    expect(hook.received).toHaveLength(0);
+    const closed = await checkConnector(
+      'webhook',
+      config('webhook', { url: `http://127.0.0.1:${await freePort()}/hook` }),
+    );
+    expect(closed.ok).toBe(false);
+    expect(byName(closed).reachable!.message).toMatch(/network error: ECONNREFUSED/);
+  });
+});
