@@ -89,16 +89,38 @@ function codecAuth(deps: ApiDeps) {
   });
 }
 
+const text64 = (text: string) => b64(Buffer.from(text));
+/** Documentation examples: what the Web UI sends to each endpoint. */
+const EXAMPLES = {
+  decode: {
+    payloads: [
+      {
+        metadata: { encoding: text64('binary/encrypted'), 'encryption-key-id': text64('9c1b2f6a0d3e4b57') },
+        data: 'p4n0Zq3b1v8Yc2Fk0tH6mS9eQx5uJw7L/2RiG3oA1yNfKc8Vd4Es6Tb0Xh+Mz2Uq',
+      },
+    ],
+  },
+  encode: {
+    payloads: [{ metadata: { encoding: text64('json/plain') }, data: text64('{"status":"resolved"}') }],
+  },
+};
+
 const route = (op: 'decode' | 'encode') =>
   createRoute({
     method: 'post',
     path: `/temporal-codec/${op}`,
+    operationId: `${op}Payloads`,
     tags: ['temporal-codec'],
     summary: op === 'decode' ? 'Decrypt Temporal payloads (codec server)' : 'Encrypt Temporal payloads',
     description:
       "Temporal's codec-server protocol, for the Web UI and `temporal --codec-endpoint`. Admin key, or " +
       'the session cookie of `/v1/temporal-codec/sign-in`. 404 while ESCALATE_PAYLOAD_KEY is unset.',
-    request: { body: { content: { 'application/json': { schema: PayloadsJson } }, required: true } },
+    request: {
+      body: {
+        content: { 'application/json': { schema: PayloadsJson, example: EXAMPLES[op] } },
+        required: true,
+      },
+    },
     responses: {
       200: jsonContent(PayloadsJson, 'The payloads, converted'),
       400: errorResponse('Not a Payloads document, or a payload that cannot be decrypted'),
@@ -143,6 +165,7 @@ export function temporalCodecRouter(deps: ApiDeps) {
     createRoute({
       method: 'get',
       path: '/temporal-codec/sign-in',
+      operationId: 'getCodecSignInPage',
       tags: ['temporal-codec'],
       summary: 'Sign-in page for the codec session (browser)',
       description: 'A plain form asking for an admin API key; no authentication.',
@@ -155,6 +178,7 @@ export function temporalCodecRouter(deps: ApiDeps) {
     createRoute({
       method: 'post',
       path: '/temporal-codec/sign-in',
+      operationId: 'createCodecSession',
       tags: ['temporal-codec'],
       summary: 'Start a codec session (sets an HttpOnly cookie)',
       description:
