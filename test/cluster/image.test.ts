@@ -178,6 +178,16 @@ describe('the roles, started by their CMD', () => {
     expect(jira.issues.size).toBe(1);
   });
 
+  it('serves the API reference and the console from the compiled output', async () => {
+    const api = `http://127.0.0.1:${ports.api}`;
+    expect((await fetch(`${api}/openapi.json`)).status).toBe(200);
+    const docs = await fetch(`${api}/docs`);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('swagger');
+    const consolePage = await fetch(`${api}/ui`, { redirect: 'manual' });
+    expect([200, 302, 303]).toContain(consolePage.status);
+  });
+
   it('passes each role’s HEALTHCHECK; fails it when nothing answers', () => {
     for (const role of ['api', 'worker'] as const) {
       const [file, args] = command(stage(role).healthcheck!);
