@@ -2,20 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { checkConnector } from '../connectors/checks/index.js';
 import { installIndexTemplate } from '../connectors/elasticsearch-template.js';
 import { ConnectorError } from '../connectors/http.js';
-import { ticketIdempotencyKey } from '../connectors/idempotency.js';
 import { createTicket, previewTicketRequest } from '../connectors/itsm.js';
 import { deliverToSiem } from '../connectors/siem.js';
-import { recordConnectorAction } from '../db/repos/connectors.js';
-import { getViolation } from '../db/repos/violations.js';
+import { listConnectorRows, recordConnectorAction, toPlanningConnector } from '../db/repos/connectors.js';
+import { listRules } from '../db/repos/rules.js';
+import { getViolation, storedCompactEvent } from '../db/repos/violations.js';
 import type { Connector, ElasticsearchConfig, SiemKind } from '../domain/connector.js';
-import { isItsmKind } from '../domain/connector.js';
+import { connectorTimeoutMs, isItsmKind } from '../domain/connector.js';
 import type { ViolationEvent } from '../domain/event.js';
-import type { Severity } from '../domain/severity.js';
-import { buildTicketDraft } from '../domain/ticket-draft.js';
+import { planEvent } from '../domain/planning.js';
 import type { ConnectorAction, ConnectorActionInput, ConnectorActionResult } from '../workflows/contract.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable } from './failures.js';
-import { asItsm, loadConnector } from './tickets.js';
+import { asItsm, loadConnector, ticketDraftFor } from './tickets.js';
 
 function testEvent(): ViolationEvent {
   return {
@@ -48,19 +47,27 @@ function failed(
 }
 
 export function connectorActionActivities(deps: ActivityDeps) {
-  /** The ticket request a stored violation would produce on this connector, secrets masked. */
+  /**
+   * The ticket request a stored violation would produce on this connector, secrets masked: the
+   * connector's templates and fields, and the rule shaping the plan gives this event and connector
+   * (`planEvent`, as the violation workflow plans); no rule → the event's severity, no shaping.
+   */
   async function preview(c: Connector, eventId: string | undefined): Promise<ConnectorActionResult> {
     const violation = eventId ? await getViolation(deps.db, eventId) : undefined;
     if (!violation) throw connectorUnavailable(`violation ${eventId} is not stored`);
-    const severity = violation.severity as Severity;
-    const draft = buildTicketDraft({
-      payload: violation.payload,
-      severity,
-      priority: severity,
-      idempotencyKey: ticketIdempotencyKey(c.id, violation.eventId),
+    const [rows, rules] = await Promise.all([listConnectorRows(deps.db), listRules(deps.db)]);
+    const event = storedCompactEvent(violation);
+    const plan = planEvent(event, rows.map(toPlanningConnector), rules, deps.settings);
+    const target = plan.tickets.find((t) => t.connectorId === c.id);
+    const draft = ticketDraftFor(c, violation, {
+      priority: target?.priority ?? event.severity,
+      spec: target?.spec,
     });
-    const request = previewTicketRequest(asItsm(c), draft);
-    return { ok: true, action: 'preview', connector_id: c.id, message: 'rendered', request };
+    const request = await previewTicketRequest(asItsm(c), draft, { timeoutMs: connectorTimeoutMs(c.config) });
+    const shaping = target
+      ? `rule ${target.spec.ruleName ?? 'default routing'}`
+      : 'no rule targets this connector';
+    return { ok: true, action: 'preview', connector_id: c.id, message: `rendered (${shaping})`, request };
   }
 
   /** Read-only steps (credentials, permissions, project or index); unreadable secrets are the answer too. */
@@ -93,12 +100,12 @@ export function connectorActionActivities(deps: ActivityDeps) {
     const event = testEvent();
     try {
       if (isItsmKind(c.kind)) {
-        const draft = buildTicketDraft({
-          payload: event as Record<string, unknown>,
-          severity: 'low',
-          priority: 'low',
-          idempotencyKey: `escalate-test-${event.event_id.slice(0, 8)}`,
-        });
+        // The connector's own templates and custom fields, so a test proves they render and fit.
+        const draft = ticketDraftFor(
+          c,
+          { eventId: event.event_id, payload: event as Record<string, unknown>, severity: 'low' },
+          { priority: 'low', idempotencyKey: `escalate-test-${event.event_id.slice(0, 8)}` },
+        );
         const ref = await createTicket(asItsm(c), draft, { timeoutMs, lookupFirst: false });
         return {
           ok: true,

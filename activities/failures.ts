@@ -9,7 +9,16 @@ export const FailureType = {
   RemoteUnavailable: 'RemoteUnavailable',
   /** Connector deleted, disabled, or its secrets unreadable. */
   ConnectorUnavailable: 'ConnectorUnavailable',
+  /** A configured field value the ITSM's field cannot take (e.g. "abc" for a number field). */
+  InvalidFieldValue: 'InvalidFieldValue',
+  /** The service's TLS certificate is not trusted as configured (`tls.ca`). */
+  CertificateRejected: 'CertificateRejected',
 } as const;
+
+/** Permanent refusals that have a type of their own (by ConnectorError remote code). */
+const TYPE_FOR_REMOTE_CODE = new Map<string, string>([
+  ['invalid_field_value', FailureType.InvalidFieldValue],
+]);
 
 /**
  * Translates a connector error into the Temporal failure that drives retries: non-retryable
@@ -20,7 +29,7 @@ export function toTemporalFailure(err: unknown, maxRetryDelayMs: number): unknow
   const details = [{ status: err.status ?? null, remote_code: err.remoteCode ?? null }];
   if (!err.retryable) {
     return ApplicationFailure.create({
-      type: FailureType.RemoteRejected,
+      type: TYPE_FOR_REMOTE_CODE.get(err.remoteCode ?? '') ?? FailureType.RemoteRejected,
       message: err.message,
       nonRetryable: true,
       details,

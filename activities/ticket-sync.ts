@@ -6,15 +6,16 @@ import {
 } from '../connectors/jira-lifecycle.js';
 import {
   addServiceNowWorkNote,
+  serviceNowPriorityFields,
   serviceNowStatusPatch,
   updateServiceNowIncident,
-  urgencyImpact,
 } from '../connectors/servicenow.js';
 import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
 import {
   addTicketEvent,
   getTicket,
   recordEscalation,
+  recordPostedComment,
   recordTransition,
   type Transition,
 } from '../db/repos/tickets.js';
@@ -135,9 +136,14 @@ export function ticketSyncActivities(deps: ActivityDeps) {
       const t = await loadTicket(input.ticketId);
       const c = await ticketConnector(t.connectorId);
       const ref = requireExternal(t, c.kind);
-      if (c.kind === 'jira')
-        await remote(c, (ms) => addJiraComment(c.config as JiraConfig, ref, input.text, ms));
-      else await remote(c, (ms) => addServiceNowWorkNote(c.config as ServiceNowConfig, ref, input.text, ms));
+      if (c.kind === 'jira') {
+        const posted = await remote(c, (ms) => addJiraComment(c.config as JiraConfig, ref, input.text, ms));
+        // Keyed by Jira's comment id: its comment_created webhook will find the line already there.
+        const remoteId = posted.id ? `jira-comment:${posted.id}` : undefined;
+        await recordPostedComment(db, input.ticketId, { remoteId, actor: input.actor, note: input.text });
+        return;
+      }
+      await remote(c, (ms) => addServiceNowWorkNote(c.config as ServiceNowConfig, ref, input.text, ms));
       await addTicketEvent(db, input.ticketId, { type: 'comment', actor: input.actor, note: input.text });
     },
 
@@ -149,7 +155,7 @@ export function ticketSyncActivities(deps: ActivityDeps) {
       return { priority: raised.priority, previous: raised.previous };
     },
 
-    /** Raises the priority in the ITSM (Jira priority / ServiceNow urgency+impact). */
+    /** Raises the priority in the ITSM (Jira priority / ServiceNow urgency+impact, priority, severity). */
     async pushPriority(input: { ticketId: string; priority: Severity }): Promise<void> {
       const t = await loadTicket(input.ticketId);
       const c = await ticketConnector(t.connectorId);
@@ -161,7 +167,7 @@ export function ticketSyncActivities(deps: ActivityDeps) {
       }
       const config = c.config as ServiceNowConfig;
       await remote(c, (ms) =>
-        updateServiceNowIncident(config, ref, urgencyImpact(config, input.priority), ms),
+        updateServiceNowIncident(config, ref, serviceNowPriorityFields(config, input.priority), ms),
       );
     },
 

@@ -7,6 +7,7 @@ import { type Connector, isItsmKind } from '../domain/connector.js';
 import { parseDuration } from '../domain/duration.js';
 import type { TicketSpec } from '../domain/plan.js';
 import type { Severity } from '../domain/severity.js';
+import type { TicketDraft } from '../domain/ticket.js';
 import { buildTicketDraft, type DraftConfig } from '../domain/ticket-draft.js';
 import { ticketsCreated } from '../infra/metrics.js';
 import { recordedAttempt } from './attempts.js';
@@ -41,6 +42,26 @@ export async function loadConnector(deps: ActivityDeps, id: string): Promise<Con
   }
 }
 
+/**
+ * The neutral ticket for a stored violation on this connector: the connector's templates, custom
+ * fields, labels and components, the rule's shaping (`spec`) and the priority word. One builder
+ * for creation, preview and test, so the three cannot drift apart.
+ */
+export function ticketDraftFor(
+  connector: Connector,
+  violation: { eventId: string; payload: Record<string, unknown>; severity: string },
+  opts: { priority: Severity; spec?: TicketSpec; idempotencyKey?: string },
+): TicketDraft {
+  return buildTicketDraft({
+    payload: violation.payload,
+    severity: violation.severity as Severity,
+    priority: opts.priority,
+    idempotencyKey: opts.idempotencyKey ?? ticketIdempotencyKey(connector.id, violation.eventId),
+    config: connector.config as DraftConfig,
+    spec: opts.spec,
+  });
+}
+
 /** The connector as an ITSM, or the non-retryable failure that says it is not one. */
 export function asItsm(connector: Connector): ItsmConnector {
   if (!isItsmKind(connector.kind))
@@ -58,16 +79,9 @@ export function ticketActivities(deps: ActivityDeps) {
       const connector = await loadConnector(deps, input.connectorId);
       const violation = await getViolation(deps.db, input.eventId);
       if (!violation) throw connectorUnavailable(`violation ${input.eventId} is not stored`);
-      const idempotencyKey = ticketIdempotencyKey(connector.id, input.eventId);
       const severity = violation.severity as Severity;
-      const draft = buildTicketDraft({
-        payload: violation.payload,
-        severity,
-        priority: input.priority,
-        idempotencyKey,
-        config: connector.config as DraftConfig,
-        spec: input.spec,
-      });
+      const draft = ticketDraftFor(connector, violation, { priority: input.priority, spec: input.spec });
+      const { idempotencyKey } = draft;
 
       const ref = await recordedAttempt(deps, input.deliveryId, input.maxRetryDelayMs, async (attempt) => {
         const value = await createTicket(asItsm(connector), draft, {

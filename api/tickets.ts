@@ -179,7 +179,7 @@ export function ticketsRouter(deps: ApiDeps) {
       const t = await load(c.req.valid('param').id);
       if (!t?.externalId) return apiError(c, 404, 'not_found', 'no such ticket');
       if (t.status === 'closed') return apiError(c, 409, 'ticket_closed', 'the ticket is closed');
-      await commentOnTicket(deps.workflows, t.id, { text: c.req.valid('json').text, actor: c.get('actor') });
+      await commentOnTicket(deps.workflows, t, { text: c.req.valid('json').text, actor: c.get('actor') });
       return c.json({ ticket_id: t.id, status: 'queued' as const }, 202);
     },
   );

@@ -3,11 +3,16 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, or } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
-import { addTicketEvent } from '../db/repos/tickets.js';
+import { addTicketEvent, recordItsmComment } from '../db/repos/tickets.js';
 import { recordWebhookReceipt, webhookSeen } from '../db/repos/webhook-receipts.js';
 import { tickets } from '../db/schema.js';
 import type { JiraConfig, ServiceNowConfig } from '../domain/connector.js';
-import { jiraStatusFromWebhook, statusFromServiceNowState } from '../domain/itsm-status.js';
+import {
+  jiraStatusFromWebhook,
+  knownServiceNowStates,
+  serviceNowStateMap,
+  statusFromServiceNowState,
+} from '../domain/itsm-status.js';
 import { verifyEscalateSignature } from '../domain/signing.js';
 import { TICKET_STATUSES, type TicketStatus } from '../domain/ticket-status.js';
 import { webhooks } from '../infra/metrics.js';
@@ -47,6 +52,20 @@ export const genericWebhookBody = z.object({
 export const jiraWebhookBody = z.looseObject({
   webhookEvent: z.string(),
   issue: z.looseObject({ key: z.string().min(1), fields: z.looseObject({}).optional() }),
+  /** `comment_created`: the comment (its body as text). */
+  comment: z
+    .looseObject({
+      id: z.union([z.string().min(1).max(64), z.number().int()]),
+      body: z.union([z.string(), z.looseObject({})]),
+      author: z
+        .looseObject({
+          displayName: z.string().optional(),
+          accountId: z.string().optional(),
+          name: z.string().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   changelog: z
     .looseObject({ items: z.array(z.looseObject({ field: z.string().optional() })).optional() })
     .optional(),
@@ -173,12 +192,39 @@ export function webhooksRouter(deps: ApiDeps) {
     },
   );
 
+  /**
+   * A comment written in Jira joins the ticket's history (never posted back). One line per Jira
+   * comment: the webhook for a comment escalate posted itself, or a repeated webhook, adds nothing.
+   */
+  async function recordComment(
+    c: Context,
+    connectorId: string,
+    ticket: typeof tickets.$inferSelect | undefined,
+    comment: NonNullable<z.output<typeof jiraWebhookBody>['comment']>,
+  ) {
+    if (!ticket) return apiError(c, 404, 'not_found', 'no ticket with that external id');
+    logFields(c, { ticket_id: ticket.id, connector_id: connectorId });
+    const who = comment.author?.displayName ?? comment.author?.name ?? comment.author?.accountId ?? 'unknown';
+    const text = typeof comment.body === 'string' ? comment.body : JSON.stringify(comment.body);
+    const added = await recordItsmComment(db, ticket.id, {
+      remoteId: `jira-comment:${comment.id}`,
+      actor: `jira:${connectorId}:${who}`,
+      note: text,
+    });
+    return c.json(
+      added
+        ? { result: 'applied' as const, ticket_id: ticket.id }
+        : { result: 'duplicate' as const, ticket_id: ticket.id, reason: 'comment already in the history' },
+      200,
+    );
+  }
+
   router.openapi(
     createRoute({
       method: 'post',
       path: '/webhooks/jira/{connector_id}',
       summary:
-        'Native Jira jira:issue_updated webhook, verified by X-Hub-Signature (the connector webhook_secret)',
+        'Native Jira webhook, verified by X-Hub-Signature (the connector webhook_secret): jira:issue_updated changes the status, comment_created adds the comment to the ticket history',
       security: [],
       request: { params: z.object({ connector_id: z.string().min(1).max(64) }) },
       responses,
@@ -197,6 +243,18 @@ export function webhooksRouter(deps: ApiDeps) {
       if (identifier) {
         if (await webhookSeen(db, source, identifier)) return c.json({ result: 'duplicate' as const }, 200);
       }
+      const ticketOf = async () => {
+        const [ticket] = await db
+          .select()
+          .from(tickets)
+          .where(and(eq(tickets.connectorId, connector.id), eq(tickets.externalId, body.issue.key)));
+        return ticket;
+      };
+      if (body.webhookEvent === 'comment_created' && body.comment) {
+        const res = await recordComment(c, connector.id, await ticketOf(), body.comment);
+        if (identifier && res.status < 500) await recordWebhookReceipt(db, source, identifier);
+        return res;
+      }
       const statusChanged = body.changelog?.items?.some((i) => i.field === 'status') ?? true;
       if (body.webhookEvent !== 'jira:issue_updated' || !statusChanged) {
         return c.json({ result: 'ignored' as const, reason: 'not a status change' }, 200);
@@ -214,11 +272,7 @@ export function webhooksRouter(deps: ApiDeps) {
             },
           ],
         );
-      const [ticket] = await db
-        .select()
-        .from(tickets)
-        .where(and(eq(tickets.connectorId, connector.id), eq(tickets.externalId, body.issue.key)));
-      const res = await apply(c, ticket, status, source);
+      const res = await apply(c, await ticketOf(), status, source);
       if (identifier && res.status < 500) await recordWebhookReceipt(db, source, identifier);
       return res;
     },
@@ -237,7 +291,8 @@ export function webhooksRouter(deps: ApiDeps) {
     async (c) => {
       const connector = await connectorOf(c.req.valid('param').connector_id, 'servicenow');
       const raw = await readRawBody(c, MAX_WEBHOOK_BYTES);
-      const secret = (connector.config as ServiceNowConfig).webhook_secret;
+      const config = connector.config as ServiceNowConfig;
+      const secret = config.webhook_secret;
       if (!secret) throw unauthorized(`connector ${connector.id} has no webhook_secret`);
       const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
       const ok = bearer
@@ -245,10 +300,12 @@ export function webhooksRouter(deps: ApiDeps) {
         : verifyEscalateSignature(secret, raw, c.req.header('x-escalate-signature'));
       if (!ok) throw unauthorized('bad or missing X-Escalate-Signature / bearer secret');
       const body = parse(servicenowWebhookBody, raw);
-      const status = statusFromServiceNowState(body.state);
+      // The table's state values (its state_map over the built-in one), read in reverse.
+      const states = serviceNowStateMap(config.table, config.state_map);
+      const status = statusFromServiceNowState(states, body.state);
       if (!status)
-        throw new ApiProblem(400, 'validation_failed', `unknown ServiceNow state ${body.state}`, [
-          { path: 'state', message: 'expected 1, 2, 3, 6, 7 or 8' },
+        throw new ApiProblem(400, 'validation_failed', `unknown ${config.table} state ${body.state}`, [
+          { path: 'state', message: `expected one of ${knownServiceNowStates(states).join(', ')}` },
         ]);
       const match = body.sys_id ? eq(tickets.sysId, body.sys_id) : eq(tickets.externalId, body.number!);
       const [ticket] = await db

@@ -11,6 +11,7 @@ import type { DatadogConfig } from '../domain/connector.js';
 import { connectorTimeoutMs } from '../domain/connector.js';
 import type { ViolationEvent } from '../domain/event.js';
 import type { Severity } from '../domain/severity.js';
+import { dispatcherFor } from './dispatcher.js';
 import {
   ConnectorError,
   errorFromResponse,
@@ -136,9 +137,9 @@ export function datadogErrorMessage(text: string): string {
 
 const isSuccess = (res: HttpResponse) => res.status >= 200 && res.status < 300;
 
-async function sendMetric(req: HttpRequest, timeoutMs: number): Promise<string> {
+async function sendMetric(config: DatadogConfig, req: HttpRequest, timeoutMs: number): Promise<string> {
   try {
-    const res = await send(req, timeoutMs);
+    const res = await send(req, timeoutMs, { dispatcher: dispatcherFor(config) });
     if (isSuccess(res)) {
       const errors = (parseJson(res.text) as { errors?: unknown[] } | undefined)?.errors;
       return errors?.length ? `metric accepted with errors: ${datadogErrorMessage(res.text)}` : 'metric sent';
@@ -155,13 +156,15 @@ export async function deliverToDatadog(
   ctx: SiemContext,
 ): Promise<SiemResult> {
   const timeoutMs = connectorTimeoutMs(config);
-  const res = await send(buildDatadogLogRequest(config, event, ctx), timeoutMs);
+  const res = await send(buildDatadogLogRequest(config, event, ctx), timeoutMs, {
+    dispatcher: dispatcherFor(config),
+  });
   // 400/401/403/413 fail at once, 408/429/5xx retry: the generic HTTP classification is Datadog's.
   if (!isSuccess(res)) throw errorFromResponse(res, datadogErrorMessage(res.text));
   const parts = [`log accepted (HTTP ${res.status})`];
   // The metric goes only after the log is in, so a retried delivery never counts twice; its
   // failure is reported, never fatal.
   const metric = buildDatadogMetricRequest(config, event, ctx);
-  if (metric) parts.push(await sendMetric(metric, timeoutMs));
+  if (metric) parts.push(await sendMetric(config, metric, timeoutMs));
   return { status: res.status, message: parts.join('; '), durationMs: res.durationMs };
 }

@@ -9,6 +9,7 @@
  */
 import type { ElasticsearchConfig } from '../domain/connector.js';
 import { connectorTimeoutMs } from '../domain/connector.js';
+import { dispatcherFor } from './dispatcher.js';
 import { elasticsearchHeaders, elasticsearchResponseError } from './elasticsearch.js';
 import type { HttpRequest } from './http.js';
 import { send } from './http.js';
@@ -66,7 +67,9 @@ export function buildIndexTemplateRequest(config: ElasticsearchConfig): HttpRequ
 
 /** Creates or replaces the index template; throws ConnectorError when ES refuses it. */
 export async function installIndexTemplate(config: ElasticsearchConfig): Promise<SiemResult> {
-  const res = await send(buildIndexTemplateRequest(config), connectorTimeoutMs(config));
+  const res = await send(buildIndexTemplateRequest(config), connectorTimeoutMs(config), {
+    dispatcher: dispatcherFor(config),
+  });
   if (res.status < 200 || res.status >= 300) throw elasticsearchResponseError(res);
   return {
     status: res.status,

@@ -9,6 +9,7 @@
 import type { ElasticsearchConfig } from '../domain/connector.js';
 import { connectorTimeoutMs } from '../domain/connector.js';
 import type { ViolationEvent } from '../domain/event.js';
+import { dispatcherFor } from './dispatcher.js';
 import {
   basicAuth,
   ConnectorError,
@@ -127,7 +128,9 @@ export async function deliverToElasticsearch(
   event: ViolationEvent,
   ctx: SiemContext,
 ): Promise<SiemResult> {
-  const res = await send(buildElasticsearchRequest(config, event, ctx), connectorTimeoutMs(config));
+  const res = await send(buildElasticsearchRequest(config, event, ctx), connectorTimeoutMs(config), {
+    dispatcher: dispatcherFor(config),
+  });
   if (res.status < 200 || res.status >= 300) throw elasticsearchResponseError(res);
   const item = firstItem(res.text);
   if (!item || typeof item.status !== 'number') {

@@ -1,8 +1,11 @@
 /**
- * The one HTTP layer every connector uses: timeouts, error classification (retry or fail at once),
- * Retry-After parsing, and a request shape that previews can show with secrets masked.
- * No Temporal imports: activities translate ConnectorError into Temporal failures.
+ * The one HTTP layer every connector uses: timeouts, error classification (retry or fail at once;
+ * certificate problems fail at once and say so), Retry-After parsing, and a request shape that
+ * previews can show with secrets masked. Requests go through undici with the connector's agent
+ * (dispatcher.ts: TLS trust, proxy). No Temporal imports: activities translate ConnectorError into
+ * Temporal failures.
  */
+import { type Dispatcher, fetch } from 'undici';
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -67,9 +70,86 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
 export const excerpt = (text: string, max = 2000): string =>
   text.length > max ? `${text.slice(0, max)}…` : text;
 
-export async function send(req: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
+/** TLS verification failures: the server's certificate is not trusted as configured. */
+const CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The innermost cause (fetch wraps socket errors; proxies wrap them once more) and the last `code` seen. */
+function rootCause(err: unknown): { code?: string; message: string } {
+  let e = err as { code?: unknown; message?: string; cause?: unknown } | undefined;
+  const found: { code?: string; message: string } = { message: (err as Error)?.message ?? String(err) };
+  for (let depth = 0; e && depth < 6; depth++, e = e.cause as typeof e) {
+    if (typeof e.code === 'string') found.code = e.code;
+    if (e.message) found.message = e.message;
+  }
+  return found;
+}
+
+/** The error for a request that got no answer: a refused certificate is permanent, the rest is retried. */
+function transportError(
+  req: HttpRequest,
+  err: unknown,
+  timeoutMs: number,
+  durationMs: number,
+): ConnectorError {
+  const e = err as Error;
+  const where = `${req.method} ${safeUrl(req.url)}`;
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') {
+    return new ConnectorError(`${where}: timeout: no response within ${timeoutMs} ms`, {
+      retryable: true,
+      remoteCode: 'timeout',
+      durationMs,
+    });
+  }
+  const cause = rootCause(err);
+  if (cause.code && CERTIFICATE_CODES.has(cause.code)) {
+    const hint =
+      cause.code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+        ? 'the certificate does not name this host'
+        : "set tls.ca to the CA that issued the server's certificate";
+    return new ConnectorError(
+      `${where}: TLS certificate problem: ${cause.code} (${cause.message}); ${hint}`,
+      {
+        retryable: false,
+        remoteCode: 'tls_certificate',
+        durationMs,
+      },
+    );
+  }
+  const proxyRefusal = /Proxy response \((\d{3})\)/.exec(cause.message);
+  if (proxyRefusal) {
+    const status = Number(proxyRefusal[1]);
+    return new ConnectorError(`${where}: the proxy refused the tunnel with HTTP ${status}`, {
+      retryable: isRetryableStatus(status),
+      remoteCode: 'proxy_refused',
+      durationMs,
+    });
+  }
+  return new ConnectorError(`${where}: network error: ${cause.code ?? cause.message}`, {
+    retryable: true,
+    remoteCode: cause.code ?? 'network',
+    durationMs,
+  });
+}
+
+export async function send(
+  req: HttpRequest,
+  timeoutMs: number,
+  opts: { dispatcher?: Dispatcher } = {},
+): Promise<HttpResponse> {
   const started = performance.now();
-  let res: Response;
+  let res: Awaited<ReturnType<typeof fetch>>;
   try {
     res = await fetch(req.url, {
       method: req.method,
@@ -77,22 +157,10 @@ export async function send(req: HttpRequest, timeoutMs: number): Promise<HttpRes
       body: req.body,
       signal: AbortSignal.timeout(timeoutMs),
       redirect: 'manual',
+      ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
     });
   } catch (err) {
-    const durationMs = Math.round(performance.now() - started);
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
-    const detail = timedOut
-      ? `no response within ${timeoutMs} ms`
-      : (e.cause?.code ?? e.cause?.message ?? e.message);
-    throw new ConnectorError(
-      `${req.method} ${safeUrl(req.url)}: ${timedOut ? 'timeout' : 'network error'}: ${detail}`,
-      {
-        retryable: true,
-        remoteCode: timedOut ? 'timeout' : (e.cause?.code ?? 'network'),
-        durationMs,
-      },
-    );
+    throw transportError(req, err, timeoutMs, Math.round(performance.now() - started));
   }
   let text: string;
   try {
@@ -110,7 +178,7 @@ export async function send(req: HttpRequest, timeoutMs: number): Promise<HttpRes
   }
   return {
     status: res.status,
-    headers: res.headers,
+    headers: res.headers as unknown as Headers,
     text,
     durationMs: Math.round(performance.now() - started),
   };

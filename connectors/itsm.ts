@@ -2,8 +2,8 @@
 import type { Connector, JiraConfig, ServiceNowConfig } from '../domain/connector.js';
 import type { TicketDraft, TicketRef } from '../domain/ticket.js';
 import { type HttpRequest, maskRequest } from './http.js';
-import { buildJiraCreateRequest, createJiraIssue } from './jira.js';
-import { buildServiceNowCreateRequest, createServiceNowIncident } from './servicenow.js';
+import { createJiraIssue, previewJiraCreate } from './jira.js';
+import { createServiceNowIncident, previewServiceNowCreate } from './servicenow.js';
 
 export type ItsmConnector = Connector & { kind: 'jira' | 'servicenow' };
 
@@ -17,11 +17,18 @@ export function createTicket(
     : createServiceNowIncident(connector.config as ServiceNowConfig, draft, opts);
 }
 
-/** The create request exactly as it would be sent, secrets masked. */
-export function previewTicketRequest(connector: ItsmConnector, draft: TicketDraft): HttpRequest {
+/**
+ * The create request exactly as it would be sent, secrets masked. Jira custom fields are shaped
+ * by the project's create metadata, which this reads (a GET; nothing is written).
+ */
+export async function previewTicketRequest(
+  connector: ItsmConnector,
+  draft: TicketDraft,
+  opts: { timeoutMs: number },
+): Promise<HttpRequest> {
   return maskRequest(
     connector.kind === 'jira'
-      ? buildJiraCreateRequest(connector.config as JiraConfig, draft)
-      : buildServiceNowCreateRequest(connector.config as ServiceNowConfig, draft),
+      ? await previewJiraCreate(connector.config as JiraConfig, draft, opts.timeoutMs)
+      : previewServiceNowCreate(connector.config as ServiceNowConfig, draft),
   );
 }

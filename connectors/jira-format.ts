@@ -8,7 +8,8 @@ export type AdfNode =
   | { type: 'bulletList'; content: AdfNode[] }
   | { type: 'listItem'; content: AdfNode[] }
   | { type: 'codeBlock'; attrs?: { language?: string }; content?: AdfNode[] }
-  | { type: 'text'; text: string; marks?: { type: 'strong' | 'code' }[] };
+  | { type: 'text'; text: string; marks?: { type: 'strong' | 'code' }[] }
+  | { type: 'hardBreak' };
 
 const text = (value: string, marks?: { type: 'strong' | 'code' }[]): AdfNode =>
   marks ? { type: 'text', text: value, marks } : { type: 'text', text: value };
@@ -57,4 +58,25 @@ export function toWiki(draft: TicketDraft): string {
     ['h3. Violation', ...draft.facts.map(([k, v]) => `* *${k}:* ${wikiEscape(v)}`)].join('\n');
   const budget = MAX_DESCRIPTION - readable.length - 40;
   return `${readable}\n\nh3. Event payload\n{code:json}\n${payloadJson(draft.payload, budget)}\n{code}`;
+}
+
+/**
+ * Plain text as an ADF document: blank lines separate paragraphs, single newlines are hard breaks.
+ * Text is never interpreted as markup.
+ */
+export function textToAdf(text: string): AdfNode {
+  const paragraphs = text
+    .replace(/\r\n?/g, '\n')
+    .split(/\n[ \t]*\n/)
+    .map((p) => p.replace(/^\n+|\n+$/g, ''))
+    .filter((p) => p.trim());
+  const content = paragraphs.map((para) => {
+    const inline: AdfNode[] = [];
+    for (const line of para.split('\n')) {
+      if (inline.length) inline.push({ type: 'hardBreak' });
+      if (line.length) inline.push({ type: 'text', text: line });
+    }
+    return { type: 'paragraph' as const, content: inline };
+  });
+  return { type: 'doc', version: 1, content };
 }

@@ -3,9 +3,10 @@ import { JIRA_CATEGORY_FOR_STATUS } from '../domain/itsm-status.js';
 import type { Severity } from '../domain/severity.js';
 import { MAX_DESCRIPTION, truncate } from '../domain/ticket.js';
 import type { TicketStatus } from '../domain/ticket-status.js';
-import { ConnectorError, errorFromResponse, type HttpResponse, parseJson, send } from './http.js';
-import { DEFAULT_JIRA_PRIORITIES, jiraApiRoot, jiraErrorMessage, jiraHeaders } from './jira.js';
-import type { AdfNode } from './jira-format.js';
+import { ConnectorError, errorFromResponse, type HttpResponse, parseJson } from './http.js';
+import { DEFAULT_JIRA_PRIORITIES } from './jira.js';
+import { jiraErrorMessage, jiraSend } from './jira-client.js';
+import { textToAdf } from './jira-format.js';
 
 /**
  * Jira side of the ticket lifecycle: move an issue to an escalate status through a
@@ -14,8 +15,7 @@ import type { AdfNode } from './jira-format.js';
  * Pure HTTP; activities map ConnectorError to Temporal failures.
  */
 
-const issueUrl = (config: JiraConfig, issueKey: string): string =>
-  `${jiraApiRoot(config)}/issue/${encodeURIComponent(issueKey)}`;
+const issuePath = (issueKey: string): string => `/issue/${encodeURIComponent(issueKey)}`;
 
 export interface JiraStatus {
   name: string;
@@ -27,6 +27,8 @@ export interface JiraTransition {
   id: string;
   name: string;
   to: JiraStatus;
+  /** Fields on the transition's screen (listed with `expand=transitions.fields`). */
+  fields?: Record<string, { required?: boolean; allowedValues?: { name?: string }[] }>;
 }
 
 export interface JiraTransitionResult {
@@ -57,8 +59,9 @@ export async function getJiraIssueStatus(
   issueKey: string,
   timeoutMs: number,
 ): Promise<JiraStatus> {
-  const res = await send(
-    { method: 'GET', url: `${issueUrl(config, issueKey)}?fields=status`, headers: jiraHeaders(config) },
+  const res = await jiraSend(
+    config,
+    { method: 'GET', path: issuePath(issueKey), query: { fields: 'status' } },
     timeoutMs,
   );
   expectStatus(res, [200]);
@@ -70,14 +73,20 @@ export async function getJiraIssueStatus(
   return { name: status.name, category: status.statusCategory?.key ?? 'undefined' };
 }
 
-/** Transitions available from the issue's current status. */
+/** Transitions available from the issue's current status (with their screen fields when asked). */
 export async function listJiraTransitions(
   config: JiraConfig,
   issueKey: string,
   timeoutMs: number,
+  opts: { withFields?: boolean } = {},
 ): Promise<JiraTransition[]> {
-  const res = await send(
-    { method: 'GET', url: `${issueUrl(config, issueKey)}/transitions`, headers: jiraHeaders(config) },
+  const res = await jiraSend(
+    config,
+    {
+      method: 'GET',
+      path: `${issuePath(issueKey)}/transitions`,
+      ...(opts.withFields ? { query: { expand: 'transitions.fields' } } : {}),
+    },
     timeoutMs,
   );
   expectStatus(res, [200]);
@@ -87,6 +96,7 @@ export async function listJiraTransitions(
           id?: string | number;
           name?: string;
           to?: { name?: string; statusCategory?: { key?: string } };
+          fields?: JiraTransition['fields'];
         }[];
       }
     | undefined;
@@ -97,6 +107,7 @@ export async function listJiraTransitions(
       id: String(t.id),
       name: t.name ?? '',
       to: { name: t.to?.name ?? '', category: t.to?.statusCategory?.key ?? 'undefined' },
+      ...(t.fields && typeof t.fields === 'object' ? { fields: t.fields } : {}),
     }));
 }
 
@@ -126,11 +137,31 @@ export function chooseJiraTransition(
   return transitions.find((t) => t.to.category === category);
 }
 
+/** The resolution sent with a transition into resolved/closed, when configured and on its screen. */
+function resolutionFor(
+  config: JiraConfig,
+  target: TicketStatus,
+  transition: JiraTransition,
+): { name: string } | undefined {
+  const wanted = config.resolution;
+  const onScreen = transition.fields?.resolution;
+  if (!wanted || !onScreen || (target !== 'resolved' && target !== 'closed')) return undefined;
+  const allowed = (onScreen.allowedValues ?? []).map((v) => v.name).filter((n): n is string => Boolean(n));
+  if (!allowed.length) return { name: wanted };
+  const match = allowed.find((n) => lower(n) === lower(wanted));
+  if (match) return { name: match };
+  throw new ConnectorError(
+    `Jira transition "${transition.name}" does not offer resolution "${wanted}" (offered: ${allowed.map((n) => `"${n}"`).join(', ')})`,
+    { retryable: false, remoteCode: 'no_resolution' },
+  );
+}
+
 /**
- * Moves the issue into the status category of `target` (open→new, in_progress→indeterminate,
- * resolved/closed→done). Already there → `{changed: false}` without posting anything (the
- * configured transition name only picks among transitions when a move is needed). No usable
- * transition → a non-retryable ConnectorError listing the available ones.
+ * Moves the issue to `target`. With a transition name for it (`opts.transitionName`, else the
+ * connector's `transitions`), that transition is posted when Jira offers it; otherwise the issue
+ * moves into the target's status category (open→new, in_progress→indeterminate,
+ * resolved/closed→done). Already there → `{changed: false}` without posting anything. Nothing fits
+ * → a non-retryable ConnectorError listing the transitions Jira offered.
  */
 export async function transitionJiraIssue(
   config: JiraConfig,
@@ -138,15 +169,21 @@ export async function transitionJiraIssue(
   target: TicketStatus,
   opts: { timeoutMs: number; transitionName?: string },
 ): Promise<JiraTransitionResult> {
+  const transitionName = opts.transitionName?.trim() || config.transitions?.[target];
   const from = await getJiraIssueStatus(config, issueKey, opts.timeoutMs);
   const category = JIRA_CATEGORY_FOR_STATUS[target];
-  if (from.category === category) return { changed: false, from };
+  if (!transitionName && from.category === category) return { changed: false, from };
 
-  const transitions = await listJiraTransitions(config, issueKey, opts.timeoutMs);
-  const transition = chooseJiraTransition(transitions, target, opts.transitionName);
+  const transitions = await listJiraTransitions(config, issueKey, opts.timeoutMs, {
+    withFields: Boolean(config.resolution),
+  });
+  const transition = chooseJiraTransition(transitions, target, transitionName);
+  // A named transition not offered from where the issue already is (in the target's category) has nothing to do.
+  if (transition && lower(transition.to.name) === lower(from.name)) return { changed: false, from };
+  if (!transition && transitionName && from.category === category) return { changed: false, from };
   if (!transition) {
-    const wanted = opts.transitionName?.trim()
-      ? `no transition named "${opts.transitionName}"`
+    const wanted = transitionName
+      ? `no transition named "${transitionName}"`
       : `no transition into status category "${category}"`;
     throw new ConnectorError(
       `Jira issue ${issueKey} (status "${from.name}") has ${wanted} for escalate status ${target}; ` +
@@ -155,40 +192,18 @@ export async function transitionJiraIssue(
     );
   }
 
-  const res = await send(
+  const resolution = resolutionFor(config, target, transition);
+  const res = await jiraSend(
+    config,
     {
       method: 'POST',
-      url: `${issueUrl(config, issueKey)}/transitions`,
-      headers: jiraHeaders(config),
-      body: JSON.stringify({ transition: { id: transition.id } }),
+      path: `${issuePath(issueKey)}/transitions`,
+      body: { transition: { id: transition.id }, ...(resolution ? { fields: { resolution } } : {}) },
     },
     opts.timeoutMs,
   );
   expectStatus(res, [204, 200]);
   return { changed: true, from, transition };
-}
-
-/**
- * Plain text as an ADF document: blank lines separate paragraphs, single newlines are hard breaks.
- * Text is never interpreted as markup.
- */
-export function textToAdf(text: string): AdfNode {
-  type Inline = { type: 'text'; text: string } | { type: 'hardBreak' };
-  const paragraphs = text
-    .replace(/\r\n?/g, '\n')
-    .split(/\n[ \t]*\n/)
-    .map((p) => p.replace(/^\n+|\n+$/g, ''))
-    .filter((p) => p.trim());
-  const content = paragraphs.map((para) => {
-    const inline: Inline[] = [];
-    for (const line of para.split('\n')) {
-      if (inline.length) inline.push({ type: 'hardBreak' });
-      if (line.length) inline.push({ type: 'text', text: line });
-    }
-    return { type: 'paragraph', content: inline };
-  });
-  // AdfNode (jira-format.ts) does not model hardBreak; the document is valid ADF.
-  return { type: 'doc', version: 1, content } as unknown as AdfNode;
 }
 
 /** Adds a comment: an ADF document on Cloud, a string (wiki markup) on Data Center. */
@@ -200,12 +215,12 @@ export async function addJiraComment(
 ): Promise<{ id?: string }> {
   if (!text.trim()) throw new ConnectorError('Jira comment text is empty', { retryable: false });
   const bounded = truncate(text, MAX_DESCRIPTION);
-  const res = await send(
+  const res = await jiraSend(
+    config,
     {
       method: 'POST',
-      url: `${issueUrl(config, issueKey)}/comment`,
-      headers: jiraHeaders(config),
-      body: JSON.stringify({ body: config.api === 'cloud' ? textToAdf(bounded) : bounded }),
+      path: `${issuePath(issueKey)}/comment`,
+      body: { body: config.api === 'cloud' ? textToAdf(bounded) : bounded },
     },
     timeoutMs,
   );
@@ -228,13 +243,9 @@ export async function setJiraPriority(
   timeoutMs: number,
 ): Promise<void> {
   const value = typeof priority === 'string' ? { name: priority } : { id: priority.id };
-  const res = await send(
-    {
-      method: 'PUT',
-      url: issueUrl(config, issueKey),
-      headers: jiraHeaders(config),
-      body: JSON.stringify({ fields: { priority: value } }),
-    },
+  const res = await jiraSend(
+    config,
+    { method: 'PUT', path: issuePath(issueKey), body: { fields: { priority: value } } },
     timeoutMs,
   );
   expectStatus(res, [204, 200]);

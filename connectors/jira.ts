@@ -8,15 +8,15 @@ import {
   type TicketRef,
   truncate,
 } from '../domain/ticket.js';
+import { ConnectorError, errorFromResponse, type HttpRequest, parseJson } from './http.js';
 import {
-  basicAuth,
-  ConnectorError,
-  errorFromResponse,
-  type HttpRequest,
-  type HttpResponse,
-  parseJson,
-  send,
-} from './http.js';
+  type JiraCall,
+  jiraErrorMessage,
+  jiraPreviewAuthorization,
+  jiraRequest,
+  jiraSend,
+} from './jira-client.js';
+import { shapeCustomFields } from './jira-createmeta.js';
 import { toAdf, toWiki } from './jira-format.js';
 
 export const DEFAULT_JIRA_PRIORITIES: Record<Severity, string> = {
@@ -25,17 +25,6 @@ export const DEFAULT_JIRA_PRIORITIES: Record<Severity, string> = {
   medium: 'Medium',
   low: 'Low',
 };
-
-export const jiraApiRoot = (config: JiraConfig): string =>
-  `${config.base_url}/rest/api/${config.api === 'cloud' ? '3' : '2'}`;
-
-export function jiraHeaders(config: JiraConfig): Record<string, string> {
-  const auth =
-    config.api === 'cloud'
-      ? basicAuth(config.email ?? '', config.api_token ?? '')
-      : `Bearer ${config.pat ?? ''}`;
-  return { Authorization: auth, Accept: 'application/json', 'Content-Type': 'application/json' };
-}
 
 function priorityField(
   config: JiraConfig,
@@ -46,67 +35,82 @@ function priorityField(
   return typeof mapped === 'string' ? { name: mapped } : mapped;
 }
 
-export function jiraLabels(config: JiraConfig, draft: TicketDraft): string[] {
-  const all = [
-    'escalate',
-    'ai-policy',
-    draft.severity,
-    ...(config.labels ?? []),
-    ...draft.labels,
-    draft.idempotencyKey,
-  ];
+export function jiraLabels(draft: TicketDraft): string[] {
+  const all = ['escalate', 'ai-policy', draft.severity, ...draft.labels, draft.idempotencyKey];
   return [...new Set(all.map(safeLabel).filter(Boolean))];
 }
 
-export function buildJiraCreateRequest(config: JiraConfig, draft: TicketDraft): HttpRequest {
+/** Where the ticket goes: the rule's project and issue type, else the connector's. */
+export const jiraTarget = (config: JiraConfig, draft: TicketDraft) => ({
+  project: draft.projectKey ?? config.project_key,
+  issueType: draft.issueType ?? config.issue_type,
+});
+
+/** The create call for a draft whose custom fields are already shaped (see `prepareJiraCreate`). */
+export function jiraCreateCall(
+  config: JiraConfig,
+  draft: TicketDraft,
+  customFields: Record<string, unknown>,
+): JiraCall {
+  const target = jiraTarget(config, draft);
   const fields: Record<string, unknown> = {
-    project: { key: draft.projectKey ?? config.project_key },
-    issuetype: { name: draft.issueType ?? config.issue_type },
+    project: { key: target.project },
+    issuetype: { name: target.issueType },
     summary: truncate(singleLine(draft.title), MAX_TITLE),
     description: config.api === 'cloud' ? toAdf(draft) : toWiki(draft),
-    labels: jiraLabels(config, draft),
+    labels: jiraLabels(draft),
   };
   const priority = priorityField(config, draft.priority);
   if (priority) fields.priority = priority;
   if (draft.assignee)
     fields.assignee = config.api === 'cloud' ? { accountId: draft.assignee } : { name: draft.assignee };
-  Object.assign(fields, draft.customFields);
-  const body = {
-    fields,
-    // An issue property keeps the key machine-readable even if someone edits the labels.
-    properties: [
-      { key: 'escalate', value: { idempotency_key: draft.idempotencyKey, event_id: draft.eventId } },
-    ],
-  };
+  if (draft.components?.length) fields.components = draft.components.map((name) => ({ name }));
+  Object.assign(fields, customFields);
   return {
     method: 'POST',
-    url: `${jiraApiRoot(config)}/issue`,
-    headers: jiraHeaders(config),
-    body: JSON.stringify(body),
+    path: '/issue',
+    body: {
+      fields,
+      // An issue property keeps the key machine-readable even if someone edits the labels.
+      properties: [
+        { key: 'escalate', value: { idempotency_key: draft.idempotencyKey, event_id: draft.eventId } },
+      ],
+    },
   };
 }
 
-/** Jira error bodies: `{errorMessages: [...], errors: {field: message}}`. */
-export function jiraErrorMessage(res: HttpResponse): string {
-  const body = parseJson(res.text) as
-    | { errorMessages?: string[]; errors?: Record<string, string>; message?: string }
-    | undefined;
-  if (!body || typeof body !== 'object') return res.text;
-  const parts = [
-    ...(body.errorMessages ?? []),
-    ...Object.entries(body.errors ?? {}).map(([f, m]) => `${f}: ${m}`),
-  ];
-  if (body.message) parts.push(body.message);
-  return parts.length ? parts.join('; ') : res.text;
+/** The create call with custom fields shaped by the project's create metadata (read, cached). */
+export async function prepareJiraCreate(
+  config: JiraConfig,
+  draft: TicketDraft,
+  timeoutMs: number,
+): Promise<JiraCall> {
+  const custom = await shapeCustomFields(config, jiraTarget(config, draft), draft.customFields, timeoutMs);
+  return jiraCreateCall(config, draft, custom);
+}
+
+/** The create request as it would be sent (custom fields shaped), with a placeholder Authorization. */
+export async function previewJiraCreate(
+  config: JiraConfig,
+  draft: TicketDraft,
+  timeoutMs: number,
+): Promise<HttpRequest> {
+  return jiraRequest(
+    config,
+    await prepareJiraCreate(config, draft, timeoutMs),
+    jiraPreviewAuthorization(config),
+  );
 }
 
 export const jiraIssueUrl = (config: JiraConfig, key: string): string => `${config.base_url}/browse/${key}`;
 
-export function buildJiraSearchRequest(config: JiraConfig, idempotencyKey: string): HttpRequest {
+export function jiraSearchCall(config: JiraConfig, idempotencyKey: string): JiraCall {
   const jql = `labels = "${safeLabel(idempotencyKey)}" ORDER BY created ASC`;
-  const path = config.api === 'cloud' ? 'search/jql' : 'search';
-  const query = new URLSearchParams({ jql, fields: 'key', maxResults: '2' });
-  return { method: 'GET', url: `${jiraApiRoot(config)}/${path}?${query}`, headers: jiraHeaders(config) };
+  return {
+    method: 'GET',
+    path: config.api === 'cloud' ? '/search/jql' : '/search',
+    query: { jql, fields: 'key', maxResults: '2' },
+  };
 }
 
 export async function findJiraIssueByKey(
@@ -114,7 +118,7 @@ export async function findJiraIssueByKey(
   idempotencyKey: string,
   timeoutMs: number,
 ): Promise<{ id: string; key: string } | undefined> {
-  const res = await send(buildJiraSearchRequest(config, idempotencyKey), timeoutMs);
+  const res = await jiraSend(config, jiraSearchCall(config, idempotencyKey), timeoutMs);
   if (res.status !== 200) throw errorFromResponse(res, jiraErrorMessage(res));
   const body = parseJson(res.text) as { issues?: { id: string; key: string }[] } | undefined;
   return body?.issues?.[0];
@@ -140,7 +144,7 @@ export async function createJiraIssue(
       };
     }
   }
-  const res = await send(buildJiraCreateRequest(config, draft), opts.timeoutMs);
+  const res = await jiraSend(config, await prepareJiraCreate(config, draft, opts.timeoutMs), opts.timeoutMs);
   if (res.status !== 201 && res.status !== 200) throw errorFromResponse(res, jiraErrorMessage(res));
   const body = parseJson(res.text) as { id?: string; key?: string } | undefined;
   if (!body?.key) {

@@ -1,5 +1,5 @@
 import type { ServiceNowConfig } from '../domain/connector.js';
-import { SERVICENOW_STATE } from '../domain/itsm-status.js';
+import { serviceNowStateFor, serviceNowStateMap } from '../domain/itsm-status.js';
 import type { Severity } from '../domain/severity.js';
 import {
   MAX_DESCRIPTION,
@@ -10,15 +10,8 @@ import {
   truncate,
 } from '../domain/ticket.js';
 import type { TicketStatus } from '../domain/ticket-status.js';
-import {
-  basicAuth,
-  ConnectorError,
-  errorFromResponse,
-  type HttpRequest,
-  type HttpResponse,
-  parseJson,
-  send,
-} from './http.js';
+import { ConnectorError, errorFromResponse, type HttpRequest, type HttpResponse, parseJson } from './http.js';
+import { serviceNowPreviewAuthorization, serviceNowSend, withAuthorization } from './servicenow-client.js';
 
 /**
  * ServiceNow Table API connector (`/api/now/table/{table}`): create with lookup-first idempotency on
@@ -48,6 +41,45 @@ export interface ServiceNowPatch {
   work_notes?: string;
   urgency?: ServiceNowLevel;
   impact?: ServiceNowLevel;
+  priority?: string;
+  severity?: string;
+}
+
+/** What a table needs that escalate knows about: when close fields are mandatory, default severities. */
+interface TableProfile {
+  /** Statuses whose state needs `close_code` + `close_notes` (the table's data policy). */
+  closeOn: readonly TicketStatus[];
+  defaultCloseCode?: string;
+  /** `severity` values by escalate severity, when the table has a severity field. */
+  severity?: Record<Severity, string>;
+}
+
+const TABLE_PROFILES: Record<string, TableProfile> = {
+  incident: { closeOn: ['resolved', 'closed'], defaultCloseCode: DEFAULT_CLOSE_CODE },
+  // Security incidents: closure information on Closed only; severity 1 High, 2 Medium, 3 Low.
+  sn_si_incident: {
+    closeOn: ['closed'],
+    severity: { critical: '1', high: '1', medium: '2', low: '3' },
+  },
+};
+
+/** A table whose data policy needs a close code that has no default: the admin must name one. */
+const missingCloseCode = (config: ServiceNowConfig, status: TicketStatus) =>
+  new ConnectorError(
+    `${config.table} needs close_code and close_notes to become ${status}: set the connector's close_code to one of the instance's close codes`,
+    { retryable: false, remoteCode: 'close_code_missing' },
+  );
+
+/** Whether moving to `status` would need a close code the connector does not have. */
+export function closeCodeMissing(config: ServiceNowConfig): TicketStatus | undefined {
+  const profile = tableProfile(config);
+  if (config.close_code || profile.defaultCloseCode) return undefined;
+  return profile.closeOn[0];
+}
+
+/** Known tables by their profile; another table sends close fields only when `close_code` is configured. */
+function tableProfile(config: ServiceNowConfig): TableProfile {
+  return TABLE_PROFILES[config.table] ?? { closeOn: config.close_code ? ['resolved', 'closed'] : [] };
 }
 
 export interface ServiceNowRecordRef {
@@ -62,17 +94,8 @@ const tableUrl = (config: ServiceNowConfig): string =>
 const recordUrl = (config: ServiceNowConfig, sysId: string): string =>
   `${tableUrl(config)}/${encodeURIComponent(sysId)}`;
 
-export function servicenowHeaders(config: ServiceNowConfig): {
-  Authorization: string;
-  Accept: string;
-  'Content-Type': string;
-} {
-  return {
-    Authorization: basicAuth(config.username, config.password),
-    Accept: 'application/json',
-    'Content-Type': 'application/json',
-  };
-}
+/** JSON both ways; the Authorization header is added when sending (servicenow-client.ts). */
+export const SERVICENOW_HEADERS = { Accept: 'application/json', 'Content-Type': 'application/json' } as const;
 
 /** Link that opens the record inside the ServiceNow UI frame. */
 export const serviceNowRecordUrl = (config: ServiceNowConfig, sysId: string): string =>
@@ -93,11 +116,23 @@ export function toPlainText(draft: TicketDraft): string {
   return truncate(`${readable}${PAYLOAD_HEADING}${payloadJson(draft.payload, budget)}`, MAX_DESCRIPTION);
 }
 
-export function urgencyImpact(
+/**
+ * The fields a severity word sets: urgency and impact (the instance derives priority from them),
+ * `priority` where `priority_map` sets it directly, `severity` from `severity_map` or the table's
+ * defaults (security incidents).
+ */
+export function serviceNowPriorityFields(
   config: ServiceNowConfig,
   priority: Severity,
-): { urgency: ServiceNowLevel; impact: ServiceNowLevel } {
-  return config.urgency_impact_map?.[priority] ?? DEFAULT_URGENCY_IMPACT[priority];
+): Pick<ServiceNowPatch, 'urgency' | 'impact' | 'priority' | 'severity'> {
+  const fields: Pick<ServiceNowPatch, 'urgency' | 'impact' | 'priority' | 'severity'> = {
+    ...(config.urgency_impact_map?.[priority] ?? DEFAULT_URGENCY_IMPACT[priority]),
+  };
+  const direct = config.priority_map?.[priority];
+  if (direct) fields.priority = direct;
+  const severity = config.severity_map?.[priority] ?? tableProfile(config).severity?.[priority];
+  if (severity) fields.severity = severity;
+  return fields;
 }
 
 /** Only the fields escalate reads back; references as plain sys_ids. */
@@ -122,17 +157,21 @@ export function buildServiceNowCreateRequest(config: ServiceNowConfig, draft: Ti
   Object.assign(body, {
     short_description: truncate(singleLine(draft.title), MAX_SHORT_DESCRIPTION),
     description: toPlainText(draft),
-    ...urgencyImpact(config, draft.priority),
+    ...serviceNowPriorityFields(config, draft.priority),
     correlation_id: draft.idempotencyKey,
     correlation_display: 'escalate',
   });
   return {
     method: 'POST',
     url: `${tableUrl(config)}?${WRITE_QUERY}`,
-    headers: servicenowHeaders(config),
+    headers: { ...SERVICENOW_HEADERS },
     body: JSON.stringify(body),
   };
 }
+
+/** The create request as it would be sent, with a placeholder Authorization (masked by the caller). */
+export const previewServiceNowCreate = (config: ServiceNowConfig, draft: TicketDraft): HttpRequest =>
+  withAuthorization(buildServiceNowCreateRequest(config, draft), serviceNowPreviewAuthorization(config));
 
 /** ServiceNow errors: `{error: {message, detail}, status: "failure"}` → "message: detail". */
 export function serviceNowErrorMessage(res: HttpResponse): string {
@@ -166,8 +205,11 @@ export function buildServiceNowLookupRequest(config: ServiceNowConfig, idempoten
     sysparm_limit: '1',
     sysparm_exclude_reference_link: 'true',
   });
-  const { Authorization, Accept } = servicenowHeaders(config);
-  return { method: 'GET', url: `${tableUrl(config)}?${query}`, headers: { Authorization, Accept } };
+  return {
+    method: 'GET',
+    url: `${tableUrl(config)}?${query}`,
+    headers: { Accept: SERVICENOW_HEADERS.Accept },
+  };
 }
 
 type RecordFields = { sys_id?: unknown; number?: unknown; state?: unknown; correlation_id?: unknown };
@@ -198,7 +240,7 @@ export async function findServiceNowIncident(
   idempotencyKey: string,
   timeoutMs: number,
 ): Promise<{ sysId: string; number: string } | undefined> {
-  const res = await send(buildServiceNowLookupRequest(config, idempotencyKey), timeoutMs);
+  const res = await serviceNowSend(config, buildServiceNowLookupRequest(config, idempotencyKey), timeoutMs);
   if (res.status !== 200) throw errorFromResponse(res, serviceNowErrorMessage(res));
   const body = parseJson(res.text) as { result?: RecordFields[] } | undefined;
   if (!Array.isArray(body?.result)) throw unexpected(res, 'a result list');
@@ -239,7 +281,7 @@ export async function createServiceNowIncident(
     const existing = await findServiceNowIncident(config, draft.idempotencyKey, opts.timeoutMs);
     if (existing) return ticketRef(config, existing, true);
   }
-  const res = await send(buildServiceNowCreateRequest(config, draft), opts.timeoutMs);
+  const res = await serviceNowSend(config, buildServiceNowCreateRequest(config, draft), opts.timeoutMs);
   if (res.status !== 201 && res.status !== 200) throw errorFromResponse(res, serviceNowErrorMessage(res));
   const created = recordRef((parseJson(res.text) as { result?: RecordFields } | undefined)?.result);
   if (!created) throw unexpected(res, 'a sys_id');
@@ -255,7 +297,7 @@ export function buildServiceNowUpdateRequest(
   return {
     method: 'PATCH',
     url: `${recordUrl(config, sysId)}?${WRITE_QUERY}`,
-    headers: servicenowHeaders(config),
+    headers: { ...SERVICENOW_HEADERS },
     body: JSON.stringify(body),
   };
 }
@@ -267,7 +309,7 @@ export async function updateServiceNowIncident(
   patch: ServiceNowPatch,
   timeoutMs: number,
 ): Promise<ServiceNowRecordRef> {
-  const res = await send(buildServiceNowUpdateRequest(config, sysId, patch), timeoutMs);
+  const res = await serviceNowSend(config, buildServiceNowUpdateRequest(config, sysId, patch), timeoutMs);
   if (res.status !== 200) throw errorFromResponse(res, serviceNowErrorMessage(res));
   const updated = recordRef((parseJson(res.text) as { result?: RecordFields } | undefined)?.result);
   if (!updated) throw unexpected(res, 'a sys_id');
@@ -283,17 +325,23 @@ export function addServiceNowWorkNote(
   return updateServiceNowIncident(config, sysId, { work_notes: text }, timeoutMs);
 }
 
-/** The PATCH that moves the record to an escalate status; resolving and closing carry the close fields. */
+/**
+ * The PATCH that moves the record to an escalate status: the table's state value (its `state_map`
+ * over the built-in one), plus close_code and close_notes where the table's data policy needs them.
+ */
 export function serviceNowStatusPatch(
   config: ServiceNowConfig,
   status: TicketStatus,
   notes?: string,
 ): ServiceNowPatch {
-  const state = SERVICENOW_STATE.fromStatus[status];
-  if (status !== 'resolved' && status !== 'closed') return { state };
+  const state = serviceNowStateFor(serviceNowStateMap(config.table, config.state_map), status);
+  const profile = tableProfile(config);
+  if (!profile.closeOn.includes(status)) return { state };
+  const closeCode = config.close_code ?? profile.defaultCloseCode;
+  if (!closeCode) throw missingCloseCode(config, status);
   return {
     state,
-    close_code: config.close_code ?? DEFAULT_CLOSE_CODE,
+    close_code: closeCode,
     close_notes: notes?.trim() || `${status === 'resolved' ? 'Resolved' : 'Closed'} by escalate`,
   };
 }

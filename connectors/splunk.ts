@@ -6,6 +6,7 @@
 import type { SplunkConfig } from '../domain/connector.js';
 import { connectorTimeoutMs } from '../domain/connector.js';
 import type { ViolationEvent } from '../domain/event.js';
+import { dispatcherFor } from './dispatcher.js';
 import { errorFromResponse, type HttpRequest, isRetryableStatus, parseJson, send } from './http.js';
 import {
   hostOf,
@@ -98,7 +99,9 @@ export async function deliverToSplunk(
   event: ViolationEvent,
   ctx: SiemContext,
 ): Promise<SiemResult> {
-  const res = await send(buildSplunkRequest(config, event, ctx), connectorTimeoutMs(config));
+  const res = await send(buildSplunkRequest(config, event, ctx), connectorTimeoutMs(config), {
+    dispatcher: dispatcherFor(config),
+  });
   const reply = readReply(res.text);
   if (res.status >= 200 && res.status < 300) {
     const code = reply.code ?? 0;

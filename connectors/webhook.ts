@@ -10,6 +10,7 @@ import type { WebhookConfig } from '../domain/connector.js';
 import { connectorTimeoutMs } from '../domain/connector.js';
 import type { ViolationEvent } from '../domain/event.js';
 import { standardWebhookHeaders } from '../domain/signing.js';
+import { dispatcherFor } from './dispatcher.js';
 import { errorFromResponse, type HttpRequest, send } from './http.js';
 import {
   jsonHeaders,
@@ -57,7 +58,9 @@ export async function deliverToWebhook(
   event: ViolationEvent,
   ctx: SiemContext,
 ): Promise<SiemResult> {
-  const res = await send(buildWebhookRequest(config, event, ctx), connectorTimeoutMs(config));
+  const res = await send(buildWebhookRequest(config, event, ctx), connectorTimeoutMs(config), {
+    dispatcher: dispatcherFor(config),
+  });
   if (res.status < 200 || res.status >= 300) {
     throw errorFromResponse(res, res.text, { retryable: isRetryableWebhookStatus(res.status) });
   }

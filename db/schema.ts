@@ -187,9 +187,14 @@ export const ticketEvents = pgTable(
     eventId: uuid('event_id'),
     actor: text('actor'),
     note: text('note'),
+    /** The ITSM's id for what this event mirrors (a Jira comment id): one event per remote item. */
+    remoteId: text('remote_id'),
     at: ts('at').notNull().defaultNow(),
   },
-  (t) => [index('ticket_events_ticket_idx').on(t.ticketId, t.at)],
+  (t) => [
+    index('ticket_events_ticket_idx').on(t.ticketId, t.at),
+    uniqueIndex('ticket_events_remote_idx').on(t.ticketId, t.remoteId),
+  ],
 );
 
 export const rules = pgTable(

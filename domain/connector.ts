@@ -10,6 +10,7 @@ import {
 } from './retry.js';
 import { SEVERITIES, type Severity } from './severity.js';
 import { validateTemplate } from './template.js';
+import { TICKET_STATUSES } from './ticket-status.js';
 
 export const ITSM_KINDS = ['jira', 'servicenow'] as const;
 export const SIEM_KINDS = ['splunk', 'datadog', 'elasticsearch', 'webhook'] as const;
@@ -49,20 +50,72 @@ export const retrySpecSchema = z.strictObject({
   maximum_interval: durationSchema.optional(),
 });
 
-/** Fields every ITSM connector understands (templates, timeout). */
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+
+/** How every connector reaches its service: TLS trust and an optional HTTP(S) proxy. */
+const transport = {
+  tls: z
+    .strictObject({
+      /** PEM certificate(s) of the CA that issued the service's certificate (replaces the default trust). */
+      ca: z
+        .string()
+        .max(65_536)
+        .regex(PEM_CERTIFICATE, 'a PEM certificate (-----BEGIN CERTIFICATE-----)')
+        .optional(),
+      /** Accept any certificate: for trials only, never in production. */
+      insecure_skip_verify: z.boolean().default(false),
+    })
+    .optional(),
+  /** `http(s)://[user:password@]host:port`; else HTTPS_PROXY/HTTP_PROXY/NO_PROXY of the worker. */
+  proxy_url: z
+    .url()
+    .refine((u) => /^https?:\/\//i.test(u), { message: 'only http(s) proxies are supported' })
+    .optional(),
+  timeout: durationSchema.optional(),
+};
+
+export type TransportConfig = { tls?: { ca?: string; insecure_skip_verify?: boolean }; proxy_url?: string };
+
+/** Fields every ITSM connector understands (templates, transport, timeout). */
 const itsmCommon = {
   title_template: templateString.optional(),
   description_template: templateString.optional(),
-  timeout: durationSchema.optional(),
+  ...transport,
+};
+
+const shortTemplate = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .superRefine((t, ctx) => {
+      const problem = validateTemplate(t);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+const oauthClient = {
+  client_id: z.string().min(1).max(256).optional(),
+  client_secret: secret.optional(),
 };
 
 export const jiraConfigSchema = z
   .strictObject({
     base_url: httpUrl,
     api: z.enum(['cloud', 'datacenter']).default('cloud'),
+    /** `basic` (Cloud: email + api_token), `pat` (Data Center), `oauth` (client credentials). */
+    auth: z.enum(['basic', 'pat', 'oauth']).optional(),
     email: z.string().min(1).max(320).optional(),
     api_token: secret.optional(),
     pat: secret.optional(),
+    ...oauthClient,
+    /** Jira Cloud site id: OAuth requests go to the API gateway `{api_url}/ex/jira/{cloud_id}`. */
+    cloud_id: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,64}$/, 'a Jira Cloud site id (UUID)')
+      .optional(),
+    /** OAuth token endpoint (Cloud: Atlassian's; Data Center: {base_url}/rest/oauth2/latest/token). */
+    token_url: httpUrl.optional(),
+    /** Atlassian API gateway (Cloud with OAuth). */
+    api_url: httpUrl.optional(),
     project_key: z
       .string()
       .regex(/^[A-Z][A-Z0-9_]{0,49}$/, 'Jira project keys are upper-case letters/digits'),
@@ -75,54 +128,112 @@ export const jiraConfigSchema = z
         severityMap(z.union([z.string().min(1), z.strictObject({ id: z.string() })])),
       ])
       .optional(),
-    labels: z.array(z.string().min(1).max(255)).max(50).optional(),
+    /** Label templates (rendered; spaces become dashes). */
+    labels: z.array(shortTemplate(255)).max(50).optional(),
+    /** Component name templates. */
+    components: z.array(shortTemplate(255)).max(50).optional(),
+    /** Default assignee template (Cloud: accountId; Data Center: user name); a rule's assignee wins. */
+    assignee: shortTemplate(255).optional(),
+    /** Rendered values, shaped to each field's type from the project's create metadata. */
     custom_fields: z
       .record(
         z.string().regex(/^customfield_\d+$/, 'Jira custom fields are customfield_NNNNN'),
         templateString,
       )
       .optional(),
+    /** escalate status → transition name (case-insensitive); unset statuses go by status category. */
+    transitions: z.partialRecord(z.enum(TICKET_STATUSES), z.string().trim().min(1).max(255)).optional(),
+    /** Resolution name sent with the transition into resolved/closed when its screen has the field. */
+    resolution: z.string().trim().min(1).max(255).optional(),
     /** Jira status name → escalate status, overriding the status category. */
-    status_map: z.record(z.string(), z.enum(['open', 'in_progress', 'resolved', 'closed'])).optional(),
+    status_map: z.record(z.string(), z.enum(TICKET_STATUSES)).optional(),
     ...itsmCommon,
   })
   .superRefine((c, ctx) => {
-    if (c.api === 'cloud') {
-      if (!c.email)
-        ctx.addIssue({ code: 'custom', path: ['email'], message: 'email is required for Jira Cloud' });
-      if (!c.api_token)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['api_token'],
-          message: 'api_token is required for Jira Cloud',
-        });
-    } else if (!c.pat) {
-      ctx.addIssue({ code: 'custom', path: ['pat'], message: 'pat is required for Jira Data Center' });
+    const need = (field: keyof typeof c, why: string) => {
+      if (!c[field]) ctx.addIssue({ code: 'custom', path: [field], message: `${field} is required ${why}` });
+    };
+    const auth = jiraAuthOf(c);
+    if (auth === 'basic') {
+      if (c.api !== 'cloud')
+        ctx.addIssue({ code: 'custom', path: ['auth'], message: 'basic auth is for Jira Cloud; use pat' });
+      need('email', 'for Jira Cloud');
+      need('api_token', 'for Jira Cloud');
+    } else if (auth === 'pat') {
+      if (c.api !== 'datacenter')
+        ctx.addIssue({ code: 'custom', path: ['auth'], message: 'pat is for Jira Data Center' });
+      need('pat', 'for Jira Data Center');
+    } else {
+      need('client_id', 'for auth "oauth"');
+      need('client_secret', 'for auth "oauth"');
+      if (c.api === 'cloud')
+        need('cloud_id', 'for OAuth on Jira Cloud (requests go through the API gateway)');
     }
   });
 
-export const servicenowConfigSchema = z.strictObject({
-  instance_url: httpUrl,
-  username: z.string().min(1).max(256),
-  password: secret,
-  table: z
-    .string()
-    .regex(/^[a-z][a-z0-9_]{0,79}$/, 'table names are lower-case identifiers')
-    .default('incident'),
-  assignment_group: z.string().max(256).optional(),
-  category: z.string().max(256).optional(),
-  subcategory: z.string().max(256).optional(),
-  caller_id: z.string().max(256).optional(),
-  webhook_secret: secret.optional(),
-  urgency_impact_map: severityMap(
-    z.strictObject({ urgency: z.enum(['1', '2', '3']), impact: z.enum(['1', '2', '3']) }),
-  ).optional(),
-  custom_fields: z
-    .record(z.string().regex(/^u_[a-z0-9_]+$/, 'ServiceNow custom fields are u_*'), templateString)
-    .optional(),
-  close_code: z.string().max(128).optional(),
-  ...itsmCommon,
-});
+/** The Jira auth scheme a config uses: explicit, else basic on Cloud and PAT on Data Center. */
+export function jiraAuthOf(c: { auth?: 'basic' | 'pat' | 'oauth'; api: 'cloud' | 'datacenter' }) {
+  return c.auth ?? (c.api === 'cloud' ? 'basic' : 'pat');
+}
+
+/** A ServiceNow choice value (`state`, `priority`, `severity`...), as the instance stores it. */
+const choiceValue = z.string().trim().min(1).max(40);
+
+export const servicenowConfigSchema = z
+  .strictObject({
+    instance_url: httpUrl,
+    /** `basic` (username + password) or `oauth` (client credentials, or the password grant with username + password). */
+    auth: z.enum(['basic', 'oauth']).default('basic'),
+    username: z.string().min(1).max(256).optional(),
+    password: secret.optional(),
+    ...oauthClient,
+    table: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,79}$/, 'table names are lower-case identifiers')
+      .default('incident'),
+    assignment_group: z.string().max(256).optional(),
+    category: z.string().max(256).optional(),
+    subcategory: z.string().max(256).optional(),
+    caller_id: z.string().max(256).optional(),
+    webhook_secret: secret.optional(),
+    urgency_impact_map: severityMap(
+      z.strictObject({ urgency: z.enum(['1', '2', '3']), impact: z.enum(['1', '2', '3']) }),
+    ).optional(),
+    /** severity → `priority` value, for tables where priority is set directly (not from urgency × impact). */
+    priority_map: severityMap(choiceValue).optional(),
+    /** severity → `severity` value (security incidents: 1 High, 2 Medium, 3 Low). */
+    severity_map: severityMap(choiceValue).optional(),
+    /**
+     * escalate status → `state` value sent outbound; a list adds inbound values (the first is sent).
+     * Overrides the table's built-in map per status.
+     */
+    state_map: z
+      .partialRecord(z.enum(TICKET_STATUSES), z.union([choiceValue, z.array(choiceValue).min(1).max(20)]))
+      .optional(),
+    custom_fields: z
+      .record(z.string().regex(/^u_[a-z0-9_]+$/, 'ServiceNow custom fields are u_*'), templateString)
+      .optional(),
+    close_code: z.string().max(128).optional(),
+    ...itsmCommon,
+  })
+  .superRefine((c, ctx) => {
+    const need = (field: keyof typeof c, why: string) => {
+      if (!c[field]) ctx.addIssue({ code: 'custom', path: [field], message: `${field} is required ${why}` });
+    };
+    if (c.auth === 'basic') {
+      need('username', 'for basic auth');
+      need('password', 'for basic auth');
+    } else {
+      need('client_id', 'for auth "oauth"');
+      need('client_secret', 'for auth "oauth"');
+      if (Boolean(c.username) !== Boolean(c.password))
+        ctx.addIssue({
+          code: 'custom',
+          path: [c.username ? 'password' : 'username'],
+          message: 'the password grant needs both username and password (omit both for client credentials)',
+        });
+    }
+  });
 
 export const splunkConfigSchema = z.strictObject({
   hec_url: httpUrl,
@@ -131,7 +242,7 @@ export const splunkConfigSchema = z.strictObject({
   sourcetype: z.string().max(256).default('escalate:security'),
   host: z.string().max(256).optional(),
   signing_secret: secret.optional(),
-  timeout: durationSchema.optional(),
+  ...transport,
 });
 
 export const datadogConfigSchema = z.strictObject({
@@ -141,7 +252,7 @@ export const datadogConfigSchema = z.strictObject({
   metrics_url: httpUrl.optional(),
   hostname: z.string().max(256).optional(),
   signing_secret: secret.optional(),
-  timeout: durationSchema.optional(),
+  ...transport,
 });
 
 export const elasticsearchConfigSchema = z
@@ -155,7 +266,7 @@ export const elasticsearchConfigSchema = z
       .regex(/^[a-z0-9][a-z0-9_.-]{0,200}$/, 'index prefixes are lower-case')
       .default('escalate'),
     signing_secret: secret.optional(),
-    timeout: durationSchema.optional(),
+    ...transport,
   })
   .superRefine((c, ctx) => {
     if (!c.api_key && !(c.username && c.password)) {
@@ -173,7 +284,7 @@ export const webhookConfigSchema = z.strictObject({
     .string()
     .regex(/^whsec_[A-Za-z0-9+/=]+$/, 'Standard Webhooks secrets look like whsec_<base64>')
     .optional(),
-  timeout: durationSchema.optional(),
+  ...transport,
 });
 
 export const CONFIG_SCHEMAS = {
@@ -203,12 +314,12 @@ export interface ConfigByKind {
 
 /** Write-only fields: encrypted at rest, masked on every read. */
 export const SECRET_FIELDS: Record<ConnectorKind, readonly string[]> = {
-  jira: ['api_token', 'pat', 'webhook_secret'],
-  servicenow: ['password', 'webhook_secret'],
-  splunk: ['hec_token', 'signing_secret'],
-  datadog: ['api_key', 'signing_secret'],
-  elasticsearch: ['api_key', 'password', 'signing_secret'],
-  webhook: ['secret'],
+  jira: ['api_token', 'pat', 'client_secret', 'webhook_secret', 'proxy_url'],
+  servicenow: ['password', 'client_secret', 'webhook_secret', 'proxy_url'],
+  splunk: ['hec_token', 'signing_secret', 'proxy_url'],
+  datadog: ['api_key', 'signing_secret', 'proxy_url'],
+  elasticsearch: ['api_key', 'password', 'signing_secret', 'proxy_url'],
+  webhook: ['secret', 'proxy_url'],
 };
 
 export const filtersSchema = z.strictObject({

@@ -279,6 +279,16 @@ const FILTERS: Readonly<Record<string, FilterDef>> = {
         : value,
     doc: 'join[(separator)]: list items as text, separated by ", " or the separator',
   },
+  map: {
+    params: ['string'],
+    required: 1,
+    check: ([key]) => (key === '' ? 'map(key) needs a non-empty key' : undefined),
+    apply: (value, [key]) =>
+      Array.isArray(value)
+        ? Array.from({ length: value.length }, (_, i) => step(readOwn(value, String(i)), str(key, '')))
+        : value,
+    doc: 'map(key): each list item\'s key, e.g. classifications | map("type") | join(",")',
+  },
   replace: {
     params: ['string', 'string'],
     required: 2,

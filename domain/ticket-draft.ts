@@ -4,12 +4,19 @@ import type { Severity } from './severity.js';
 import { renderTemplate } from './template.js';
 import { defaultTitle, eventFacts, type TicketDraft } from './ticket.js';
 
-/** Per-connector presentation settings (templates and custom fields). */
+/** Per-connector presentation settings: templates, custom fields, Jira labels/components/assignee. */
 export interface DraftConfig {
   title_template?: string;
   description_template?: string;
   custom_fields?: Record<string, string>;
+  labels?: string[];
+  components?: string[];
+  assignee?: string;
 }
+
+/** Rendered list entries, blanks dropped. */
+const renderList = (templates: string[] | undefined, data: unknown): string[] =>
+  (templates ?? []).map((t) => renderTemplate(t, data).trim()).filter(Boolean);
 
 /**
  * The neutral ticket content for a stored violation; connectors render it per platform.
@@ -32,6 +39,7 @@ export function buildTicketDraft(args: {
       renderTemplate(template, data),
     ]),
   );
+  const defaultAssignee = config.assignee ? renderTemplate(config.assignee, data).trim() : '';
   return {
     eventId: event.event_id,
     idempotencyKey: args.idempotencyKey,
@@ -43,11 +51,13 @@ export function buildTicketDraft(args: {
       ? renderTemplate(config.description_template, data)
       : undefined,
     payload: args.payload,
-    labels: args.spec?.labels ?? [],
+    // The connector's labels first, then the rule's (Jira makes them safe: no spaces).
+    labels: [...new Set([...renderList(config.labels, data), ...(args.spec?.labels ?? [])])],
     customFields,
     projectKey: args.spec?.projectKey,
     issueType: args.spec?.issueType,
-    assignee: args.spec?.assignee,
+    assignee: args.spec?.assignee ?? (defaultAssignee || undefined),
     assignmentGroup: args.spec?.assignmentGroup,
+    ...(config.components ? { components: renderList(config.components, data) } : {}),
   };
 }

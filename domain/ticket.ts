@@ -25,6 +25,8 @@ export interface TicketDraft {
   issueType?: string;
   assignee?: string;
   assignmentGroup?: string;
+  /** Jira component names (rendered from the connector's `components`). */
+  components?: string[];
 }
 
 /** Where a created (or adopted) ticket lives in the ITSM. */

@@ -128,8 +128,19 @@ export async function ticketAbandoned(w: Workflows, ticketId: string): Promise<v
   }
 }
 
-export async function commentOnTicket(w: Workflows, ticketId: string, comment: TicketComment): Promise<void> {
-  await w.client.workflow.getHandle(ticketWorkflowId(ticketId)).signal(commentSignal, comment);
+/**
+ * A comment for the ITSM. The ticket's workflow may not be running yet (its creator starts it just
+ * after the ticket appears): signal-with-start, with the same start as every other path.
+ */
+export function commentOnTicket(w: Workflows, ticket: TicketFacts, comment: TicketComment): Promise<void> {
+  const spec = ticketStart(ticket);
+  return unlessEnded(
+    w.client.workflow.signalWithStart(spec.workflowType, {
+      ...startOptions(w, spec),
+      signal: commentSignal,
+      signalArgs: [comment],
+    }),
+  );
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -29,6 +30,9 @@ import {
   type TicketSyncState,
 } from './contract.js';
 import { bookkeepingActivities, failureMessage } from './targets.js';
+
+/** The close pushed to the ITSM after the Update that closed the ticket has finished. */
+export const FINAL_PUSH_PATCH = 'final-push-after-handlers';
 
 const KEEP_TRANSITIONS = 20;
 
@@ -315,7 +319,10 @@ export async function ticketSyncWorkflow(
       }
     }
   }
-  // Pushes queued by the final transition (e.g. closed from the API) still go out.
+  // Pushes queued by the final transition (e.g. closed from the API) still go out. An Update that
+  // closes the ticket queues its push after its bookkeeping, when this loop may already have ended:
+  // wait for the handlers first (histories recorded before the patch completed without waiting).
+  if (patched(FINAL_PUSH_PATCH)) await condition(allHandlersFinished);
   while (pushes.length) {
     const p = pushes.shift()!;
     await safely(`push ${p.to}`, () =>

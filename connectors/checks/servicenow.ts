@@ -4,24 +4,30 @@
  * may create records cannot be read without creating one: `test` proves that.
  */
 import type { ServiceNowConfig } from '../../domain/connector.js';
-import { errorFromResponse, type HttpResponse, parseJson, send } from '../http.js';
-import { encodedQueryValue, serviceNowErrorMessage, servicenowHeaders } from '../servicenow.js';
+import { errorFromResponse, type HttpResponse, parseJson } from '../http.js';
+import {
+  closeCodeMissing,
+  encodedQueryValue,
+  SERVICENOW_HEADERS,
+  serviceNowErrorMessage,
+} from '../servicenow.js';
+import { serviceNowSend } from '../servicenow-client.js';
 import type { CheckStep } from './steps.js';
 
 const SYS_ID = /^[0-9a-f]{32}$/;
 
 function query(config: ServiceNowConfig, table: string, params: Record<string, string>, timeoutMs: number) {
-  const { Authorization, Accept } = servicenowHeaders(config);
   const search = new URLSearchParams({
     sysparm_limit: '1',
     sysparm_exclude_reference_link: 'true',
     ...params,
   });
-  return send(
+  return serviceNowSend(
+    config,
     {
       method: 'GET',
       url: `${config.instance_url}/api/now/table/${encodeURIComponent(table)}?${search}`,
-      headers: { Authorization, Accept },
+      headers: { Accept: SERVICENOW_HEADERS.Accept },
     },
     timeoutMs,
   );
@@ -33,19 +39,21 @@ const firstRecord = (res: HttpResponse) =>
 const authenticate: CheckStep<ServiceNowConfig> = {
   name: 'authenticate',
   async run(config, timeoutMs) {
-    const res = await query(
-      config,
-      'sys_user',
-      { sysparm_query: `user_name=${encodedQueryValue(config.username)}`, sysparm_fields: 'user_name,name' },
-      timeoutMs,
-    );
+    // OAuth client credentials act as the registry entry's user, whose name escalate does not know.
+    const who = config.username ?? `OAuth client ${config.client_id}`;
+    const params: Record<string, string> = config.username
+      ? { sysparm_query: `user_name=${encodedQueryValue(config.username)}`, sysparm_fields: 'user_name,name' }
+      : { sysparm_fields: 'user_name,name' };
+    const res = await query(config, 'sys_user', params, timeoutMs);
     if (res.status === 401) throw errorFromResponse(res, serviceNowErrorMessage(res));
-    const me = res.status === 200 ? firstRecord(res) : undefined;
+    const me = res.status === 200 && config.username ? firstRecord(res) : undefined;
     if (me) return { ok: true, message: `authenticated as ${me.name || me.user_name} (${config.username})` };
     if (res.status === 200 || res.status === 403)
       return {
         ok: true,
-        message: `credentials of ${config.username} accepted (its sys_user record is not readable)`,
+        message: config.username
+          ? `credentials of ${who} accepted (its sys_user record is not readable)`
+          : `credentials of ${who} accepted`,
       };
     throw errorFromResponse(res, serviceNowErrorMessage(res));
   },
@@ -84,4 +92,28 @@ const assignmentGroup: CheckStep<ServiceNowConfig> = {
   },
 };
 
-export const SERVICENOW_CHECKS: CheckStep<ServiceNowConfig>[] = [authenticate, readTable, assignmentGroup];
+/** Configuration only: closing records of this table needs a close code the connector must name. */
+const closeCode: CheckStep<ServiceNowConfig> = {
+  name: 'close code',
+  async run(config) {
+    const status = closeCodeMissing(config);
+    return status
+      ? {
+          ok: false,
+          message: `${config.table} needs close_code to become ${status}: set it to one of the instance's close codes`,
+        }
+      : {
+          ok: true,
+          message: config.close_code
+            ? `close_code "${config.close_code}"`
+            : 'the table needs no close code, or has a default',
+        };
+  },
+};
+
+export const SERVICENOW_CHECKS: CheckStep<ServiceNowConfig>[] = [
+  authenticate,
+  readTable,
+  assignmentGroup,
+  closeCode,
+];

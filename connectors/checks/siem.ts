@@ -13,6 +13,7 @@ import type {
   SplunkConfig,
   WebhookConfig,
 } from '../../domain/connector.js';
+import { dispatcherFor } from '../dispatcher.js';
 import { elasticsearchHeaders } from '../elasticsearch.js';
 import { errorFromResponse, type HttpResponse, parseJson, send } from '../http.js';
 import { jsonHeaders, shortText } from '../siem-common.js';
@@ -30,6 +31,7 @@ const splunkHealth: CheckStep<SplunkConfig> = {
         headers: { Accept: 'application/json' },
       },
       timeoutMs,
+      { dispatcher: dispatcherFor(config) },
     );
     const reply = hecReply(res);
     if (res.status === 200) return { ok: true, message: `HEC answers: ${reply.text ?? 'healthy'}` };
@@ -48,6 +50,7 @@ const splunkToken: CheckStep<SplunkConfig> = {
         body: '',
       },
       timeoutMs,
+      { dispatcher: dispatcherFor(config) },
     );
     const reply = hecReply(res);
     if (reply.code === 5)
@@ -81,6 +84,7 @@ const datadogKey: CheckStep<DatadogConfig> = {
         headers: jsonHeaders({ 'DD-API-KEY': config.api_key }),
       },
       timeoutMs,
+      { dispatcher: dispatcherFor(config) },
     );
     const body = (parseJson(res.text) ?? {}) as { valid?: boolean; errors?: string[] };
     if (res.status === 200 && body.valid === true)
@@ -109,6 +113,7 @@ const esAuthenticate: CheckStep<ElasticsearchConfig> = {
         headers: elasticsearchHeaders(config, 'application/json'),
       },
       timeoutMs,
+      { dispatcher: dispatcherFor(config) },
     );
     if (res.status !== 200) throw errorFromResponse(res, esError(res));
     const me = (parseJson(res.text) ?? {}) as { username?: string; authentication_type?: string };
@@ -141,6 +146,7 @@ const esPrivileges: CheckStep<ElasticsearchConfig> = {
         }),
       },
       timeoutMs,
+      { dispatcher: dispatcherFor(config) },
     );
     if (res.status !== 200) throw errorFromResponse(res, esError(res));
     const answer = (parseJson(res.text) ?? {}) as HasPrivileges;
@@ -160,6 +166,7 @@ const webhookReachable: CheckStep<WebhookConfig> = {
     const res = await send(
       { method: 'GET', url: config.url, headers: { 'User-Agent': 'escalate' } },
       timeoutMs,
+      { dispatcher: dispatcherFor(config) },
     );
     const answer = shortText(res.text, 80);
     return {

@@ -27,6 +27,59 @@ export async function addTicketEvent(db: Db, ticketId: string, e: TicketEventIns
   await db.insert(ticketEvents).values({ ticketId, ...e, note: e.note?.slice(0, 4000) });
 }
 
+/**
+ * A comment escalate posted to the ITSM (`remoteId`: the ITSM's comment id). If the ITSM's
+ * webhook for that very comment was recorded first, that line becomes this one: one line per comment.
+ */
+export async function recordPostedComment(
+  db: Db,
+  ticketId: string,
+  c: { remoteId?: string; actor: string; note: string },
+): Promise<void> {
+  const row = {
+    ticketId,
+    type: 'comment',
+    actor: c.actor,
+    note: c.note.slice(0, 4000),
+    remoteId: c.remoteId,
+  };
+  if (!c.remoteId) {
+    await db.insert(ticketEvents).values(row);
+    return;
+  }
+  await db
+    .insert(ticketEvents)
+    .values(row)
+    .onConflictDoUpdate({
+      target: [ticketEvents.ticketId, ticketEvents.remoteId],
+      set: { source: null, actor: c.actor, note: row.note },
+    });
+}
+
+/**
+ * A comment made in the ITSM (its webhook): added to the story unless that comment is already
+ * there — escalate posted it, or the webhook came twice. True when it was added.
+ */
+export async function recordItsmComment(
+  db: Db,
+  ticketId: string,
+  c: { remoteId: string; actor: string; note: string },
+): Promise<boolean> {
+  const added = await db
+    .insert(ticketEvents)
+    .values({
+      ticketId,
+      type: 'comment',
+      source: 'itsm',
+      actor: c.actor,
+      note: c.note.slice(0, 4000),
+      remoteId: c.remoteId,
+    })
+    .onConflictDoNothing({ target: [ticketEvents.ticketId, ticketEvents.remoteId] })
+    .returning({ id: ticketEvents.id });
+  return added.length > 0;
+}
+
 export type Claim =
   | { role: 'owner'; ticketId: string }
   | { role: 'recurrence'; ticketId: string; reopen: boolean; externalId: string | null };

@@ -14,6 +14,7 @@ import { type FakeServiceNow, startFakeServiceNow } from '../fakes/servicenow.js
 import { type FakeSplunk, startFakeSplunk } from '../fakes/splunk.js';
 import { type FakeWebhookReceiver, startFakeWebhookReceiver } from '../fakes/webhook-receiver.js';
 import { jiraConnector } from '../helpers/events.js';
+import { RISK_AND_CLASSIFICATIONS } from '../helpers/jira-installation.js';
 
 const config = <K extends ConnectorKind>(kind: K, raw: Record<string, unknown>) =>
   CONFIG_SCHEMAS[kind].parse(raw) as ConfigByKind[K];
@@ -57,7 +58,12 @@ describe('Jira', () => {
   it('passes on Cloud and on Data Center, creating nothing', async () => {
     const cloud = await checkConnector('jira', jiraConfig(jira.url));
     expect(cloud.ok, JSON.stringify(cloud)).toBe(true);
-    expect(cloud.checks.map((c) => c.name)).toEqual(['authenticate', 'permissions', 'issue type']);
+    expect(cloud.checks.map((c) => c.name)).toEqual([
+      'authenticate',
+      'permissions',
+      'issue type',
+      'custom fields',
+    ]);
     expect(byName(cloud).authenticate!.message).toBe('authenticated as Escalate Bot (bot@example.com)');
     expect(byName(cloud)['issue type']!.message).toMatch(/^Task exists in SEC \(id \d+\)$/);
 
@@ -95,6 +101,80 @@ describe('Jira', () => {
   });
 });
 
+describe('Jira permissions the configuration needs', () => {
+  it('asks for Resolve Issues with a resolution and Assign Issues with a default assignee', async () => {
+    const r = await checkConnector(
+      'jira',
+      jiraConfig(jiraReadOnly.url, { resolution: 'Fixed', assignee: '5b10ac8d82e05b22cc7d4ef5' }),
+    );
+    expect(byName(r).permissions!.message).toContain('RESOLVE_ISSUES (to set the resolution when resolving)');
+    expect(byName(r).permissions!.message).toContain(
+      'ASSIGN_ISSUES (to assign tickets to the default assignee)',
+    );
+    const granted = await checkConnector('jira', jiraConfig(jira.url, { resolution: 'Fixed' }));
+    expect(byName(granted).permissions!.message).toBe(
+      'in SEC: BROWSE_PROJECTS, CREATE_ISSUES, TRANSITION_ISSUES, ADD_COMMENTS, EDIT_ISSUES, RESOLVE_ISSUES',
+    );
+  });
+});
+
+describe('Jira custom fields', () => {
+  it('every configured field must be on the create screen with a type escalate fills; required ones configured', async () => {
+    const fields = await startFakeJira({
+      customFields: [
+        ...RISK_AND_CLASSIFICATIONS,
+        {
+          id: 'customfield_10060',
+          name: 'Affected service',
+          type: 'option-with-child',
+          custom: 'cascadingselect',
+        },
+        {
+          id: 'customfield_10061',
+          name: 'Business owner',
+          type: 'user',
+          custom: 'userpicker',
+          required: true,
+        },
+      ],
+    });
+    try {
+      const ok = await checkConnector(
+        'jira',
+        jiraConfig(fields.url, {
+          custom_fields: {
+            customfield_10050: '{{ risk_score }}',
+            customfield_10051: '{{ classifications | map("type") | join(",") }}',
+            customfield_10061: '5b10ac8d82e05b22cc7d4ef5',
+          },
+        }),
+      );
+      expect(byName(ok)['custom fields']).toEqual({
+        name: 'custom fields',
+        ok: true,
+        message: '3 custom fields on the create screen, each of a type escalate fills',
+      });
+      const bad = await checkConnector(
+        'jira',
+        jiraConfig(fields.url, { custom_fields: { customfield_10060: 'x', customfield_19999: 'y' } }),
+      );
+      expect(bad.ok).toBe(false);
+      expect(byName(bad)['custom fields']!.message).toBe(
+        [
+          'customfield_10060 ("Affected service", option-with-child): field type "option-with-child" is not supported by escalate',
+          'customfield_19999 is not on the create screen (or does not exist)',
+          'customfield_10061 ("Business owner", user) is required by the create screen but not configured',
+        ].join('; '),
+      );
+      // Reads only: the create metadata, never an issue.
+      expect(fields.issues.size).toBe(0);
+      expect(fields.requests.every((r) => r.method === 'GET')).toBe(true);
+    } finally {
+      await fields.close();
+    }
+  });
+});
+
 const snowConfig = (url: string, overrides: Record<string, unknown> = {}) =>
   config('servicenow', { instance_url: url, username: 'svc', password: 'pw', ...overrides });
 
@@ -105,7 +185,12 @@ describe('ServiceNow', () => {
       snowConfig(snow.url, { assignment_group: 'Security Operations' }),
     );
     expect(r.ok, JSON.stringify(r)).toBe(true);
-    expect(r.checks.map((c) => c.name)).toEqual(['authenticate', 'read table', 'assignment group']);
+    expect(r.checks.map((c) => c.name)).toEqual([
+      'authenticate',
+      'read table',
+      'assignment group',
+      'close code',
+    ]);
     expect(byName(r).authenticate!.message).toBe('authenticated as escalate integration (svc)');
     const sysId = snow.list('sys_user_group')[0]!.fields.sys_id!;
     const bySysId = await checkConnector('servicenow', snowConfig(snow.url, { assignment_group: sysId }));
@@ -114,7 +199,7 @@ describe('ServiceNow', () => {
     );
     // Without a group configured there is nothing to look up.
     const bare = await checkConnector('servicenow', snowConfig(snow.url));
-    expect(bare.checks.map((c) => c.name)).toEqual(['authenticate', 'read table']);
+    expect(bare.checks.map((c) => c.name)).toEqual(['authenticate', 'read table', 'close code']);
     expect(snow.list('incident')).toHaveLength(0);
     expect(snow.requests.every((r) => r.method === 'GET')).toBe(true);
   });
@@ -133,6 +218,41 @@ describe('ServiceNow', () => {
       'HTTP 403: User Not Authorized: Failed API level ACL Validation',
     );
     expect(byName(denied)['assignment group']!.message).toBe('no sys_user_group with name "SOC"');
+  });
+});
+
+describe('ServiceNow OAuth and security incidents', () => {
+  it('checks with an OAuth client, and says when closing would need a close code', async () => {
+    const oauth = await startFakeServiceNow({
+      username: 'svc',
+      password: 'pw',
+      oauth: { clientId: 'escalate', clientSecret: 'client-secret' },
+    });
+    try {
+      const r = await checkConnector(
+        'servicenow',
+        config('servicenow', {
+          instance_url: oauth.url,
+          auth: 'oauth',
+          client_id: 'escalate',
+          client_secret: 'client-secret',
+          table: 'sn_si_incident',
+        }),
+      );
+      expect(byName(r).authenticate).toMatchObject({
+        ok: true,
+        message: 'credentials of OAuth client escalate accepted',
+      });
+      expect(byName(r)['read table']!.ok).toBe(true);
+      expect(byName(r)['close code']).toMatchObject({
+        ok: false,
+        message:
+          "sn_si_incident needs close_code to become closed: set it to one of the instance's close codes",
+      });
+      expect(oauth.oauth!.tokenRequests).toBe(1);
+    } finally {
+      await oauth.close();
+    }
   });
 });
 

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../connectors/http.js';
 import { createJiraIssue } from '../../connectors/jira.js';
+import { textToAdf } from '../../connectors/jira-format.js';
 import {
   addJiraComment,
   chooseJiraTransition,
   jiraPriorityFor,
   listJiraTransitions,
   setJiraPriority,
-  textToAdf,
   transitionJiraIssue,
 } from '../../connectors/jira-lifecycle.js';
 import { type JiraConfig, jiraConfigSchema } from '../../domain/connector.js';
@@ -15,6 +15,7 @@ import { jiraStatusFromWebhook } from '../../domain/itsm-status.js';
 import type { TicketDraft } from '../../domain/ticket.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { adfProblem, adfText } from '../fakes/jira-adf.js';
+import { SECURITY_WORKFLOW } from '../helpers/jira-installation.js';
 
 const TIMEOUT = 2_000;
 
@@ -229,12 +230,96 @@ describe.each([
   });
 });
 
+describe('custom workflows (transition names, resolution)', () => {
+  let custom: FakeJira;
+  beforeEach(async () => {
+    custom = await startFakeJira({ workflow: SECURITY_WORKFLOW });
+  });
+  afterEach(() => custom.close());
+
+  const config = (extra: Record<string, unknown> = {}): JiraConfig =>
+    jiraConfigSchema.parse({
+      base_url: custom.url,
+      email: 'bot@example.com',
+      api_token: 'cloud-token',
+      project_key: 'SEC',
+      transitions: {
+        open: 'reopen issue',
+        in_progress: 'Start Progress',
+        resolved: 'Resolve Issue',
+        closed: 'CLOSE ISSUE',
+      },
+      resolution: 'fixed',
+      ...extra,
+    });
+
+  it('uses the configured transition among two into "done", with the resolution on its screen', async () => {
+    const key = (await createJiraIssue(config(), draft(), { timeoutMs: TIMEOUT, lookupFirst: false }))
+      .externalId;
+    const resolved = await transitionJiraIssue(config(), key, 'resolved', { timeoutMs: TIMEOUT });
+    expect(resolved).toMatchObject({ changed: true, transition: { id: '31', name: 'Resolve Issue' } });
+    const issue = custom.issues.get(key)!;
+    expect(issue.status).toEqual({ name: 'Resolved', category: 'done' });
+    expect(issue.fields.resolution).toEqual({ name: 'Fixed' });
+    const posted = custom.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/transitions'));
+    expect(JSON.parse(posted[0]!.body)).toEqual({
+      transition: { id: '31' },
+      fields: { resolution: { name: 'Fixed' } },
+    });
+
+    // Resolved → Closed stays in "done": the configured "Close Issue" is still posted.
+    const closed = await transitionJiraIssue(config(), key, 'closed', { timeoutMs: TIMEOUT });
+    expect(closed).toMatchObject({ changed: true, transition: { id: '41' } });
+    expect(issue.status.name).toBe('Closed');
+    expect(issue.transitions).toEqual(['Resolved', 'Closed']);
+
+    const reopened = await transitionJiraIssue(config(), key, 'open', { timeoutMs: TIMEOUT });
+    expect(reopened).toMatchObject({ changed: true, transition: { name: 'Reopen Issue' } });
+    // A transition screen without the resolution field gets none.
+    await transitionJiraIssue(config(), key, 'in_progress', { timeoutMs: TIMEOUT });
+    const last = custom.requests
+      .filter((r) => r.method === 'POST' && r.path.endsWith('/transitions'))
+      .at(-1)!;
+    expect(JSON.parse(last.body)).toEqual({ transition: { id: '21' } });
+  });
+
+  it('without names, goes by category; a required resolution Jira refuses comes back verbatim', async () => {
+    const bare = config({ transitions: undefined, resolution: undefined });
+    const key = (await createJiraIssue(bare, draft(), { timeoutMs: TIMEOUT, lookupFirst: false })).externalId;
+    const err = await failure(transitionJiraIssue(bare, key, 'resolved', { timeoutMs: TIMEOUT }));
+    expect(err.retryable).toBe(false);
+    expect(err.message).toContain('resolution: Resolution is required.');
+    expect(custom.issues.get(key)!.status.name).toBe('To Do');
+  });
+
+  it('a resolution the screen does not offer is refused with the offered ones', async () => {
+    const wrong = config({ resolution: 'Fixed in prod' });
+    const key = (await createJiraIssue(wrong, draft(), { timeoutMs: TIMEOUT, lookupFirst: false }))
+      .externalId;
+    const err = await failure(transitionJiraIssue(wrong, key, 'resolved', { timeoutMs: TIMEOUT }));
+    expect(err.retryable).toBe(false);
+    expect(err.message).toBe(
+      'Jira transition "Resolve Issue" does not offer resolution "Fixed in prod" (offered: "Done", "Won\'t Do", "Duplicate", "Fixed")',
+    );
+  });
+
+  it('a configured name Jira does not offer lists what it offered', async () => {
+    const typo = config({ transitions: { resolved: 'Resolve' } });
+    const key = (await createJiraIssue(typo, draft(), { timeoutMs: TIMEOUT, lookupFirst: false })).externalId;
+    const err = await failure(transitionJiraIssue(typo, key, 'resolved', { timeoutMs: TIMEOUT }));
+    expect(err.remoteCode).toBe('no_transition');
+    expect(err.message).toContain('no transition named "Resolve"');
+    expect(err.message).toContain('"Resolve Issue" (id 31 → Resolved [done])');
+    expect(err.message).toContain('"Close Issue" (id 41 → Closed [done])');
+  });
+});
+
 describe('addJiraComment', () => {
   it('posts an ADF document on Cloud (validated by the fake)', async () => {
     const key = await newIssue(cloud());
     const text = 'SLA breached: still open after 4h.\nPriority raised to Highest.\n\nSee the audit trail.';
     const res = await addJiraComment(cloud(), key, text, TIMEOUT);
-    expect(res).toEqual({ id: '1' });
+    expect(res).toEqual({ id: '10001' });
     const [body] = fake.issues.get(key)!.comments;
     expect(adfProblem(body)).toBeUndefined();
     expect(body).toEqual({

@@ -8,15 +8,17 @@ import {
   createServiceNowIncident,
   DEFAULT_URGENCY_IMPACT,
   findServiceNowIncident,
+  SERVICENOW_HEADERS,
   serviceNowErrorMessage,
+  serviceNowPriorityFields,
   serviceNowRecordUrl,
   serviceNowStatusPatch,
-  servicenowHeaders,
   toPlainText,
   updateServiceNowIncident,
 } from '../../connectors/servicenow.js';
+import { serviceNowAuthorization } from '../../connectors/servicenow-client.js';
 import { type ServiceNowConfig, servicenowConfigSchema } from '../../domain/connector.js';
-import { SERVICENOW_STATE, statusFromServiceNowState } from '../../domain/itsm-status.js';
+import { serviceNowStateMap, statusFromServiceNowState } from '../../domain/itsm-status.js';
 import { SEVERITIES } from '../../domain/severity.js';
 import { MAX_DESCRIPTION, type TicketDraft } from '../../domain/ticket.js';
 import { type FakeServiceNow, startFakeServiceNow, TASK_FIELDS } from '../fakes/servicenow.js';
@@ -64,11 +66,12 @@ async function failure(promise: Promise<unknown>): Promise<ConnectorError> {
 }
 
 describe('ServiceNow request building', () => {
-  it('sends Basic auth and JSON headers', () => {
-    const headers = servicenowHeaders(config());
-    expect(headers.Authorization).toBe(`Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`);
-    expect(headers.Accept).toBe('application/json');
-    expect(headers['Content-Type']).toBe('application/json');
+  it('sends Basic auth and JSON headers', async () => {
+    expect(await serviceNowAuthorization(config(), TIMEOUT)).toBe(
+      `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`,
+    );
+    expect(SERVICENOW_HEADERS.Accept).toBe('application/json');
+    expect(SERVICENOW_HEADERS['Content-Type']).toBe('application/json');
   });
 
   it('posts to the configured table with the idempotency key as correlation_id', () => {
@@ -83,7 +86,12 @@ describe('ServiceNow request building', () => {
     expect(body.correlation_display).toBe('escalate');
     expect(body.short_description).toBe(d.title);
 
-    const custom = new URL(buildServiceNowCreateRequest(config({ table: 'sn_si_incident' }), d).url);
+    const custom = new URL(
+      buildServiceNowCreateRequest(
+        config({ table: 'sn_si_incident', close_code: 'Investigation completed' }),
+        d,
+      ).url,
+    );
     expect(custom.pathname).toBe('/api/now/table/sn_si_incident');
   });
 
@@ -184,7 +192,7 @@ describe('ServiceNow request building', () => {
   });
 
   it('links to the record through nav_to.do with an encoded uri', () => {
-    expect(serviceNowRecordUrl(config({ table: 'sn_si_incident' }), 'abc123')).toBe(
+    expect(serviceNowRecordUrl(config({ table: 'sn_si_incident', close_code: 'x' }), 'abc123')).toBe(
       'https://acme.service-now.com/nav_to.do?uri=sn_si_incident.do%3Fsys_id%3Dabc123',
     );
   });
@@ -228,7 +236,9 @@ describe('ServiceNow request building', () => {
 
 describe('ServiceNow state mapping', () => {
   it('maps escalate statuses to incident states and back', () => {
-    expect(SERVICENOW_STATE.fromStatus).toEqual({ open: '1', in_progress: '2', resolved: '6', closed: '7' });
+    const incident = serviceNowStateMap('incident');
+    expect(serviceNowStatusPatch(config(), 'open')).toEqual({ state: '1' });
+    expect(serviceNowStatusPatch(config(), 'in_progress')).toEqual({ state: '2' });
     const inbound: [string | number, string | undefined][] = [
       ['1', 'open'],
       [2, 'in_progress'],
@@ -237,9 +247,62 @@ describe('ServiceNow state mapping', () => {
       ['7', 'closed'],
       [8, 'closed'],
       ['4', undefined],
+      ['10', undefined],
       ['toString', undefined],
     ];
-    for (const [state, status] of inbound) expect(statusFromServiceNowState(state)).toBe(status);
+    for (const [state, status] of inbound) expect(statusFromServiceNowState(incident, state)).toBe(status);
+  });
+
+  it('security incidents use their own states both ways; close fields only on Closed', () => {
+    const sir = config({ table: 'sn_si_incident', close_code: 'Investigation completed' });
+    expect(serviceNowStatusPatch(sir, 'open')).toEqual({ state: '10' });
+    expect(serviceNowStatusPatch(sir, 'in_progress')).toEqual({ state: '16' });
+    expect(serviceNowStatusPatch(sir, 'resolved')).toEqual({ state: '100' });
+    expect(serviceNowStatusPatch(sir, 'closed', 'contained and eradicated')).toEqual({
+      state: '3',
+      close_code: 'Investigation completed',
+      close_notes: 'contained and eradicated',
+    });
+    const states = serviceNowStateMap('sn_si_incident');
+    const inbound: [string | number, string | undefined][] = [
+      ['10', 'open'],
+      [16, 'in_progress'],
+      ['18', 'in_progress'],
+      ['19', 'in_progress'],
+      ['20', 'in_progress'],
+      ['100', 'resolved'],
+      ['3', 'closed'],
+      ['7', 'closed'],
+      ['6', undefined],
+      ['1', undefined],
+    ];
+    for (const [state, status] of inbound) expect(statusFromServiceNowState(states, state)).toBe(status);
+    // Without the instance's close code a security incident moves until it must be closed, then fails at once.
+    const noCode = config({ table: 'sn_si_incident' });
+    expect(serviceNowStatusPatch(noCode, 'resolved')).toEqual({ state: '100' });
+    expect(() => serviceNowStatusPatch(noCode, 'closed')).toThrow(
+      "sn_si_incident needs close_code and close_notes to become closed: set the connector's close_code",
+    );
+  });
+
+  it('state_map overrides per status: the first value goes out, every value comes back', () => {
+    const custom = config({
+      table: 'u_ai_case',
+      close_code: 'Done',
+      state_map: { open: '100', in_progress: ['200', '210', '220'], resolved: '300', closed: ['400', '410'] },
+    });
+    expect(serviceNowStatusPatch(custom, 'in_progress')).toEqual({ state: '200' });
+    expect(serviceNowStatusPatch(custom, 'closed')).toMatchObject({ state: '400', close_code: 'Done' });
+    const states = serviceNowStateMap(custom.table, custom.state_map);
+    expect(statusFromServiceNowState(states, '210')).toBe('in_progress');
+    expect(statusFromServiceNowState(states, 410)).toBe('closed');
+    expect(statusFromServiceNowState(states, '1')).toBeUndefined();
+    // Partly overridden: the rest of the table's built-in map stays.
+    const partial = serviceNowStateMap('incident', { resolved: ['6', '9'] });
+    expect(statusFromServiceNowState(partial, '9')).toBe('resolved');
+    expect(statusFromServiceNowState(partial, '2')).toBe('in_progress');
+    // A custom table without close_code gets no close fields.
+    expect(serviceNowStatusPatch(config({ table: 'u_ai_case' }), 'resolved')).toEqual({ state: '6' });
   });
 
   it('adds close fields when resolving or closing', () => {
@@ -254,6 +317,29 @@ describe('ServiceNow state mapping', () => {
       close_code: 'Resolved by caller',
       close_notes: 'Closed by escalate',
     });
+  });
+
+  it('priority, urgency/impact and severity are set separately per severity', () => {
+    expect(serviceNowPriorityFields(config(), 'critical')).toEqual({ urgency: '1', impact: '1' });
+    const sir = config({ table: 'sn_si_incident', close_code: 'Investigation completed' });
+    expect(serviceNowPriorityFields(sir, 'high')).toEqual({ urgency: '2', impact: '2', severity: '1' });
+    expect(serviceNowPriorityFields(sir, 'low')).toEqual({ urgency: '3', impact: '3', severity: '3' });
+    const mapped = config({
+      table: 'u_ai_case',
+      priority_map: { critical: '1', low: '4' },
+      severity_map: { critical: '1' },
+      urgency_impact_map: { critical: { urgency: '1', impact: '2' } },
+    });
+    expect(serviceNowPriorityFields(mapped, 'critical')).toEqual({
+      urgency: '1',
+      impact: '2',
+      priority: '1',
+      severity: '1',
+    });
+    expect(serviceNowPriorityFields(mapped, 'medium')).toEqual({ urgency: '2', impact: '3' });
+    const body = bodyOf(buildServiceNowCreateRequest(mapped, draft({ priority: 'low' })));
+    expect(body).toMatchObject({ urgency: '3', impact: '3', priority: '4' });
+    expect(body.severity).toBeUndefined();
   });
 });
 
@@ -316,7 +402,11 @@ describe('ServiceNow connector against the fake', () => {
   });
 
   it('numbers records per table and supports sn_si_incident', async () => {
-    const sir = config({ instance_url: fake.url, table: 'sn_si_incident' });
+    const sir = config({
+      instance_url: fake.url,
+      table: 'sn_si_incident',
+      close_code: 'Investigation completed',
+    });
     const first = await createServiceNowIncident(sir, draft(), { timeoutMs: TIMEOUT, lookupFirst: true });
     const second = await createServiceNowIncident(sir, draft(), { timeoutMs: TIMEOUT, lookupFirst: true });
     expect([first.externalId, second.externalId]).toEqual(['SIR0010001', 'SIR0010002']);
@@ -516,6 +606,36 @@ describe('ServiceNow connector against the fake', () => {
     });
   });
 
+  it('moves a security incident through its own states; Closed needs the closure information', async () => {
+    const sir = config({
+      instance_url: fake.url,
+      table: 'sn_si_incident',
+      close_code: 'Investigation completed',
+    });
+    const ref = await createServiceNowIncident(sir, draft({ priority: 'critical' }), {
+      timeoutMs: TIMEOUT,
+      lookupFirst: false,
+    });
+    const sysId = ref.sysId!;
+    expect(fake.find('sn_si_incident', sysId)?.fields).toMatchObject({ state: '10', severity: '1' });
+    const refused = await failure(updateServiceNowIncident(sir, sysId, { state: '3' }, TIMEOUT));
+    expect(refused.status).toBe(403);
+    for (const [status, state] of [
+      ['in_progress', '16'],
+      ['resolved', '100'],
+      ['closed', '3'],
+    ] as const) {
+      const moved = await updateServiceNowIncident(sir, sysId, serviceNowStatusPatch(sir, status), TIMEOUT);
+      expect(moved.state).toBe(state);
+    }
+    expect(fake.find('sn_si_incident', sysId)?.fields).toMatchObject({
+      state: '3',
+      close_code: 'Investigation completed',
+      close_notes: 'Closed by escalate',
+      active: 'false',
+    });
+  });
+
   it('fails at once when the record is gone', async () => {
     const err = await failure(addServiceNowWorkNote(sn, 'f'.repeat(32), 'hello', TIMEOUT));
     expect(err.status).toBe(404);
@@ -585,5 +705,94 @@ describe('fake ServiceNow contract', () => {
       { headers },
     );
     expect(await listed.json()).toEqual({ result: [{ number: 'INC0010001', assignment_group: 'abc' }] });
+  });
+});
+
+describe('ServiceNow OAuth', () => {
+  let fake: FakeServiceNow;
+  const oauthConfig = (overrides: Record<string, unknown> = {}) =>
+    servicenowConfigSchema.parse({
+      instance_url: fake.url,
+      auth: 'oauth',
+      client_id: 'escalate-client',
+      client_secret: 'client-s3cret',
+      ...overrides,
+    });
+
+  beforeEach(async () => {
+    fake = await startFakeServiceNow({
+      username: USER,
+      password: PASSWORD,
+      oauth: { clientId: 'escalate-client', clientSecret: 'client-s3cret', ttlSeconds: 1800 },
+    });
+  });
+  afterEach(() => fake.close());
+
+  it('fetches a token once, reuses it, and refreshes it once when the instance answers 401', async () => {
+    const sn = oauthConfig();
+    const opts = { timeoutMs: TIMEOUT, lookupFirst: true };
+    await createServiceNowIncident(sn, draft(), opts);
+    await createServiceNowIncident(sn, draft(), opts);
+    expect(fake.oauth!.tokenRequests).toBe(1);
+    expect(fake.requests.filter((r) => r.path === '/oauth_token.do')[0]?.body).toContain(
+      'grant_type=client_credentials',
+    );
+    const tableCalls = fake.requests.filter((r) => r.path.startsWith('/api/now/table/'));
+    expect(
+      tableCalls.every((r) => /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/.test(String(r.headers.authorization))),
+    ).toBe(true);
+
+    fake.oauth!.revokeAll();
+    const ref = await createServiceNowIncident(sn, draft(), opts);
+    expect(ref.externalId).toBe('INC0010003');
+    expect(fake.oauth!.tokenRequests).toBe(2);
+    expect(fake.list('incident')).toHaveLength(3);
+  });
+
+  it('uses the password grant with username and password', async () => {
+    const sn = oauthConfig({ username: USER, password: PASSWORD });
+    await createServiceNowIncident(sn, draft(), { timeoutMs: TIMEOUT, lookupFirst: false });
+    expect(fake.oauth!.grants).toEqual(['password']);
+  });
+
+  it('a refused token request is a permanent error that says so', async () => {
+    const sn = oauthConfig({ client_secret: 'wrong' });
+    const err = await failure(
+      createServiceNowIncident(sn, draft(), { timeoutMs: TIMEOUT, lookupFirst: false }),
+    );
+    expect(err.retryable).toBe(false);
+    expect(err.remoteCode).toBe('oauth_token');
+    expect(err.message).toContain('OAuth token request refused: invalid_client');
+    expect(fake.list('incident')).toHaveLength(0);
+  });
+
+  it('refreshes a token shortly before it expires', async () => {
+    await fake.close();
+    fake = await startFakeServiceNow({
+      username: USER,
+      password: PASSWORD,
+      oauth: { clientId: 'escalate-client', clientSecret: 'client-s3cret', ttlSeconds: 1 },
+    });
+    const sn = oauthConfig();
+    await createServiceNowIncident(sn, draft(), { timeoutMs: TIMEOUT, lookupFirst: false });
+    // The token lives 1 s and is refreshed a fifth of that before: after 0.9 s it is not used again.
+    await new Promise((r) => setTimeout(r, 900));
+    await createServiceNowIncident(sn, draft(), { timeoutMs: TIMEOUT, lookupFirst: false });
+    expect(fake.oauth!.tokenRequests).toBe(2);
+    expect(
+      fake.requests.filter((r) => r.path.startsWith('/api/now/table/') && r.method === 'POST'),
+    ).toHaveLength(2);
+  });
+
+  it('refuses a config without the client or with half a password grant', () => {
+    const base = { instance_url: 'https://acme.service-now.com', auth: 'oauth' };
+    expect(servicenowConfigSchema.safeParse(base).success).toBe(false);
+    expect(
+      servicenowConfigSchema.safeParse({ ...base, client_id: 'c', client_secret: 's', username: 'u' })
+        .success,
+    ).toBe(false);
+    expect(servicenowConfigSchema.safeParse({ ...base, client_id: 'c', client_secret: 's' }).success).toBe(
+      true,
+    );
   });
 });

@@ -188,6 +188,7 @@ describe('check without side effects', () => {
       ['authenticate', true],
       ['permissions', true],
       ['issue type', true],
+      ['custom fields', true],
     ]);
 
     const bad = await create(
@@ -219,7 +220,7 @@ describe('check without side effects', () => {
     ).json()) as { items: { actor: string; details: { ok: boolean; failed: string[] } }[] };
     expect(audit.items[0]).toMatchObject({
       actor: 'key…6789',
-      details: { ok: false, failed: ['authenticate', 'permissions', 'issue type'] },
+      details: { ok: false, failed: ['authenticate', 'permissions', 'issue type', 'custom fields'] },
     });
     expect(jira.issues.size).toBe(issuesBefore);
   });

@@ -263,7 +263,7 @@ describe('pages', () => {
     expect(await page.content()).not.toContain('cloud-token');
     await page.getByRole('button', { name: 'Check (no side effects)' }).click();
     await expect(page.getByRole('status').textContent()).resolves.toBe(
-      'Check passed: authenticate, permissions, issue type.',
+      'Check passed: authenticate, permissions, issue type, custom fields.',
     );
     await expect(page.locator('table').first().textContent()).resolves.toContain(
       'authenticated as escalate bot',

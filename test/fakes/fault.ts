@@ -4,6 +4,7 @@
  * response after the request was processed), request counters, and a tiny server harness.
  */
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type HttpBindings, serve } from '@hono/node-server';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
@@ -148,12 +149,24 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Serves `app` on 127.0.0.1 with a random port. */
-export async function startServer(app: Hono<Env>, faults: Faults): Promise<RunningServer> {
+/** A certificate and its key (PEM) for a fake served over HTTPS. */
+export interface TlsOptions {
+  key: string;
+  cert: string;
+}
+
+/** Serves `app` on 127.0.0.1 with a random port (HTTPS with `tls`). */
+export async function startServer(app: Hono<Env>, faults: Faults, tls?: TlsOptions): Promise<RunningServer> {
   let address: AddressInfo | undefined;
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve(
-      { fetch: app.fetch, port: 0, hostname: '127.0.0.1', overrideGlobalObjects: false },
+      {
+        fetch: app.fetch,
+        port: 0,
+        hostname: '127.0.0.1',
+        overrideGlobalObjects: false,
+        ...(tls ? { createServer: createHttpsServer, serverOptions: { key: tls.key, cert: tls.cert } } : {}),
+      },
       (info) => {
         address = info;
         resolve(s);
@@ -162,7 +175,7 @@ export async function startServer(app: Hono<Env>, faults: Faults): Promise<Runni
   });
   const http = server as Server;
   return {
-    url: `http://127.0.0.1:${address!.port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${address!.port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
         http.close((err) => (err ? reject(err) : resolve()));

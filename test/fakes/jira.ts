@@ -1,17 +1,30 @@
 /**
  * Fake Jira (Cloud REST v3 and Data Center REST v2) enforcing the contracts escalate relies on:
- * auth (Basic email:token on /3, Bearer PAT on /2), ADF descriptions on v3 and strings on v2,
- * labels without spaces, summary ≤ 255 chars without newlines, known project / issue type /
- * priority, Jira's error body `{errorMessages, errors}`, 201 `{id, key, self}`, search by label
- * (`/3/search/jql`, `/2/search`), issue properties, transitions and comments. Faults from
- * `fault.ts` (status codes with Retry-After, delays, hangs, dropped or lost responses).
+ * auth (Basic email:token on /3, Bearer PAT on /2, OAuth bearer tokens through the Atlassian API
+ * gateway `/ex/jira/{cloudId}/rest/api/3` with tokens from `/oauth/token`, or on /2 with tokens from
+ * Data Center's `/rest/oauth2/latest/token`), ADF descriptions on v3
+ * and strings on v2, labels without spaces, summary ≤ 255 chars without newlines, known project /
+ * issue type / priority / components, create metadata (`/issue/createmeta/{project}/issuetypes`
+ * and `…/{issueTypeId}`) and typed custom fields checked against it, Jira's error body
+ * `{errorMessages, errors}`, 201 `{id, key, self}`, search by label (`/3/search/jql`,
+ * `/2/search`), issue properties, a configurable workflow whose transition screens may carry a
+ * resolution, and comments. Faults from `fault.ts` (status codes with Retry-After, delays, hangs,
+ * dropped or lost responses).
  */
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { type Env, Faults, faultMiddleware, startServer } from './fault.js';
-import { adfProblem } from './jira-adf.js';
+import { type Env, Faults, faultMiddleware, rawBody, startServer, type TlsOptions } from './fault.js';
+import { adfProblem, adfText } from './jira-adf.js';
+import { customFieldErrors, type FakeJiraField, fieldMeta } from './jira-fields.js';
+import { FakeOAuth, tokenParams } from './oauth.js';
 
 export type StatusCategory = 'new' | 'indeterminate' | 'done';
+
+export interface FakeJiraComment {
+  id: string;
+  body: unknown;
+  author: { accountId: string; displayName: string };
+}
 
 export interface FakeJiraIssue {
   id: string;
@@ -20,8 +33,18 @@ export interface FakeJiraIssue {
   fields: Record<string, unknown> & { summary: string; labels: string[]; description: unknown };
   properties: Record<string, unknown>;
   status: { name: string; category: StatusCategory };
+  /** Comment bodies, in order. */
   comments: unknown[];
+  commentLog: FakeJiraComment[];
   transitions: string[];
+}
+
+export interface FakeTransition {
+  id: string;
+  name: string;
+  to: { name: string; category: StatusCategory };
+  /** The transition screen's resolution field, if it has one. */
+  resolution?: 'optional' | 'required';
 }
 
 export interface FakeJiraOptions {
@@ -31,6 +54,17 @@ export interface FakeJiraOptions {
   projects?: string[];
   issueTypes?: string[];
   priorities?: string[];
+  /** Custom fields on every create screen (createmeta lists them; creates are checked against them). */
+  customFields?: FakeJiraField[];
+  /** Component names of every project; unset: components are not checked. */
+  components?: string[];
+  /** The workflow (transitions available from any other status); default To Do / Start Progress / Done. */
+  workflow?: FakeTransition[];
+  resolutions?: string[];
+  /** OAuth 2.0 service account (client credentials) through the API gateway for this cloud id. */
+  oauth?: { clientId: string; clientSecret: string; cloudId: string; ttlSeconds?: number };
+  /** Serve HTTPS with this key and certificate. */
+  tls?: TlsOptions;
   /** Project permissions the user holds (default: every one escalate uses). */
   permissions?: string[];
   displayName?: string;
@@ -47,45 +81,106 @@ export const PROJECT_PERMISSIONS: Record<string, string> = {
   ASSIGN_ISSUES: 'Assign Issues',
 };
 
-const WORKFLOW: { id: string; name: string; to: { name: string; category: StatusCategory } }[] = [
+export interface FakeJiraRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const DEFAULT_WORKFLOW: FakeTransition[] = [
   { id: '11', name: 'To Do', to: { name: 'To Do', category: 'new' } },
   { id: '21', name: 'Start Progress', to: { name: 'In Progress', category: 'indeterminate' } },
   { id: '31', name: 'Done', to: { name: 'Done', category: 'done' } },
 ];
+const BOT = { accountId: '5b10ac8d82e05b22cc7d4ef5', displayName: 'escalate bot' };
 
 const jiraError = (errors: Record<string, string>, errorMessages: string[] = []) => ({
   errorMessages,
   errors,
 });
 
+/** One page of a createmeta list in the API's shape: Cloud `{<key>, startAt, total}`, DC `{values, isLast}`. */
+function page<T>(c: Context<Env>, v: number, key: string, all: T[]) {
+  const startAt = Number(c.req.query('startAt') ?? 0) || 0;
+  const max = Math.min(Number(c.req.query('maxResults') ?? 50) || 50, 50);
+  const values = all.slice(startAt, startAt + max);
+  if (v === 3) return { [key]: values, maxResults: max, startAt, total: all.length };
+  return {
+    values,
+    maxResults: max,
+    startAt,
+    total: all.length,
+    isLast: startAt + values.length >= all.length,
+  };
+}
+
 export async function startFakeJira(opts: FakeJiraOptions = {}) {
   const email = opts.email ?? 'bot@example.com';
   const apiToken = opts.apiToken ?? 'cloud-token';
   const pat = opts.pat ?? 'dc-pat';
   const projects = new Set(opts.projects ?? ['SEC']);
-  const issueTypes = new Set(opts.issueTypes ?? ['Task', 'Bug', 'Incident']);
+  const issueTypeNames = opts.issueTypes ?? ['Task', 'Bug', 'Incident'];
+  const issueTypes = issueTypeNames.map((name, i) => ({ id: String(10_001 + i), name }));
   const priorities = new Set(opts.priorities ?? ['Highest', 'High', 'Medium', 'Low', 'Lowest']);
+  const customFields = opts.customFields ?? [];
+  const workflow = opts.workflow ?? DEFAULT_WORKFLOW;
+  const resolutions = opts.resolutions ?? ['Done', "Won't Do", 'Duplicate', 'Fixed'];
+  const oauth = opts.oauth ? new FakeOAuth({ ...opts.oauth, audience: 'api.atlassian.com' }) : undefined;
   const granted = new Set(opts.permissions ?? Object.keys(PROJECT_PERMISSIONS));
   const displayName = opts.displayName ?? 'escalate bot';
   const issues = new Map<string, FakeJiraIssue>();
   const createsByLabel = new Map<string, number>();
+  const requests: FakeJiraRequest[] = [];
   const faults = new Faults();
   let seq = 0;
+  let commentSeq = 10_000;
 
   const app = new Hono<Env>();
+  app.use('*', async (c, next) => {
+    const url = new URL(c.req.url);
+    requests.push({
+      method: c.req.method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: Object.fromEntries(c.req.raw.headers),
+      body: await c.req.raw.clone().text(),
+    });
+    await next();
+  });
   app.use(
     '*',
     faultMiddleware(faults, (status) => jiraError({}, [`HTTP ${status}`])),
   );
 
-  // Auth: v3 (Cloud) takes Basic email:api_token; v2 (Data Center) a PAT as Bearer.
-  app.use('/rest/api/:v/*', async (c, next) => {
+  // Token endpoints: Atlassian's (Cloud service accounts) and Data Center's own (service accounts, 10.x).
+  for (const path of ['/oauth/token', '/rest/oauth2/latest/token']) {
+    app.post(path, async (c) => {
+      if (!oauth) return c.json({ error: 'not_found' }, 404);
+      const reply = oauth.token(tokenParams(c.req.header('content-type'), await rawBody(c)));
+      return c.json(reply.body, reply.status as ContentfulStatusCode);
+    });
+  }
+
+  const api = new Hono<Env>();
+  // Auth: through the gateway an OAuth bearer token; on the site, v3 (Cloud) takes Basic
+  // email:api_token and v2 (Data Center) a PAT as Bearer.
+  api.use('/rest/api/:v/*', async (c, next) => {
     const header = c.req.header('authorization') ?? '';
-    const v = c.req.param('v');
-    const ok =
-      v === '3'
-        ? header === `Basic ${Buffer.from(`${email}:${apiToken}`).toString('base64')}`
-        : header === `Bearer ${pat}`;
+    const viaGateway = c.req.path.startsWith('/ex/jira/');
+    let ok: boolean;
+    if (viaGateway) {
+      if (!oauth || c.req.path.split('/')[3] !== opts.oauth?.cloudId)
+        return c.json({ code: 404, message: 'Not Found' }, 404);
+      ok = oauth.refusal(header) === undefined;
+    } else {
+      const v = c.req.param('v');
+      ok =
+        v === '3'
+          ? header === `Basic ${Buffer.from(`${email}:${apiToken}`).toString('base64')}`
+          : header === `Bearer ${pat}` || (oauth !== undefined && oauth.refusal(header) === undefined);
+    }
     if (!ok)
       return c.json(
         jiraError({}, ['You are not authenticated. Authentication required to perform this operation.']),
@@ -99,13 +194,13 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
     c.json(jiraError({}, [`No project could be found with key '${key}'.`]), 404);
 
   // Who the credentials authenticate as: Cloud answers with an accountId, Data Center with a name.
-  app.get('/rest/api/:v/myself', (c) =>
+  api.get('/rest/api/:v/myself', (c) =>
     c.req.param('v') === '3'
       ? c.json({ accountId: '5b10a2844c20165700ede21g', emailAddress: email, displayName, active: true })
       : c.json({ name: 'escalate-bot', key: 'escalate-bot', emailAddress: email, displayName, active: true }),
   );
 
-  app.get('/rest/api/:v/mypermissions', (c) => {
+  api.get('/rest/api/:v/mypermissions', (c) => {
     const wanted = c.req.query('permissions');
     if (!wanted) return c.json(jiraError({}, ["The 'permissions' query parameter is required."]), 400);
     const projectKey = c.req.query('projectKey');
@@ -126,24 +221,45 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
     return c.json({ permissions });
   });
 
-  app.get('/rest/api/:v/issue/createmeta/:project/issuetypes', (c) => {
+  api.get('/rest/api/:v/issue/createmeta/:project/issuetypes', (c) => {
     const key = c.req.param('project');
     if (!projects.has(key)) return noProject(c, key);
-    const types = [...issueTypes].map((name, i) => ({
-      self: `${baseUrl()}/rest/api/${c.req.param('v')}/issuetype/${10_001 + i}`,
-      id: String(10_001 + i),
-      name,
-      description: name,
+    const v = Number(c.req.param('v'));
+    const types = issueTypes.map((t) => ({
+      self: `${baseUrl()}/rest/api/${v}/issuetype/${t.id}`,
+      id: t.id,
+      name: t.name,
+      description: t.name,
       subtask: false,
     }));
-    const page = { startAt: 0, maxResults: Number(c.req.query('maxResults') ?? 50), total: types.length };
     // Cloud (v3) lists them as `issueTypes`; Data Center (v2) as `values` with `isLast`.
-    return c.req.param('v') === '3'
-      ? c.json({ ...page, issueTypes: types })
-      : c.json({ ...page, isLast: true, values: types });
+    return c.json(page(c, v, 'issueTypes', types));
   });
 
-  app.post('/rest/api/:v/issue', async (c) => {
+  api.get('/rest/api/:v/issue/createmeta/:project/issuetypes/:typeId', (c) => {
+    if (!projects.has(c.req.param('project')) || !issueTypes.some((t) => t.id === c.req.param('typeId')))
+      return c.json(jiraError({}, ['Issue type with id does not exist or is not in this project.']), 404);
+    const v = Number(c.req.param('v'));
+    const system = [
+      {
+        fieldId: 'summary',
+        key: 'summary',
+        name: 'Summary',
+        required: true,
+        schema: { type: 'string', system: 'summary' },
+      },
+      {
+        fieldId: 'labels',
+        key: 'labels',
+        name: 'Labels',
+        required: false,
+        schema: { type: 'array', items: 'string', system: 'labels' },
+      },
+    ];
+    return c.json(page(c, v, 'fields', [...system, ...customFields.map(fieldMeta)]));
+  });
+
+  api.post('/rest/api/:v/issue', async (c) => {
     const v = Number(c.req.param('v')) as 2 | 3;
     if (!/application\/json/.test(c.req.header('content-type') ?? ''))
       return c.json(jiraError({}, ['Unsupported Media Type']), 415);
@@ -160,7 +276,7 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
     else if (!granted.has('CREATE_ISSUES'))
       errors.project = 'You do not have permission to create issues in this project.';
     const issueType = (f.issuetype as { name?: string } | undefined)?.name;
-    if (!issueType || !issueTypes.has(issueType)) errors.issuetype = 'Specify a valid issue type';
+    if (!issueType || !issueTypeNames.includes(issueType)) errors.issuetype = 'Specify a valid issue type';
     const summary = f.summary;
     if (typeof summary !== 'string' || !summary.trim())
       errors.summary = 'You must specify a summary of the issue.';
@@ -184,6 +300,23 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
     if (priority && !(priority.id || (priority.name && priorities.has(priority.name)))) {
       errors.priority = `Priority name '${priority.name}' is not valid`;
     }
+    if (f.components !== undefined) {
+      const names = Array.isArray(f.components)
+        ? f.components.map((x) => (x as { name?: unknown })?.name)
+        : [];
+      const bad = names.find(
+        (n) => typeof n !== 'string' || (opts.components && !opts.components.includes(n)),
+      );
+      if (!Array.isArray(f.components)) errors.components = 'data was not an array';
+      else if (bad !== undefined || names.length !== f.components.length)
+        errors.components = `Component name '${String(bad)}' is not valid`;
+    }
+    if (f.assignee !== undefined) {
+      const key = v === 3 ? 'accountId' : 'name';
+      const who = (f.assignee as Record<string, unknown> | null)?.[key];
+      if (typeof who !== 'string' || !who) errors.assignee = `Specify a valid ${key} for the assignee`;
+    }
+    Object.assign(errors, customFieldErrors(f, customFields, v));
     if (Object.keys(errors).length) return c.json(jiraError(errors), 400);
 
     seq += 1;
@@ -196,6 +329,7 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
       properties: Object.fromEntries((body.properties ?? []).map((p) => [p.key, p.value])),
       status: { name: 'To Do', category: 'new' },
       comments: [],
+      commentLog: [],
       transitions: [],
     };
     issues.set(key, issue);
@@ -208,7 +342,7 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
     if (!m) return undefined;
     return [...issues.values()].filter((i) => i.fields.labels.includes(m[1]!));
   };
-  app.get('/rest/api/3/search/jql', (c) => {
+  api.get('/rest/api/3/search/jql', (c) => {
     const found = search(c.req.query('jql'));
     if (!found)
       return c.json(
@@ -218,7 +352,7 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
     const max = Number(c.req.query('maxResults') ?? 50);
     return c.json({ issues: found.slice(0, max).map((i) => ({ id: i.id, key: i.key })), isLast: true });
   });
-  app.get('/rest/api/2/search', (c) => {
+  api.get('/rest/api/2/search', (c) => {
     const found = search(c.req.query('jql'));
     if (!found) return c.json(jiraError({}, ['Error in the JQL Query.']), 400);
     const max = Number(c.req.query('maxResults') ?? 50);
@@ -234,14 +368,14 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
   const notFound = (c: Context<Env>) =>
     c.json(jiraError({}, ['Issue does not exist or you do not have permission to see it.']), 404);
 
-  app.get('/rest/api/:v/issue/:key', (c) => {
+  api.get('/rest/api/:v/issue/:key', (c) => {
     const issue = find(c.req.param('key'));
     if (!issue) return notFound(c);
     const status = { name: issue.status.name, statusCategory: { key: issue.status.category } };
     return c.json({ id: issue.id, key: issue.key, fields: { ...issue.fields, status } });
   });
 
-  app.put('/rest/api/:v/issue/:key', async (c) => {
+  api.put('/rest/api/:v/issue/:key', async (c) => {
     const issue = find(c.req.param('key'));
     if (!issue) return notFound(c);
     const body = (await c.req.json()) as { fields?: Record<string, unknown> };
@@ -249,38 +383,68 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
     return c.body(null, 204);
   });
 
-  app.get('/rest/api/:v/issue/:key/properties/:prop', (c) => {
+  api.get('/rest/api/:v/issue/:key/properties/:prop', (c) => {
     const issue = find(c.req.param('key'));
     const prop = issue?.properties[c.req.param('prop')];
     if (!issue || prop === undefined) return c.json(jiraError({}, ['The property was not found.']), 404);
     return c.json({ key: c.req.param('prop'), value: prop });
   });
 
-  app.get('/rest/api/:v/issue/:key/transitions', (c) => {
+  const screenFields = (t: FakeTransition) =>
+    t.resolution
+      ? {
+          resolution: {
+            required: t.resolution === 'required',
+            name: 'Resolution',
+            key: 'resolution',
+            operations: ['set'],
+            allowedValues: resolutions.map((name, i) => ({ id: String(10_000 + i), name })),
+          },
+        }
+      : {};
+
+  api.get('/rest/api/:v/issue/:key/transitions', (c) => {
     const issue = find(c.req.param('key'));
     if (!issue) return notFound(c);
-    const available = WORKFLOW.filter((t) => t.to.name !== issue.status.name);
+    const withFields = (c.req.query('expand') ?? '').split(',').includes('transitions.fields');
+    const available = workflow.filter((t) => t.to.name !== issue.status.name);
     return c.json({
       transitions: available.map((t) => ({
         id: t.id,
         name: t.name,
         to: { name: t.to.name, statusCategory: { key: t.to.category } },
+        ...(withFields ? { fields: screenFields(t) } : {}),
       })),
     });
   });
 
-  app.post('/rest/api/:v/issue/:key/transitions', async (c) => {
+  api.post('/rest/api/:v/issue/:key/transitions', async (c) => {
     const issue = find(c.req.param('key'));
     if (!issue) return notFound(c);
-    const body = (await c.req.json()) as { transition?: { id?: string } };
-    const t = WORKFLOW.find((w) => w.id === body.transition?.id && w.to.name !== issue.status.name);
+    const body = (await c.req.json()) as { transition?: { id?: string }; fields?: Record<string, unknown> };
+    const t = workflow.find((w) => w.id === body.transition?.id && w.to.name !== issue.status.name);
     if (!t) return c.json(jiraError({}, ['Transition id is not valid for this issue.']), 400);
+    const resolution = body.fields?.resolution as { name?: string } | undefined;
+    for (const field of Object.keys(body.fields ?? {})) {
+      if (field !== 'resolution' || !t.resolution)
+        return c.json(
+          jiraError({
+            [field]: `Field '${field}' cannot be set. It is not on the appropriate screen, or unknown.`,
+          }),
+          400,
+        );
+    }
+    if (resolution && !resolutions.includes(resolution.name ?? ''))
+      return c.json(jiraError({ resolution: `Resolution name '${resolution.name}' is not valid` }), 400);
+    if (t.resolution === 'required' && !resolution)
+      return c.json(jiraError({ resolution: 'Resolution is required.' }), 400);
     issue.status = { ...t.to };
+    if (resolution) issue.fields.resolution = { name: resolution.name };
     issue.transitions.push(t.to.name);
     return c.body(null, 204);
   });
 
-  app.post('/rest/api/:v/issue/:key/comment', async (c) => {
+  api.post('/rest/api/:v/issue/:key/comment', async (c) => {
     const issue = find(c.req.param('key'));
     if (!issue) return notFound(c);
     const body = (await c.req.json()) as { body?: unknown };
@@ -291,16 +455,25 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
     } else if (typeof body.body !== 'string' || !body.body) {
       return c.json(jiraError({ comment: 'Comment body can not be empty!' }), 400);
     }
+    const comment: FakeJiraComment = { id: String(++commentSeq), body: body.body, author: BOT };
     issue.comments.push(body.body);
-    return c.json({ id: String(issue.comments.length), body: body.body }, 201 as ContentfulStatusCode);
+    issue.commentLog.push(comment);
+    return c.json({ id: comment.id, body: body.body }, 201 as ContentfulStatusCode);
   });
 
-  const server = await startServer(app, faults);
+  app.route('/', api);
+  app.route('/ex/jira/:cloudId', api);
+
+  const server = await startServer(app, faults, opts.tls);
 
   return {
     url: server.url,
     faults,
     issues,
+    requests,
+    oauth,
+    /** The account escalate's comments are posted as. */
+    bot: BOT,
     /** Issues created per label (the idempotency label counts creates per violation). */
     createsByLabel,
     /** Moves an issue as a person in Jira would (no escalate involvement). */
@@ -309,7 +482,54 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
       if (!issue) throw new Error(`no issue ${key}`);
       issue.status = { name, category };
     },
+    /** Adds a comment as a person would, returning the `comment_created` webhook Jira would send. */
+    comment(
+      key: string,
+      text: string,
+      author = { accountId: '557058:f58131cb', displayName: 'Dana Analyst' },
+    ) {
+      const issue = issues.get(key);
+      if (!issue) throw new Error(`no issue ${key}`);
+      const comment: FakeJiraComment = { id: String(++commentSeq), body: text, author };
+      issue.comments.push(text);
+      issue.commentLog.push(comment);
+      return commentCreatedWebhook(issue, comment);
+    },
+    /** The `comment_created` webhook for a comment already on the issue (e.g. one escalate posted). */
+    commentWebhook(key: string, commentId: string) {
+      const issue = issues.get(key);
+      const comment = issue?.commentLog.find((x) => x.id === commentId);
+      if (!issue || !comment) throw new Error(`no comment ${commentId} on ${key}`);
+      return commentCreatedWebhook(issue, comment);
+    },
     close: () => server.close(),
+  };
+}
+
+/** What Jira posts for `comment_created`: the comment (body as text) and a slim issue. */
+function commentCreatedWebhook(issue: FakeJiraIssue, comment: FakeJiraComment) {
+  const created = new Date().toISOString().replace('Z', '+0000');
+  return {
+    timestamp: Date.now(),
+    webhookEvent: 'comment_created',
+    comment: {
+      id: comment.id,
+      author: { ...comment.author, active: true },
+      // Webhooks carry the body as text, also for comments written as ADF.
+      body: typeof comment.body === 'string' ? comment.body : adfText(comment.body),
+      updateAuthor: { ...comment.author, active: true },
+      created,
+      updated: created,
+      jsdPublic: true,
+    },
+    issue: {
+      id: issue.id,
+      key: issue.key,
+      fields: {
+        summary: issue.fields.summary,
+        status: { name: issue.status.name, statusCategory: { key: issue.status.category } },
+      },
+    },
   };
 }
 

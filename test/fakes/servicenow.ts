@@ -1,17 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TlsOptions } from './fault.js';
+import { FakeOAuth } from './oauth.js';
 
 /**
  * A faithful fake of the ServiceNow Table API (`/api/now/table/{table}`) on 127.0.0.1.
  *
- * Enforced like a real instance: Basic auth (401 with the platform's error body), `Accept:
+ * Enforced like a real instance: Basic auth, or OAuth bearer tokens from `/oauth_token.do`
+ * (client credentials or password grant; expired and revoked tokens refused), 401 with the
+ * platform's error body, `Accept:
  * application/json` (406) and `Content-Type: application/json` on writes (415), `Invalid table`
  * 400, unknown columns silently dropped, all values stored as strings, `priority` derived from
  * urgency × impact, journal fields (`work_notes`, `comments`) appended rather than stored, reference
  * fields as `{link, value}` unless `sysparm_exclude_reference_link=true`, encoded queries
- * (`a=b^c!=d^ORDERBYx`; terms on unknown columns are ignored, as instances do by default) and the
- * incident data policy (resolving/closing needs `close_code` and `close_notes`, else 403).
+ * (`a=b^c!=d^ORDERBYx`; terms on unknown columns are ignored, as instances do by default) and each
+ * table's own states and data policy (incident: New 1 … Resolved 6 / Closed 7 need `close_code`
+ * and `close_notes`; sn_si_incident: Draft 10 … Review 100, Closed 3 needs them), else 403.
  *
  * Faults are consumed from `faults` in order (first one whose `method` matches): a canned reply,
  * a delay, a hang, a dropped connection, or a write that is applied and then loses its response.
@@ -101,7 +107,24 @@ export interface FakeTableSpec {
   prefix?: string;
   /** Writable columns, replacing TASK_FIELDS (e.g. a custom table without correlation_id). */
   fields?: readonly string[];
+  /** State a new record gets; defaults by table name, else 1. */
+  initialState?: string;
+  /** States whose data policy needs close_code and close_notes; defaults by table name. */
+  closeStates?: readonly string[];
+  /** States that end the record (active=false); defaults by table name. */
+  finalStates?: readonly string[];
 }
+
+/** What the stock tables do with `state`. */
+const TABLE_STATES: Record<
+  string,
+  Required<Pick<FakeTableSpec, 'initialState' | 'closeStates' | 'finalStates'>>
+> = {
+  incident: { initialState: '1', closeStates: ['6', '7'], finalStates: ['7', '8'] },
+  sn_si_incident: { initialState: '10', closeStates: ['3'], finalStates: ['3', '7'] },
+};
+/** Columns a table has beyond the task ones. */
+const EXTRA_FIELDS: Record<string, readonly string[]> = { sn_si_incident: ['severity'] };
 
 export interface JournalEntry {
   element: 'work_notes' | 'comments';
@@ -139,6 +162,8 @@ export interface FakeRequestLog {
 
 export interface FakeServiceNow {
   url: string;
+  /** The OAuth server (token requests counted), when `oauth` was given. */
+  oauth?: FakeOAuth;
   /** Records by table name. */
   records: Map<string, FakeSnRecord[]>;
   /** Inserts per correlation_id (a retried create that adopts adds nothing). */
@@ -153,6 +178,10 @@ export interface FakeServiceNow {
 export interface FakeServiceNowOptions {
   username: string;
   password: string;
+  /** OAuth client (`/oauth_token.do`): client credentials, and the password grant for `username`. */
+  oauth?: { clientId: string; clientSecret: string; ttlSeconds?: number };
+  /** Serve HTTPS with this key and certificate. */
+  tls?: TlsOptions;
   /** Tables that exist; default `incident` and `sn_si_incident`. */
   tables?: (string | FakeTableSpec)[];
   /** Custom `u_*` columns added to every table. */
@@ -168,6 +197,9 @@ interface Table {
   prefix: string;
   fields: Set<string>;
   seq: number;
+  initialState: string;
+  closeStates: readonly string[];
+  finalStates: readonly string[];
 }
 
 interface Reply {
@@ -197,13 +229,36 @@ export async function startFakeServiceNow(opts: FakeServiceNowOptions): Promise<
   const records = new Map<string, FakeSnRecord[]>();
   for (const spec of opts.tables ?? ['incident', 'sn_si_incident']) {
     const s: FakeTableSpec = typeof spec === 'string' ? { name: spec } : spec;
-    const fields = new Set([...(s.fields ?? TASK_FIELDS), ...(opts.customFields ?? [])]);
-    tables.set(s.name, { name: s.name, prefix: s.prefix ?? PREFIXES[s.name] ?? 'TKT', fields, seq: 10_000 });
+    const fields = new Set([
+      ...(s.fields ?? [...TASK_FIELDS, ...(EXTRA_FIELDS[s.name] ?? [])]),
+      ...(opts.customFields ?? []),
+    ]);
+    const states = TABLE_STATES[s.name] ?? TABLE_STATES.incident!;
+    tables.set(s.name, {
+      name: s.name,
+      prefix: s.prefix ?? PREFIXES[s.name] ?? 'TKT',
+      fields,
+      seq: 10_000,
+      initialState: s.initialState ?? states.initialState,
+      closeStates: s.closeStates ?? states.closeStates,
+      finalStates: s.finalStates ?? states.finalStates,
+    });
     records.set(s.name, []);
   }
+  const oauth = opts.oauth
+    ? new FakeOAuth({ ...opts.oauth, audience: 'servicenow', users: { [opts.username]: opts.password } })
+    : undefined;
   // The platform tables escalate reads: the user itself and the assignment groups.
   const seed = (name: string, fields: string[], rows: Record<string, string>[]) => {
-    tables.set(name, { name, prefix: '', fields: new Set(fields), seq: 0 });
+    tables.set(name, {
+      name,
+      prefix: '',
+      fields: new Set(fields),
+      seq: 0,
+      initialState: '',
+      closeStates: [],
+      finalStates: [],
+    });
     records.set(
       name,
       rows.map((r) => ({
@@ -278,7 +333,7 @@ export async function startFakeServiceNow(opts: FakeServiceNowOptions): Promise<
         next[field] = value;
       }
     }
-    if ((next.state === '6' || next.state === '7') && table.fields.has('close_code')) {
+    if (table.closeStates.includes(next.state ?? '') && table.fields.has('close_code')) {
       const missing = CLOSE_LABELS.filter(([f]) => !next[f]?.trim()).map(([, label]) => label);
       if (missing.length) {
         return failure(
@@ -291,8 +346,8 @@ export async function startFakeServiceNow(opts: FakeServiceNowOptions): Promise<
     if (table.fields.has('priority'))
       next.priority = PRIORITY[`${next.urgency}${next.impact}`] ?? next.priority ?? '5';
     if (next.state !== rec.fields.state) {
-      if (next.state === '6') next.resolved_at = glideNow();
-      if (next.state === '7' || next.state === '8') {
+      if (table.name === 'incident' && next.state === '6') next.resolved_at = glideNow();
+      if (table.finalStates.includes(next.state ?? '')) {
         next.closed_at = glideNow();
         next.active = 'false';
       }
@@ -318,7 +373,7 @@ export async function startFakeServiceNow(opts: FakeServiceNowOptions): Promise<
     };
     const defaults: Record<string, string> = {
       number: `${table.prefix}${String(table.seq + 1).padStart(7, '0')}`,
-      state: '1',
+      state: table.initialState,
       urgency: '3',
       impact: '3',
       active: 'true',
@@ -415,7 +470,11 @@ export async function startFakeServiceNow(opts: FakeServiceNowOptions): Promise<
 
   /** Platform checks, in the order an instance applies them. */
   function precheck(req: IncomingMessage, method: string): Reply | undefined {
-    if (req.headers.authorization !== expectedAuth) {
+    const bearer = /^Bearer /i.test(req.headers.authorization ?? '');
+    const authenticated = bearer
+      ? oauth !== undefined && oauth.refusal(req.headers.authorization) === undefined
+      : req.headers.authorization === expectedAuth;
+    if (!authenticated) {
       const reply = failure(401, 'User Not Authenticated', 'Required to provide Auth information');
       return { ...reply, headers: { 'WWW-Authenticate': 'BASIC realm="Service-now"' } };
     }
@@ -487,6 +546,11 @@ export async function startFakeServiceNow(opts: FakeServiceNowOptions): Promise<
       });
       return;
     }
+    if (url.pathname === '/oauth_token.do') {
+      if (!oauth || method !== 'POST') return write(res, failure(404, 'Not Found'));
+      const token = oauth.token(Object.fromEntries(new URLSearchParams(text)));
+      return write(res, { status: token.status, body: token.body });
+    }
     const reply = precheck(req, method) ?? route(method, url.pathname, url.searchParams, text);
     if (fault?.action === 'drop_after_apply') {
       req.socket.destroy();
@@ -495,16 +559,20 @@ export async function startFakeServiceNow(opts: FakeServiceNowOptions): Promise<
     write(res, reply);
   }
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) write(res, failure(500, 'Internal Server Error', String(err)));
     });
-  });
+  };
+  const server = opts.tls
+    ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, onRequest)
+    : createServer(onRequest);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
     url: baseUrl,
+    oauth,
     records,
     creates,
     faults,

@@ -6,12 +6,14 @@
  */
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { type Env, Faults, faultMiddleware, rawBody, startServer } from './fault.js';
+import { type Env, Faults, faultMiddleware, rawBody, startServer, type TlsOptions } from './fault.js';
 
 export interface FakeSplunkOptions {
   token: string;
   /** Indexes the token may write to; unset = any. */
   indexes?: string[];
+  /** Serve HTTPS with this key and certificate (HEC ships a self-signed one). */
+  tls?: TlsOptions;
 }
 
 export interface HecReceived {
@@ -121,7 +123,7 @@ export async function startFakeSplunk(opts: FakeSplunkOptions) {
     return reply(c, 0);
   });
 
-  const server = await startServer(app, faults);
+  const server = await startServer(app, faults, opts.tls);
   return { url: server.url, received, faults, close: server.close };
 }
 

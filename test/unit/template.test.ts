@@ -172,6 +172,20 @@ describe('renderTemplate: filters', () => {
     expect(renderTemplate('[{{list | first}}]', event)).toBe('[]');
   });
 
+  it('map(key) picks a key from each list item (for list-typed custom fields)', () => {
+    expect(renderTemplate('{{classifications | map("type") | join(",")}}', event)).toBe(
+      event.classifications.map((c: { type: string }) => c.type).join(','),
+    );
+    expect(renderTemplate('{{classifications | map("type") | json}}', event)).toBe(
+      JSON.stringify(event.classifications.map((c: { type: string }) => c.type)),
+    );
+    expect(renderTemplate('{{classifications | map("constructor") | json}}', event)).toMatch(
+      /^\[(null,?)*\]$/,
+    );
+    expect(renderTemplate('{{summary | map("x")}}', event)).toBe(event.summary);
+    expect(validateTemplate('{{ list | map("") }}')).toContain('non-empty key');
+  });
+
   it('chains filters left to right', () => {
     expect(renderTemplate('{{nope | default("  hello world ") | trim | upper | truncate(8)}}', event)).toBe(
       'HELLO W…',

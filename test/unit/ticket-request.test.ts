@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildJiraCreateRequest } from '../../connectors/jira.js';
+import { jiraCreateCall } from '../../connectors/jira.js';
+import { jiraAuthorization, jiraRequest } from '../../connectors/jira-client.js';
 import { buildServiceNowCreateRequest } from '../../connectors/servicenow.js';
 import { jiraConfigSchema, servicenowConfigSchema } from '../../domain/connector.js';
 import { buildTicketDraft } from '../../domain/ticket-draft.js';
@@ -37,9 +38,16 @@ const draft = (config: Record<string, unknown> = {}, spec?: Parameters<typeof bu
 
 const body = (req: { body?: string }) => JSON.parse(req.body!) as { fields: Record<string, unknown> };
 
+/** The create request for a draft (custom fields as shaped elsewhere: none here). */
+const buildJiraCreateRequest = async (
+  config: ReturnType<typeof jira>,
+  d: ReturnType<typeof draft>,
+  customFields: Record<string, unknown> = {},
+) => jiraRequest(config, jiraCreateCall(config, d, customFields), await jiraAuthorization(config, 1_000));
+
 describe('ticket requests', () => {
-  it('Jira Cloud: default title, ADF description within 32,767 chars, labels, priority, idempotency property', () => {
-    const req = buildJiraCreateRequest(jira(), draft());
+  it('Jira Cloud: default title, ADF description within 32,767 chars, labels, priority, idempotency property', async () => {
+    const req = await buildJiraCreateRequest(jira(), draft());
     expect(req.url).toBe('https://acme.atlassian.net/rest/api/3/issue');
     const { fields } = body(req);
     expect(fields.summary).toBe('[escalate] policy_violation: max-tokens exceeded');
@@ -54,47 +62,63 @@ describe('ticket requests', () => {
     });
   });
 
-  it('templates, custom fields, rule labels with spaces made safe, priority by id or disabled', () => {
+  it('templates, custom fields, rule labels with spaces made safe, priority by id or disabled', async () => {
     const config = jira({
       title_template: '{{ severity | upper }} {{ policy.name }} by {{ user_email }}\nsecond line',
       custom_fields: {
         customfield_10010: '{{ tags.team | default("none") }}',
         customfield_10011: '{{ constructor.constructor }}',
       },
-      labels: ['ai gateway'],
+      labels: ['ai gateway', 'team {{ tags.team }}', '{{ missing }}'],
+      components: ['{{ tags.team | upper }}', 'AI'],
+      assignee: '{{ tags.owner | default("5b10ac8d82e05b22cc7d4ef5") }}',
       priority_map: { high: { id: '2' } },
     });
-    const { fields } = body(
-      buildJiraCreateRequest(
-        config,
-        draft(config, { labels: ['exfil risk'], projectKey: 'OPS', issueType: 'Bug' }),
-      ),
-    );
+    const d = draft(config, { labels: ['exfil risk'], projectKey: 'OPS', issueType: 'Bug' });
+    // Custom fields are rendered into the draft, then shaped by the create metadata (jira-createmeta.ts).
+    expect(d.customFields).toEqual({ customfield_10010: 'payments', customfield_10011: '' });
+    const { fields } = body(await buildJiraCreateRequest(config, d, { customfield_10010: 'payments' }));
     expect(fields.summary).toBe('HIGH Max tokens by alice@example.com second line');
     expect(fields.customfield_10010).toBe('payments');
-    expect(fields.customfield_10011).toBe('');
-    expect(fields.labels).toEqual(expect.arrayContaining(['ai-gateway', 'exfil-risk']));
+    expect(fields.labels).toEqual([
+      'escalate',
+      'ai-policy',
+      'high',
+      'ai-gateway',
+      'team-payments',
+      'exfil-risk',
+      'escalate-abc',
+    ]);
+    expect(fields.components).toEqual([{ name: 'PAYMENTS' }, { name: 'AI' }]);
+    expect(fields.assignee).toEqual({ accountId: '5b10ac8d82e05b22cc7d4ef5' });
+    // A rule's assignee wins over the connector's default.
+    expect(
+      body(await buildJiraCreateRequest(config, draft(config, { labels: [], assignee: 'abc' }))).fields
+        .assignee,
+    ).toEqual({
+      accountId: 'abc',
+    });
     expect(fields.priority).toEqual({ id: '2' });
     expect(fields.project).toEqual({ key: 'OPS' });
     expect(fields.issuetype).toEqual({ name: 'Bug' });
     const none = jira({ priority_map: false });
-    expect(body(buildJiraCreateRequest(none, draft())).fields.priority).toBeUndefined();
+    expect(body(await buildJiraCreateRequest(none, draft())).fields.priority).toBeUndefined();
   });
 
-  it('titles are cut to 255 chars and an invalid template is refused by the connector schema', () => {
-    const long = buildJiraCreateRequest(jira(), { ...draft(), title: 'a'.repeat(400) });
+  it('titles are cut to 255 chars and an invalid template is refused by the connector schema', async () => {
+    const long = await buildJiraCreateRequest(jira(), { ...draft(), title: 'a'.repeat(400) });
     expect((body(long).fields.summary as string).length).toBe(255);
     expect(jiraConfigSchema.safeParse({ ...jira(), title_template: '{{ x | nope }}' }).success).toBe(false);
   });
 
-  it('Jira Data Center: REST v2, Bearer PAT, wiki text description', () => {
+  it('Jira Data Center: REST v2, Bearer PAT, wiki text description', async () => {
     const config = jiraConfigSchema.parse({
       base_url: 'https://jira.acme.com',
       api: 'datacenter',
       pat: 'p',
       project_key: 'SEC',
     });
-    const req = buildJiraCreateRequest(config, draft());
+    const req = await buildJiraCreateRequest(config, draft());
     expect(req.url).toBe('https://jira.acme.com/rest/api/2/issue');
     expect(req.headers.Authorization).toBe('Bearer p');
     expect(typeof body(req).fields.description).toBe('string');
@@ -107,6 +131,7 @@ describe('ticket requests', () => {
       username: 'u',
       password: 'p',
       table: 'sn_si_incident',
+      close_code: 'Investigation completed',
       assignment_group: 'IT Security',
       custom_fields: { u_policy: '{{ policy.id }}' },
     });
