@@ -1,6 +1,7 @@
 import { and, isNull, lt } from 'drizzle-orm';
 import { markViolationStarted, storedCompactEvent } from '../db/repos/violations.js';
 import { violations } from '../db/schema.js';
+import { violationsUnstarted } from '../infra/metrics.js';
 import { startViolation } from '../infra/workflow-client.js';
 import type { ApiDeps } from './deps.js';
 
@@ -23,9 +24,12 @@ export function startPendingSweeper(deps: ApiDeps, opts: { intervalMs?: number; 
         .from(violations)
         .where(and(isNull(violations.startedAt), lt(violations.receivedAt, new Date(Date.now() - graceMs))))
         .limit(500);
+      // What is left behind (500 means "at least"); what this sweep starts is taken off below.
+      violationsUnstarted.set(rows.length);
       for (const row of rows) {
         await startViolation(deps.workflows, storedCompactEvent(row), 'recovery');
         await markViolationStarted(deps.database.db, row.eventId);
+        violationsUnstarted.dec();
         deps.logger.warn(
           { event_id: row.eventId, workflow_id: row.workflowId },
           'started a violation whose start had failed',

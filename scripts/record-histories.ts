@@ -33,6 +33,7 @@ import { parseApiKeys } from '../api/api-keys.js';
 import { defaultSettings } from '../domain/settings.js';
 import { startEmbeddedPostgres } from '../infra/embedded-postgres.js';
 import { createLogger } from '../infra/logger.js';
+import { payloadCodecFromEnv } from '../infra/payload-codec.js';
 import { freePort } from '../infra/ports.js';
 import { SecretBox } from '../infra/secret-box.js';
 import { resolveTemporalCli } from '../infra/temporal-cli.js';
@@ -505,7 +506,13 @@ async function main() {
   const services = await startServices({
     logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
     databaseUrl: pg.url('escalate'),
-    temporal: { address: temporal.address, namespace: 'default', taskQueue: 'record-histories' },
+    temporal: {
+      address: temporal.address,
+      namespace: 'default',
+      taskQueue: 'record-histories',
+      // With ESCALATE_PAYLOAD_KEY set, histories are recorded encrypted (replay then needs the key).
+      payloadCodec: payloadCodecFromEnv(),
+    },
     box: new SecretBox(SecretBox.generateKey()),
     // Recurrences are summarised within seconds, so the notifications scenario sees its summary.
     settings: { ...defaultSettings(), notifications: { recurrence_window: '2s' } },
