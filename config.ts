@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import { payloadCodecFromEnv, payloadDataConverter } from './infra/payload-codec.js';
 
 export interface TemporalConnection {
   address: string;
@@ -9,6 +11,8 @@ export interface TemporalConnection {
   tls?:
     | { serverRootCaPath?: string; clientCertPath?: string; clientKeyPath?: string; serverName?: string }
     | boolean;
+  /** Payload encryption (ESCALATE_PAYLOAD_KEY, infra/payload-codec.ts); none when unset. */
+  payloadCodec?: PayloadCodec;
 }
 
 export function temporalConnectionFromEnv(env = process.env): TemporalConnection {
@@ -26,6 +30,7 @@ export function temporalConnectionFromEnv(env = process.env): TemporalConnection
           serverName: env.TEMPORAL_TLS_SERVER_NAME || undefined,
         }
       : undefined,
+    payloadCodec: payloadCodecFromEnv(env),
   };
 }
 
@@ -61,6 +66,7 @@ export async function connectTemporalClient(
   return new Client({
     connection,
     namespace: conn.namespace,
+    dataConverter: payloadDataConverter(conn.payloadCodec),
     interceptors: { workflow: opts.interceptors ?? [] },
   });
 }

@@ -46,6 +46,8 @@ export interface ServicesOptions {
     hostname: string;
     /** Start the violations whose workflow start failed (default true). */
     sweepPendingStarts?: boolean;
+    /** Web UI origins allowed to call the codec endpoint (ESCALATE_TEMPORAL_UI_ORIGINS). */
+    temporalUiOrigins?: string[];
   };
   worker?: {
     workflowBundle: WorkflowBundleOption;
@@ -117,6 +119,7 @@ async function startWorker(
       workflowBundle: workerOpts.workflowBundle,
       maxConcurrentActivityTaskExecutions: workerOpts.maxConcurrentActivityTaskExecutions,
       tracing: opts.tracing,
+      payloadCodec: opts.temporal.payloadCodec,
       overrides: workerOpts.overrides,
     }));
     running = worker.run();
@@ -196,6 +199,8 @@ export async function startServices(opts: ServicesOptions): Promise<Services> {
         apiKeys: opts.api.apiKeys,
         webhookSecret: opts.api.webhookSecret,
         logger: opts.logger,
+        payloadCodec: opts.temporal.payloadCodec,
+        temporalUiOrigins: opts.api.temporalUiOrigins,
         temporalUiUrl: opts.api.temporalUiUrl,
       };
       const served = await serveApi(deps, opts.api);

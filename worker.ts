@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PayloadCodec } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   makeTelemetryFilterString,
@@ -11,12 +14,22 @@ import {
 import type { Logger } from 'pino';
 import { type ActivityDeps, createActivities } from './activities/index.js';
 import { activityLogContext } from './infra/activity-log-context.js';
-import { type MetricsServer, metricsPortFromEnv, scrapeText, serveMetrics } from './infra/metrics.js';
+import {
+  type HealthCheck,
+  type MetricsServer,
+  metricsPortFromEnv,
+  scrapeText,
+  serveMetrics,
+} from './infra/metrics.js';
+import { payloadDataConverter } from './infra/payload-codec.js';
 import { freePort } from './infra/ports.js';
 import { temporalLogger } from './infra/temporal-logger.js';
 import { type Tracing, WORKFLOW_TRACING_MODULE } from './infra/tracing.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+/** The workflows' entry: `.ts` in a checkout, `.js` in the compiled output (`npm run build`). */
+export const WORKFLOWS_PATH = fileURLToPath(
+  new URL(`./workflows/index${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
 
 const quietBundlerLogger = {
   log() {},
@@ -42,6 +55,24 @@ export function bundleWorkflows(opts: { tracing?: boolean } = {}): Promise<Workf
 /** A bundle made by `bundleWorkflows`, or the path of one written to disk. */
 export type WorkflowBundleOption = NonNullable<WorkerOptions['workflowBundle']>;
 
+/** File names `npm run build` gives the bundles it writes into ESCALATE_WORKFLOW_BUNDLE_DIR. */
+export const BUNDLE_FILES = { plain: 'workflows.js', tracing: 'workflows.tracing.js' } as const;
+
+/**
+ * The workflow bundle for this worker: the one `npm run build` made ahead of time when
+ * ESCALATE_WORKFLOW_BUNDLE_DIR is set (the image does: no bundling at start), else bundled now.
+ */
+export async function workerWorkflowBundle(
+  opts: { tracing?: boolean; dir?: string } = {},
+): Promise<WorkflowBundleOption> {
+  const dir = opts.dir ?? process.env.ESCALATE_WORKFLOW_BUNDLE_DIR;
+  if (!dir) return bundleWorkflows(opts);
+  const codePath = join(dir, opts.tracing ? BUNDLE_FILES.tracing : BUNDLE_FILES.plain);
+  if (!existsSync(codePath))
+    throw new Error(`ESCALATE_WORKFLOW_BUNDLE_DIR=${dir} has no ${codePath}: run npm run build`);
+  return { codePath };
+}
+
 export interface CreateWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -52,6 +83,8 @@ export interface CreateWorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   /** OpenTelemetry (infra/tracing.ts); the bundle must have been made with `tracing: true`. */
   tracing?: Tracing;
+  /** Payload encryption (infra/payload-codec.ts), the same the clients use. */
+  payloadCodec?: PayloadCodec;
   /** Benchmark experiments: laid over the options chosen here. */
   overrides?: Partial<WorkerOptions>;
 }
@@ -65,6 +98,7 @@ export async function createWorker(
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowBundle: opts.workflowBundle,
+    dataConverter: payloadDataConverter(opts.payloadCodec),
     activities: createActivities(opts.deps),
     interceptors: { activity: [activityLogContext, ...(opts.tracing?.activityInterceptors ?? [])] },
     sinks: opts.tracing?.sinks,
@@ -115,9 +149,12 @@ export function installTemporalRuntime(logger: Logger, metricsBindAddress?: stri
 /**
  * A standalone worker's metrics on `ESCALATE_WORKER_METRICS_PORT` (unset: none): one `/metrics`
  * with escalate's own (`escalate_*`, process) and the Temporal SDK's (`temporal_*`, from its
- * exporter bound on a private loopback port).
+ * exporter bound on a private loopback port), and `/healthz` answering from `health`.
  */
-export async function startWorkerMetrics(logger: Logger): Promise<MetricsServer | undefined> {
+export async function startWorkerMetrics(
+  logger: Logger,
+  health?: HealthCheck,
+): Promise<MetricsServer | undefined> {
   const port = metricsPortFromEnv(process.env.ESCALATE_WORKER_METRICS_PORT);
   if (!port) return undefined;
   const temporalPort = await freePort();
@@ -127,6 +164,7 @@ export async function startWorkerMetrics(logger: Logger): Promise<MetricsServer 
     port,
     host: process.env.HOST ?? '0.0.0.0',
     extra: withTemporal ? () => scrapeText(temporalUrl) : undefined,
+    health,
   });
   logger.info({ port: server.port, temporal: withTemporal }, 'worker metrics on /metrics');
   return server;

@@ -3,17 +3,19 @@ import { checkConnector } from '../connectors/checks/index.js';
 import { installIndexTemplate } from '../connectors/elasticsearch-template.js';
 import { ConnectorError } from '../connectors/http.js';
 import { createTicket, previewTicketRequest } from '../connectors/itsm.js';
+import { sendNotification } from '../connectors/notify.js';
 import { deliverToSiem } from '../connectors/siem.js';
 import { listConnectorRows, recordConnectorAction, toPlanningConnector } from '../db/repos/connectors.js';
 import { listRules } from '../db/repos/rules.js';
 import { getViolation, storedCompactEvent } from '../db/repos/violations.js';
 import type { Connector, ElasticsearchConfig, SiemKind } from '../domain/connector.js';
-import { connectorTimeoutMs, isItsmKind } from '../domain/connector.js';
-import type { ViolationEvent } from '../domain/event.js';
+import { connectorTimeoutMs, isItsmKind, isNotifyKind } from '../domain/connector.js';
+import { compactEvent, type ViolationEvent } from '../domain/event.js';
 import { planEvent } from '../domain/planning.js';
 import type { ConnectorAction, ConnectorActionInput, ConnectorActionResult } from '../workflows/contract.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable } from './failures.js';
+import { composeNotification } from './notifications.js';
 import { asItsm, loadConnector, ticketDraftFor } from './tickets.js';
 
 function testEvent(): ViolationEvent {
@@ -122,10 +124,16 @@ export function connectorActionActivities(deps: ActivityDeps) {
           message: `created test ticket ${ref.externalId}`,
         };
       }
-      const r = await deliverToSiem(c.kind as SiemKind, c.config as never, event, {
-        connectorId: c.id,
-        severity: 'low',
-      });
+      const r = isNotifyKind(c.kind)
+        ? await sendNotification(
+            c as never,
+            await composeNotification(deps, { type: 'test' }, compactEvent(event, event.occurred_at!)),
+            { noticeKey: `test:${event.event_id}`, timeoutMs },
+          )
+        : await deliverToSiem(c.kind as SiemKind, c.config as never, event, {
+            connectorId: c.id,
+            severity: 'low',
+          });
       return {
         ok: true,
         action,
@@ -133,7 +141,7 @@ export function connectorActionActivities(deps: ActivityDeps) {
         event_id: event.event_id,
         http_status: r.status,
         remote_code: r.remoteCode,
-        message: r.message,
+        message: isNotifyKind(c.kind) ? `test message sent: ${r.message}` : r.message,
       };
     } catch (err) {
       return failed(action, c.id, err, event.event_id);
@@ -142,8 +150,9 @@ export function connectorActionActivities(deps: ActivityDeps) {
 
   return {
     /**
-     * Test connection (ITSM: a low-severity test ticket; SIEM: a test_connection event), check it
-     * without side effects, install the ES template, or preview a ticket request.
+     * Test connection (ITSM: a low-severity test ticket; SIEM: a test_connection event; Slack and
+     * Teams: a test message), check it without side effects, install the ES template, or preview
+     * a ticket request.
      */
     async runConnectorAction(input: ConnectorActionInput): Promise<ConnectorActionResult> {
       const result = await run(input);

@@ -2,6 +2,7 @@ import { claimActivities } from './claims.js';
 import { connectorActionActivities } from './connector-actions.js';
 import { withCancellation } from './context.js';
 import type { ActivityDeps } from './deps.js';
+import { notificationActivities } from './notifications.js';
 import { outcomeActivities } from './outcomes.js';
 import { planActivities } from './plan.js';
 import { redeliveryActivities } from './redeliver.js';
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...claimActivities(deps),
     ...ticketSyncActivities(deps),
     ...outcomeActivities(deps),
+    ...notificationActivities(deps),
   });
 }
 

@@ -5,6 +5,7 @@ import { recordDecisions } from '../db/repos/violations.js';
 import { type ConnectorKind, connectorTimeoutMs, retryPolicyFor } from '../domain/connector.js';
 import { type DurationInput, parseDuration } from '../domain/duration.js';
 import type { CompactEvent } from '../domain/event.js';
+import type { NoticeType } from '../domain/notification.js';
 import type { Plan, Target, TargetOutcome, TicketTarget } from '../domain/plan.js';
 import { planEvent } from '../domain/planning.js';
 import type { RetrySpec } from '../domain/retry.js';
@@ -24,7 +25,7 @@ export interface TargetConnector {
 /** How the workflow should carry out one delivery to one connector. */
 export function toTarget(
   c: TargetConnector,
-  delivery: { id: string; purpose: string },
+  delivery: { id: string; purpose: string; notice?: unknown },
   settings: Settings,
   priority?: Severity,
 ): Target {
@@ -34,6 +35,7 @@ export function toTarget(
     connectorName: c.name,
     kind: c.kind,
     purpose: delivery.purpose as Target['purpose'],
+    ...(delivery.notice ? { notice: (delivery.notice as { type: NoticeType }).type } : {}),
     retry: retryPolicyFor(c.kind, c.retry, settings.retry[c.kind]),
     timeoutMs: connectorTimeoutMs(c.config),
     lookupSettleMs:
@@ -106,7 +108,8 @@ export function planActivities(deps: ActivityDeps) {
         decisions: plan.decisions,
         matchedRules: plan.explanations.filter((e) => e.status === 'matched').map((e) => e.ruleName),
       });
-      return { targets, decisions: plan.decisions, unavailable };
+      const notifyOn = [...new Set(plan.listeners.flatMap((l) => l.notifyOn))];
+      return { targets, decisions: plan.decisions, notifyOn, unavailable };
     },
   };
 }

@@ -29,6 +29,7 @@ import {
 import { tryParseDuration } from '../domain/duration.js';
 import type { Severity } from '../domain/severity.js';
 import type { TicketStatus } from '../domain/ticket-status.js';
+import { slaBreaches } from '../infra/metrics.js';
 import type { TicketSyncInit } from '../workflows/contract.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable, toTemporalFailure } from './failures.js';
@@ -91,6 +92,7 @@ export function ticketSyncActivities(deps: ActivityDeps) {
           deps.settings.auto_close_after !== undefined
             ? tryParseDuration(deps.settings.auto_close_after)
             : undefined,
+        recurrenceWindowMs: tryParseDuration(deps.settings.notifications.recurrence_window),
         retry: retryPolicyFor(
           t.kind as Connector['kind'],
           c?.retry,
@@ -150,7 +152,8 @@ export function ticketSyncActivities(deps: ActivityDeps) {
     async recordEscalation(input: { ticketId: string }): Promise<{ priority: Severity; previous: Severity }> {
       const raised = await recordEscalation(db, input.ticketId);
       if (!raised) throw connectorUnavailable(`ticket ${input.ticketId} does not exist`);
-      return raised;
+      if (raised.newlyBreached) slaBreaches.inc({ connector_id: raised.connectorId, kind: raised.kind });
+      return { priority: raised.priority, previous: raised.previous };
     },
 
     /** Raises the priority in the ITSM (Jira priority / ServiceNow urgency+impact, priority, severity). */

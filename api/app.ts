@@ -22,6 +22,7 @@ import { overviewRouter } from './overview.js';
 import { replaysRouter } from './replays.js';
 import { reportsRouter } from './reports.js';
 import { rulesRouter } from './rules.js';
+import { CODEC_PATH, temporalCodecRouter } from './temporal-codec.js';
 import { ticketsRouter } from './tickets.js';
 import { consoleRouter } from './ui/index.js';
 import { violationTicketsRouter } from './violation-tickets.js';
@@ -111,9 +112,11 @@ export function createApp(deps: ApiDeps) {
   const auth = bearerAuth(deps.apiKeys);
   const body = jsonBody(MAX_EVENT_BYTES, MAX_EVENT_VALUES);
   const batchBody = jsonBody(MAX_BATCH_BYTES, MAX_BATCH_VALUES);
-  app.use('/v1/*', (c, next) => (c.req.path.startsWith(WEBHOOKS) ? next() : auth(c, next)));
+  // Webhooks carry their own signatures; the codec has its own auth (browser session) and CORS.
+  const ownAuth = (path: string) => path.startsWith(WEBHOOKS) || path.startsWith(`${CODEC_PATH}/`);
+  app.use('/v1/*', (c, next) => (ownAuth(c.req.path) ? next() : auth(c, next)));
   app.use('/v1/*', (c, next) => {
-    if (!['POST', 'PUT', 'PATCH'].includes(c.req.method) || c.req.path.startsWith(WEBHOOKS)) return next();
+    if (!['POST', 'PUT', 'PATCH'].includes(c.req.method) || ownAuth(c.req.path)) return next();
     return c.req.path === BATCH_PATH ? batchBody(c, next) : body(c, next);
   });
 
@@ -130,6 +133,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/v1', rulesRouter(deps));
   app.route('/v1', auditRouter(deps));
   app.route('/v1', reportsRouter(deps));
+  app.route('/v1', temporalCodecRouter(deps));
   app.route('/v1', overviewRouter(deps));
 
   serveOpenApi(app);

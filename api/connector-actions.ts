@@ -67,7 +67,7 @@ export function connectorActionsRouter(deps: ApiDeps) {
         path: `/connectors/{id}/${action}`,
         summary:
           action === 'test'
-            ? 'Test the connection: ITSM creates a low-severity test ticket; SIEM sends a test_connection event'
+            ? 'Test the connection: ITSM creates a low-severity test ticket; SIEM sends a test_connection event; Slack and Teams get a test message'
             : 'Install the Elasticsearch index template (PUT /_index_template/{prefix})',
         request: { params: idParam },
         responses: {

@@ -14,8 +14,9 @@ import {
 } from '../db/repos/connectors.js';
 import { connectors } from '../db/schema.js';
 import { CONNECTOR_KINDS, type ConnectorKind } from '../domain/connector.js';
-import { connectorInputSchema, connectorPatchSchema } from '../domain/connector-input.js';
+import { connectorInputSchema, connectorPatchSchema, notifyOnSchemaFor } from '../domain/connector-input.js';
 import { mergeConfigPatch } from '../domain/connector-patch.js';
+import type { NoticeType } from '../domain/notification.js';
 import type { ApiDeps } from './deps.js';
 import { apiError, fieldIssues } from './errors.js';
 import { createRouter } from './router.js';
@@ -31,6 +32,8 @@ export const PublicConnectorSchema = z
     config: z.record(z.string(), z.unknown()),
     filters: z.record(z.string(), z.unknown()),
     retry: z.record(z.string(), z.unknown()).nullable(),
+    /** slack, teams, webhook: what the connector is told of (the kind's default unless set). */
+    notify_on: z.array(z.string()).optional(),
     origin: z.string(),
     status: z.object({
       configured: z.boolean(),
@@ -205,6 +208,26 @@ export function connectorsRouter(deps: ApiDeps) {
           })),
         );
       }
+      let notifyOn = row.notifyOn as NoticeType[] | null;
+      if (patch.notify_on !== undefined) {
+        const schema = notifyOnSchemaFor(kind);
+        const checked = schema?.safeParse(patch.notify_on ?? []);
+        if (!checked?.success)
+          return apiError(c, 400, 'validation_failed', 'invalid notify_on', [
+            ...(checked
+              ? fieldIssues(checked.error).map((d) => ({
+                  ...d,
+                  path: d.path === '(body)' ? 'notify_on' : `notify_on${d.path}`,
+                }))
+              : [
+                  {
+                    path: 'notify_on',
+                    message: `${kind} connectors are not told of anything: notify_on is for slack, teams and webhook`,
+                  },
+                ]),
+          ]);
+        notifyOn = patch.notify_on === null ? null : checked.data;
+      }
       const common = {
         id,
         kind,
@@ -213,6 +236,7 @@ export function connectorsRouter(deps: ApiDeps) {
         auto_push: patch.auto_push ?? row.autoPush,
         filters: patch.filters ?? row.filters,
         retry: patch.retry === undefined ? (row.retry as never) : patch.retry,
+        notify_on: notifyOn,
       };
       const origin = row.origin as 'api' | 'config';
       const values =

@@ -36,6 +36,7 @@ const ReplayAccepted = z
 
 export const deliveryFilterSchema = z.object({
   status: z.enum(['pending', 'delivered', 'failed']).optional(),
+  purpose: z.enum(['ticket', 'event', 'notify']).optional(),
   connector_id: z.string().max(64).optional(),
   kind: z.enum(CONNECTOR_KINDS).optional(),
   event_id: z.uuid().optional(),
@@ -46,6 +47,7 @@ export const deliveryFilterSchema = z.object({
 export function deliveryConditions(f: z.infer<typeof deliveryFilterSchema>): SQL[] {
   const conds: SQL[] = [];
   if (f.status) conds.push(eq(deliveries.status, f.status));
+  if (f.purpose) conds.push(eq(deliveries.purpose, f.purpose));
   if (f.connector_id) conds.push(eq(deliveries.connectorId, f.connector_id));
   if (f.kind) conds.push(eq(deliveries.kind, f.kind));
   if (f.event_id) conds.push(eq(deliveries.eventId, f.event_id));
@@ -77,7 +79,7 @@ export function deliveriesRouter(deps: ApiDeps) {
     createRoute({
       method: 'get',
       path: '/deliveries',
-      summary: 'Deliveries (ticket creations and SIEM events), newest first',
+      summary: 'Deliveries (ticket creations, SIEM events, notifications), newest first',
       request: { query: pageQuery.extend(deliveryFilterSchema.shape) },
       responses: {
         200: jsonContent(listOf(DeliverySchema), 'Deliveries'),

@@ -254,6 +254,11 @@ export function serveOpenApi(app: OpenAPIHono<AppEnv>): void {
       { name: 'audit', description: 'Who changed what' },
       { name: 'reports', description: 'Summaries and the overview' },
       { name: 'operations', description: 'Probes and metrics' },
+      {
+        name: 'temporal-codec',
+        description:
+          "Temporal's codec server: the Web UI and the CLI read payloads ESCALATE_PAYLOAD_KEY encrypts",
+      },
     ],
   });
 }

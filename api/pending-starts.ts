@@ -4,6 +4,7 @@ import {
   pendingStarts,
   storedCompactEvent,
 } from '../db/repos/violations.js';
+import { violationsUnstarted } from '../infra/metrics.js';
 import { startViolation, temporalRejection } from '../infra/workflow-client.js';
 import { isUnavailable } from './app.js';
 import type { ApiDeps } from './deps.js';
@@ -22,6 +23,8 @@ export function startPendingSweeper(deps: ApiDeps, opts: { intervalMs?: number; 
   let running: Promise<void> | undefined;
   const round = async () => {
     const rows = await pendingStarts(deps.database.db, new Date(Date.now() - graceMs), 500);
+    // What is left behind (500 means "at least"); each row this round settles is taken off below.
+    violationsUnstarted.set(rows.length);
     for (const row of rows) {
       try {
         await startViolation(deps.workflows, storedCompactEvent(row), 'recovery');
@@ -30,6 +33,7 @@ export function startPendingSweeper(deps: ApiDeps, opts: { intervalMs?: number; 
         if (isUnavailable(err)) throw err;
         const reason = temporalRejection(err) ?? (err as Error).message;
         await markViolationStartRefused(deps.database.db, row.eventId, reason);
+        violationsUnstarted.dec();
         deps.logger.error(
           { event_id: row.eventId, workflow_id: row.workflowId, reason },
           'Temporal refused to start a stored violation; flagged',
@@ -37,6 +41,7 @@ export function startPendingSweeper(deps: ApiDeps, opts: { intervalMs?: number; 
         continue;
       }
       await markViolationStarted(deps.database.db, row.eventId);
+      violationsUnstarted.dec();
       deps.logger.warn(
         { event_id: row.eventId, workflow_id: row.workflowId },
         'started a violation whose start had failed',

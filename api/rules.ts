@@ -17,7 +17,7 @@ import {
   updateRule,
 } from '../db/repos/rules.js';
 import { connectors } from '../db/schema.js';
-import { isItsmKind } from '../domain/connector.js';
+import { isItsmKind, NOTIFY_ON_DEFAULTS } from '../domain/connector.js';
 import { compactEvent, type ViolationEvent, violationEventSchema } from '../domain/event.js';
 import { planEvent } from '../domain/planning.js';
 import type { RuleExplanation } from '../domain/rule-evaluation.js';
@@ -57,7 +57,7 @@ const idParam = z.object({ id: z.string().min(1).max(64) });
 const DecisionSchema = z.object({
   connector_id: z.string(),
   connector_name: z.string(),
-  action: z.enum(['ticket', 'deliver', 'skip']),
+  action: z.enum(['ticket', 'deliver', 'notify', 'skip']),
   reason: z.string(),
 });
 
@@ -71,6 +71,14 @@ const ExplanationSchema = z.object({
     z.object({
       connector_id: z.string(),
       outcome: z.enum(['claimed', 'already_claimed', 'unknown_connector', 'not_itsm', 'connector_disabled']),
+      detail: z.string(),
+    }),
+  ),
+  /** The rule's `then.notify` connectors (matched rules only). */
+  notify: z.array(
+    z.object({
+      connector_id: z.string(),
+      outcome: z.enum(['notified', 'unknown_connector', 'not_notification', 'connector_disabled']),
       detail: z.string(),
     }),
   ),
@@ -109,6 +117,8 @@ export const DryRunResultSchema = z
     explanations: z.array(ExplanationSchema),
     tickets: z.array(PlannedTicketSchema),
     siem: z.array(z.string()),
+    /** Connectors told about the event's ticket and failed deliveries, and of what (their notify_on). */
+    notify: z.array(z.object({ connector_id: z.string(), notify_on: z.array(z.string()) })),
   })
   .openapi('RuleDryRun');
 
@@ -123,13 +133,20 @@ export function isUniqueViolation(err: unknown): boolean {
   return false;
 }
 
+const toNote = <T extends { connectorId: string; outcome: string; detail: string }>(t: T) => ({
+  connector_id: t.connectorId,
+  outcome: t.outcome,
+  detail: t.detail,
+});
+
 const toExplanation = (e: RuleExplanation): z.infer<typeof ExplanationSchema> => ({
   rule_id: e.ruleId,
   rule_name: e.ruleName,
   order: e.order,
   status: e.status,
   conditions: e.conditions.map((c) => ({ condition: c.condition, matched: c.matched, detail: c.detail })),
-  targets: e.targets.map((t) => ({ connector_id: t.connectorId, outcome: t.outcome, detail: t.detail })),
+  targets: e.targets.map(toNote) as z.infer<typeof ExplanationSchema>['targets'],
+  notify: e.notify.map(toNote) as z.infer<typeof ExplanationSchema>['notify'],
   stopped: e.stopped,
   summary: e.summary,
 });
@@ -148,9 +165,16 @@ export function rulesRouter(deps: ApiDeps) {
   const router = createRouter();
   const { db } = deps.database;
 
-  /** Targets that name no connector or a non-ITSM one: stored anyway, the connector may come later. */
-  async function targetWarnings(targets: readonly string[]): Promise<string[]> {
-    const ids = [...new Set(targets)];
+  /**
+   * Targets that name no connector or a non-ITSM one, notify entries that name no notification
+   * connector: stored anyway, the connector may come later.
+   */
+  async function targetWarnings(then: { targets?: unknown; notify?: unknown }): Promise<string[]> {
+    const strings = (v: unknown) =>
+      Array.isArray(v) ? v.filter((t): t is string => typeof t === 'string') : [];
+    const targets = strings(then.targets);
+    const notify = strings(then.notify);
+    const ids = [...new Set([...targets, ...notify])];
     if (ids.length === 0) return [];
     const found = await db
       .select({
@@ -170,6 +194,16 @@ export function rulesRouter(deps: ApiDeps) {
       else if (!isItsmKind(c.kind))
         warnings.push(
           `${at}: ${id} (${c.name}) is a ${c.kind} connector, not an ITSM connector (jira, servicenow)`,
+        );
+      else if (!c.enabled) warnings.push(`${at}: ${id} (${c.name}) is disabled`);
+    });
+    notify.forEach((id, i) => {
+      const c = byId.get(id);
+      const at = `then.notify[${i}]`;
+      if (!c) warnings.push(`${at}: no connector with id ${id} (yet); the rule skips it until one exists`);
+      else if (!NOTIFY_ON_DEFAULTS[c.kind as keyof typeof NOTIFY_ON_DEFAULTS])
+        warnings.push(
+          `${at}: ${id} (${c.name}) is a ${c.kind} connector, not a notification connector (slack, teams, webhook)`,
         );
       else if (!c.enabled) warnings.push(`${at}: ${id} (${c.name}) is disabled`);
     });
@@ -217,7 +251,7 @@ export function rulesRouter(deps: ApiDeps) {
     async (c) => {
       const { id, ...rule } = c.req.valid('json');
       const values = toRuleRowValues({ ...rule, id: id ?? randomUUID() }, 'api');
-      const warnings = await targetWarnings(rule.then.targets);
+      const warnings = await targetWarnings(rule.then);
       try {
         const row = await createRule(db, values, {
           actor: c.get('actor'),
@@ -285,6 +319,7 @@ export function rulesRouter(deps: ApiDeps) {
             reopen_within_ms: spec.reopenWithinMs ?? null,
           })),
           siem: plan.siem,
+          notify: plan.listeners.map((l) => ({ connector_id: l.connectorId, notify_on: l.notifyOn })),
         },
         200,
       );
@@ -305,10 +340,7 @@ export function rulesRouter(deps: ApiDeps) {
     async (c) => {
       const row = await getRuleRow(db, c.req.valid('param').id);
       if (!row) return apiError(c, 404, 'not_found', 'no such rule');
-      const targets = (row.then as { targets?: unknown }).targets;
-      const warnings = await targetWarnings(
-        Array.isArray(targets) ? targets.filter((t): t is string => typeof t === 'string') : [],
-      );
+      const warnings = await targetWarnings(row.then);
       return c.json({ ...toPublicRule(row), warnings }, 200);
     },
   );
@@ -346,7 +378,7 @@ export function rulesRouter(deps: ApiDeps) {
         );
       }
       const rule: Rule = { ...merged.data, id };
-      const warnings = await targetWarnings(rule.then.targets);
+      const warnings = await targetWarnings(rule.then);
       const { origin: _origin, ...values } = toRuleRowValues(rule, row.origin as 'api' | 'config');
       try {
         const updated = await updateRule(db, id, values, {

@@ -55,7 +55,10 @@ export const DeliverySchema = z
     id: z.string(),
     connector_id: z.string(),
     kind: z.string(),
+    /** `ticket`, `event` or `notify`. */
     purpose: z.string(),
+    /** `notify`: what is told (`type`: ticket_created, recurrence, status_changed, sla_breached, delivery_failed, and its ids). */
+    notice: z.record(z.string(), z.unknown()).nullable(),
     event_id: z.string(),
     status: z.enum(['pending', 'delivered', 'failed']),
     attempts: z.number(),

@@ -59,6 +59,8 @@ export const connectors = pgTable('connectors', {
   secrets: text('secrets'),
   filters: jsonb('filters').$type<Record<string, unknown>>().notNull().default({}),
   retry: jsonb('retry').$type<Record<string, unknown>>(),
+  /** Notification kinds (slack, teams, webhook): what the connector is told about; null = the kind's default. */
+  notifyOn: jsonb('notify_on').$type<string[]>(),
   /** `api` or `config` (declared in ESCALATE_CONFIG). */
   origin: text('origin').notNull().default('api'),
   lastTestAt: ts('last_test_at'),
@@ -122,8 +124,12 @@ export const deliveries = pgTable(
     connectorId: text('connector_id').notNull(),
     /** Connector kind (jira, servicenow, splunk...). */
     kind: text('kind').notNull(),
-    /** `ticket` (ITSM create) or `event` (SIEM delivery). */
+    /** `ticket` (ITSM create), `event` (SIEM delivery) or `notify` (a notification). */
     purpose: text('purpose').notNull(),
+    /** `notify`: what is told (type and ids: the Notice), read again on every attempt and replay. */
+    notice: jsonb('notice').$type<Record<string, unknown>>(),
+    /** `notify`: the notice's identity; one delivery per connector and key. */
+    noticeKey: text('notice_key'),
     status: text('status').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
@@ -141,7 +147,13 @@ export const deliveries = pgTable(
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex('deliveries_event_connector_uq').on(t.eventId, t.connectorId),
+    // One ticket or event delivery per violation and connector; notifications, many, by their key.
+    uniqueIndex('deliveries_event_connector_uq')
+      .on(t.eventId, t.connectorId)
+      .where(sql`${t.noticeKey} is null`),
+    uniqueIndex('deliveries_connector_notice_uq')
+      .on(t.connectorId, t.noticeKey)
+      .where(sql`${t.noticeKey} is not null`),
     index('deliveries_status_idx').on(t.status, t.createdAt),
     index('deliveries_connector_idx').on(t.connectorId, t.createdAt),
   ],
@@ -263,6 +275,22 @@ export const webhookReceipts = pgTable(
     uniqueIndex('webhook_receipts_pk').on(t.source, t.identifier),
     index('webhook_receipts_at_idx').on(t.at),
   ],
+);
+
+/**
+ * Slack threads (bot token): the first message about a ticket on a connector; later notifications
+ * about that ticket reply under it (`thread_ts`).
+ */
+export const notificationThreads = pgTable(
+  'notification_threads',
+  {
+    connectorId: text('connector_id').notNull(),
+    ticketId: uuid('ticket_id').notNull(),
+    channel: text('channel').notNull(),
+    ts: text('ts').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('notification_threads_pk').on(t.connectorId, t.ticketId)],
 );
 
 /**

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { type DurationInput, parseDuration, tryParseDuration } from './duration.js';
 import { EVENT_TYPES } from './event.js';
+import { DEFAULT_NOTIFY_ON, NOTICE_TYPES, type NoticeType, WEBHOOK_NOTICE_TYPES } from './notification.js';
 import {
   DEFAULT_ITSM_RETRY,
+  DEFAULT_NOTIFY_RETRY,
   DEFAULT_SIEM_RETRY,
   type RetryPolicyMs,
   type RetrySpec,
@@ -14,13 +16,17 @@ import { TICKET_STATUSES } from './ticket-status.js';
 
 export const ITSM_KINDS = ['jira', 'servicenow'] as const;
 export const SIEM_KINDS = ['splunk', 'datadog', 'elasticsearch', 'webhook'] as const;
-export const CONNECTOR_KINDS = [...ITSM_KINDS, ...SIEM_KINDS] as const;
+/** Chat notifications: people are told about tickets and failed deliveries. */
+export const NOTIFY_KINDS = ['slack', 'teams'] as const;
+export const CONNECTOR_KINDS = [...ITSM_KINDS, ...SIEM_KINDS, ...NOTIFY_KINDS] as const;
 export type ItsmKind = (typeof ITSM_KINDS)[number];
 export type SiemKind = (typeof SIEM_KINDS)[number];
+export type NotifyKind = (typeof NOTIFY_KINDS)[number];
 export type ConnectorKind = (typeof CONNECTOR_KINDS)[number];
 
 export const isItsmKind = (k: string): k is ItsmKind => (ITSM_KINDS as readonly string[]).includes(k);
 export const isSiemKind = (k: string): k is SiemKind => (SIEM_KINDS as readonly string[]).includes(k);
+export const isNotifyKind = (k: string): k is NotifyKind => (NOTIFY_KINDS as readonly string[]).includes(k);
 
 export const durationSchema = z
   .union([z.string(), z.number().int().nonnegative()])
@@ -62,6 +68,23 @@ export const httpUrl = z
       ctx.addIssue({ code: 'custom', message: 'a base URL has no query string or fragment' });
   })
   .transform(trimTrailingSlashes);
+
+/**
+ * A URL that is itself the credential (Slack incoming webhook, Teams Workflows trigger with its
+ * `sig=` query): http(s), query kept as given, no user info or fragment.
+ */
+export const credentialUrl = z
+  .url()
+  .max(4096)
+  .refine((u) => /^https?:\/\//i.test(u), { message: 'only http(s) URLs are allowed' })
+  .refine(
+    (u) => {
+      // zod runs this check even when z.url() refused the value: never throw.
+      const url = URL.canParse(u) ? new URL(u) : undefined;
+      return url !== undefined && !url.username && !url.password && !url.hash;
+    },
+    { message: 'the URL must not carry user info or a fragment' },
+  );
 
 const secret = z.string().min(1).max(4096);
 const templateString = z
@@ -319,6 +342,44 @@ export const webhookConfigSchema = z.strictObject({
   ...transport,
 });
 
+/** Slack: an incoming webhook, or a bot token posting with `chat.postMessage` (threads need the bot). */
+export const slackConfigSchema = z
+  .strictObject({
+    webhook_url: credentialUrl.optional(),
+    bot_token: z
+      .string()
+      .regex(/^xox[a-z]-[A-Za-z0-9-]+$/, 'Slack bot tokens look like xoxb-…')
+      .max(4096)
+      .optional(),
+    /** Channel id (C…, G…) for the bot token; a name posts too, but the lookup before a retry needs the id. */
+    channel: z.string().min(1).max(80).optional(),
+    /** Slack's Web API; settable for tests and proxies. */
+    api_url: httpUrl.default('https://slack.com/api'),
+    ...transport,
+  })
+  .superRefine((c, ctx) => {
+    if (c.webhook_url && c.bot_token)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bot_token'],
+        message: 'give webhook_url or bot_token + channel, not both',
+      });
+    else if (!c.webhook_url && !c.bot_token)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['webhook_url'],
+        message: 'webhook_url or bot_token + channel is required',
+      });
+    else if (c.bot_token && !c.channel)
+      ctx.addIssue({ code: 'custom', path: ['channel'], message: 'channel is required with bot_token' });
+  });
+
+/** Microsoft Teams: a Workflows "when a Teams webhook request is received" URL. */
+export const teamsConfigSchema = z.strictObject({
+  webhook_url: credentialUrl,
+  ...transport,
+});
+
 export const CONFIG_SCHEMAS = {
   jira: jiraConfigSchema,
   servicenow: servicenowConfigSchema,
@@ -326,6 +387,8 @@ export const CONFIG_SCHEMAS = {
   datadog: datadogConfigSchema,
   elasticsearch: elasticsearchConfigSchema,
   webhook: webhookConfigSchema,
+  slack: slackConfigSchema,
+  teams: teamsConfigSchema,
 } as const;
 
 export type JiraConfig = z.output<typeof jiraConfigSchema>;
@@ -334,6 +397,8 @@ export type SplunkConfig = z.output<typeof splunkConfigSchema>;
 export type DatadogConfig = z.output<typeof datadogConfigSchema>;
 export type ElasticsearchConfig = z.output<typeof elasticsearchConfigSchema>;
 export type WebhookConfig = z.output<typeof webhookConfigSchema>;
+export type SlackConfig = z.output<typeof slackConfigSchema>;
+export type TeamsConfig = z.output<typeof teamsConfigSchema>;
 
 export interface ConfigByKind {
   jira: JiraConfig;
@@ -342,6 +407,8 @@ export interface ConfigByKind {
   datadog: DatadogConfig;
   elasticsearch: ElasticsearchConfig;
   webhook: WebhookConfig;
+  slack: SlackConfig;
+  teams: TeamsConfig;
 }
 
 /** Write-only fields: encrypted at rest, masked on every read. */
@@ -352,6 +419,9 @@ export const SECRET_FIELDS: Record<ConnectorKind, readonly string[]> = {
   datadog: ['api_key', 'signing_secret', 'proxy_url'],
   elasticsearch: ['api_key', 'password', 'signing_secret', 'proxy_url'],
   webhook: ['secret', 'proxy_url'],
+  // Whoever holds a Slack or Teams webhook URL can post to the channel: it is a credential.
+  slack: ['webhook_url', 'bot_token', 'proxy_url'],
+  teams: ['webhook_url', 'proxy_url'],
 };
 
 /** Config fields holding a URL the connector sends its secrets to. */
@@ -362,6 +432,9 @@ export const URL_FIELDS: Record<ConnectorKind, readonly string[]> = {
   datadog: ['logs_url', 'metrics_url'],
   elasticsearch: ['url'],
   webhook: ['url'],
+  // A webhook URL is itself the secret; a bot token goes to `api_url`.
+  slack: ['api_url'],
+  teams: [],
 };
 
 export const filtersSchema = z.strictObject({
@@ -369,6 +442,31 @@ export const filtersSchema = z.strictObject({
   min_severity: z.enum(SEVERITIES).optional(),
 });
 export type ConnectorFilters = z.infer<typeof filtersSchema>;
+
+const uniqueNotices = <T extends z.ZodType<string>>(item: T) =>
+  z.array(item).refine((l) => new Set(l).size === l.length, { message: 'notify_on must not repeat a type' });
+
+/** `notify_on` of a Slack or Teams connector: which moments it is told about. */
+export const notifyOnSchema = uniqueNotices(z.enum(NOTICE_TYPES));
+/** `notify_on` of a webhook connector (`[]` turns its `delivery_failed` messages off). */
+export const webhookNotifyOnSchema = uniqueNotices(z.enum(WEBHOOK_NOTICE_TYPES));
+
+/** The kinds that take `notify_on`, and what they hear of without one. */
+export const NOTIFY_ON_DEFAULTS: Partial<Record<ConnectorKind, readonly NoticeType[]>> = {
+  slack: DEFAULT_NOTIFY_ON,
+  teams: DEFAULT_NOTIFY_ON,
+  webhook: WEBHOOK_NOTICE_TYPES,
+};
+
+/** What a connector is told about: its own `notify_on`, else its kind's default (none for the others). */
+export function notifyOnOf(
+  kind: ConnectorKind,
+  stored: readonly NoticeType[] | null | undefined,
+): NoticeType[] {
+  const defaults = NOTIFY_ON_DEFAULTS[kind];
+  if (!defaults) return [];
+  return [...(stored ?? defaults)];
+}
 
 /** A connector as activities see it: config with secrets decrypted. Never returned by the API. */
 export interface Connector<K extends ConnectorKind = ConnectorKind> {
@@ -380,6 +478,8 @@ export interface Connector<K extends ConnectorKind = ConnectorKind> {
   config: ConfigByKind[K];
   filters: ConnectorFilters;
   retry: RetrySpec | null;
+  /** Effective (the kind's default when none is stored). */
+  notify_on: NoticeType[];
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -393,7 +493,12 @@ export function retryPolicyFor(
   retry: RetrySpec | null | undefined,
   kindOverride?: RetrySpec,
 ): RetryPolicyMs {
-  return resolveRetry(isItsmKind(kind) ? DEFAULT_ITSM_RETRY : DEFAULT_SIEM_RETRY, kindOverride, retry);
+  const base = isItsmKind(kind)
+    ? DEFAULT_ITSM_RETRY
+    : isNotifyKind(kind)
+      ? DEFAULT_NOTIFY_RETRY
+      : DEFAULT_SIEM_RETRY;
+  return resolveRetry(base, kindOverride, retry);
 }
 
 export function passesFilters(

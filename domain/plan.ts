@@ -1,14 +1,19 @@
 import type { ConnectorKind } from './connector.js';
+import type { NoticeType } from './notification.js';
 import type { RetryPolicyMs } from './retry.js';
 import type { Severity } from './severity.js';
 
-/** One outside effect the workflow must carry out: a ticket in an ITSM or an event in a SIEM. */
+export type DeliveryPurpose = 'ticket' | 'event' | 'notify';
+
+/** One outside effect the workflow must carry out: a ticket in an ITSM, an event in a SIEM, a notification. */
 export interface Target {
   deliveryId: string;
   connectorId: string;
   connectorName: string;
   kind: ConnectorKind;
-  purpose: 'ticket' | 'event';
+  purpose: DeliveryPurpose;
+  /** `notify` only: what the notification tells (the rest of the notice is on the delivery row). */
+  notice?: NoticeType;
   retry: RetryPolicyMs;
   /** One HTTP call's timeout (a ticket attempt may make two: the lookup, then the create). */
   timeoutMs: number;
@@ -54,7 +59,7 @@ export interface TicketTarget {
 export interface Decision {
   connector_id: string;
   connector_name: string;
-  action: 'ticket' | 'deliver' | 'skip';
+  action: 'ticket' | 'deliver' | 'notify' | 'skip';
   reason: string;
 }
 
@@ -63,6 +68,12 @@ export interface Plan {
   decisions: Decision[];
   /** Chosen but not attempted (the connector is unavailable): recorded as failed deliveries. */
   unavailable?: TargetOutcome[];
+  /**
+   * What the connectors listening to this event (notification connectors, webhooks) are told of,
+   * all together: the workflow asks for notifications only of these. Absent in runs planned
+   * before notifications existed.
+   */
+  notifyOn?: NoticeType[];
 }
 
 export type ViolationStatus = 'processing' | 'completed' | 'partially_failed' | 'failed';
@@ -70,7 +81,7 @@ export type ViolationStatus = 'processing' | 'completed' | 'partially_failed' | 
 export interface TargetOutcome {
   deliveryId: string;
   connectorId: string;
-  purpose: 'ticket' | 'event';
+  purpose: DeliveryPurpose;
   ok: boolean;
   ticketId?: string;
   /** The event joined an active ticket instead of opening one. */
@@ -79,7 +90,12 @@ export interface TargetOutcome {
   error?: string;
 }
 
-export function overallStatus(outcomes: TargetOutcome[]): ViolationStatus {
-  if (outcomes.length === 0 || outcomes.every((o) => o.ok)) return 'completed';
-  return outcomes.some((o) => o.ok) ? 'partially_failed' : 'failed';
+/**
+ * A violation's status comes from its tickets and events; a notification about it (told later,
+ * perhaps by its ticket's workflow) never changes it.
+ */
+export function overallStatus(outcomes: Pick<TargetOutcome, 'ok' | 'purpose'>[]): ViolationStatus {
+  const own = outcomes.filter((o) => o.purpose !== 'notify');
+  if (own.length === 0 || own.every((o) => o.ok)) return 'completed';
+  return own.some((o) => o.ok) ? 'partially_failed' : 'failed';
 }

@@ -30,6 +30,14 @@ export const DEFAULT_SIEM_RETRY: RetryPolicyMs = {
   maximumIntervalMs: 60_000,
 };
 
+/** Slack and Teams: a few quick tries; their 429s say when to come back (Retry-After, capped at 1 min). */
+export const DEFAULT_NOTIFY_RETRY: RetryPolicyMs = {
+  maximumAttempts: 5,
+  initialIntervalMs: 1_000,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 60_000,
+};
+
 /** Later layers win: kind default, then per-kind override, then per-connector override. */
 export function resolveRetry(
   base: RetryPolicyMs,

@@ -3,7 +3,7 @@
  * every condition explained, so an admin can see why an event did or did not open a ticket.
  * Pure: no I/O, no clock.
  */
-import { type ConnectorKind, isItsmKind } from './connector.js';
+import { type ConnectorKind, isItsmKind, NOTIFY_ON_DEFAULTS } from './connector.js';
 import { correlationKey, DEFAULT_CORRELATE_BY } from './correlation.js';
 import { tryParseDuration } from './duration.js';
 import type { CompactEvent } from './event.js';
@@ -36,8 +36,15 @@ export type RuleStatus = 'matched' | 'not_matched' | 'disabled' | 'not_evaluated
 
 export interface TargetNote {
   connectorId: string;
-  /** `claimed` means this rule gives the connector its ticket. */
-  outcome: 'claimed' | 'already_claimed' | 'unknown_connector' | 'not_itsm' | 'connector_disabled';
+  /** `claimed`: this rule gives the connector its ticket; `notified`: it tells the connector (then.notify). */
+  outcome:
+    | 'claimed'
+    | 'already_claimed'
+    | 'unknown_connector'
+    | 'not_itsm'
+    | 'connector_disabled'
+    | 'notified'
+    | 'not_notification';
   detail: string;
 }
 
@@ -50,6 +57,8 @@ export interface RuleExplanation {
   conditions: ConditionResult[];
   /** What happened to each of the rule's targets (matched rules only). */
   targets: TargetNote[];
+  /** What happened to each connector of the rule's `then.notify` (matched rules only). */
+  notify: TargetNote[];
   /** This rule matched and has `stop: true`: later rules were not evaluated. */
   stopped: boolean;
   summary: string;
@@ -57,6 +66,8 @@ export interface RuleExplanation {
 
 export interface Evaluation {
   targets: TicketTarget[];
+  /** Notification connectors named by matching rules (`then.notify`), with the first rule naming each. */
+  notify: { connectorId: string; ruleName: string }[];
   explanations: RuleExplanation[];
   /** One per ITSM connector given, in the order given. */
   decisions: Decision[];
@@ -207,6 +218,7 @@ export function evaluateRules(
   /** Enabled, matching rules that named a connector but could not give it a ticket. */
   const targetedDisabled = new Map<string, Rule>();
   const targets: TicketTarget[] = [];
+  const notify = new Map<string, string>();
   const explanations: RuleExplanation[] = [];
   const matchedRules: Rule[] = [];
   let stoppedBy: Rule | undefined;
@@ -219,6 +231,7 @@ export function evaluateRules(
         status: 'not_evaluated',
         conditions: [],
         targets: [],
+        notify: [],
         stopped: false,
         summary: `not evaluated: rule ${quote(stoppedBy.name)} matched with stop`,
       });
@@ -230,6 +243,7 @@ export function evaluateRules(
         status: 'disabled',
         conditions: [],
         targets: [],
+        notify: [],
         stopped: false,
         summary: 'skipped: rule disabled',
       });
@@ -243,6 +257,7 @@ export function evaluateRules(
         status: 'not_matched',
         conditions,
         targets: [],
+        notify: [],
         stopped: false,
         summary: `not matched: ${failed.map((c) => c.condition).join(', ')} failed`,
       });
@@ -286,6 +301,21 @@ export function evaluateRules(
         });
       }
     }
+    const notifyNotes = (rule.then?.notify ?? []).map((connectorId): TargetNote => {
+      const connector = byId.get(connectorId);
+      if (!connector)
+        return { connectorId, outcome: 'unknown_connector', detail: `no connector with id ${connectorId}` };
+      if (!NOTIFY_ON_DEFAULTS[connector.kind])
+        return {
+          connectorId,
+          outcome: 'not_notification',
+          detail: `${connector.name} is a ${connector.kind} connector: only slack, teams and webhook connectors are told`,
+        };
+      if (!connector.enabled)
+        return { connectorId, outcome: 'connector_disabled', detail: `${connector.name} is disabled` };
+      if (!notify.has(connectorId)) notify.set(connectorId, rule.name);
+      return { connectorId, outcome: 'notified', detail: `${connector.name} is told of this event` };
+    });
     // Stored rules are validated; this only guards hand-built ones (never throw in a workflow).
     const invalid = (['auto_resolve_after', 'sla', 'reopen_within'] as const).filter((key) => {
       const value = rule.then?.[key];
@@ -298,9 +328,13 @@ export function evaluateRules(
       status: 'matched',
       conditions,
       targets: notes,
+      notify: notifyNotes,
       stopped: rule.stop === true,
       summary:
         `matched: ${claimed} of ${notes.length} target(s) claimed` +
+        (notifyNotes.length
+          ? `; ${notifyNotes.filter((n) => n.outcome === 'notified').length} of ${notifyNotes.length} notification connector(s) told`
+          : '') +
         (rule.stop ? '; stop: later rules not evaluated' : '') +
         (invalid.length ? `; invalid duration(s) ignored: ${invalid.join(', ')}` : ''),
     });
@@ -356,5 +390,10 @@ export function evaluateRules(
     }
   }
 
-  return { targets, explanations, decisions };
+  return {
+    targets,
+    notify: [...notify].map(([connectorId, ruleName]) => ({ connectorId, ruleName })),
+    explanations,
+    decisions,
+  };
 }

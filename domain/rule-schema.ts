@@ -56,6 +56,13 @@ export const ruleThenSchema = z.strictObject({
     20,
   ).optional(),
   reopen_within: durationSchema.optional(),
+  /**
+   * Notification connectors (slack, teams, webhook) told about matching events, in addition to
+   * those whose own filters pass; what they are told of is still their `notify_on`.
+   */
+  notify: nonEmptyList(text(128), 50)
+    .refine((ids) => new Set(ids).size === ids.length, { message: 'notify must not repeat a connector id' })
+    .optional(),
 });
 
 export const ruleSchema = z.strictObject({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema, retrySpecSchema } from './connector.js';
+import { CONNECTOR_KINDS, durationSchema, httpUrl, retrySpecSchema } from './connector.js';
 import { SEVERITIES } from './severity.js';
 
 /** Service-wide settings, from the `settings:` section of ESCALATE_CONFIG. */
@@ -34,12 +34,18 @@ export const settingsSchema = z.strictObject({
   /** Inbound webhooks. `require_timestamp` unset: the install default (on for new installs). */
   webhooks: z.strictObject({ require_timestamp: z.boolean().optional() }).prefault({}),
   /** Retry overrides per connector kind (a connector's own `retry` still wins). */
-  retry: z
-    .partialRecord(
-      z.enum(['jira', 'servicenow', 'splunk', 'datadog', 'elasticsearch', 'webhook']),
-      retrySpecSchema,
-    )
-    .default({}),
+  retry: z.partialRecord(z.enum(CONNECTOR_KINDS), retrySpecSchema).default({}),
+  notifications: z
+    .strictObject({
+      /** Recurrences of one ticket are told at most once per window, as one summary with their count. */
+      recurrence_window: durationSchema.default('15m'),
+    })
+    .prefault({}),
+  /**
+   * Where people reach escalate (e.g. `https://escalate.example.com`): notifications link to the
+   * violation's console page there. Unset: they name the event id instead.
+   */
+  public_url: httpUrl.optional(),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -3,10 +3,11 @@ import { scrubDatabaseError } from '../db/errors.js';
 
 /**
  * Field names whose values are secrets, at any depth of a logged object: authorization headers,
- * connector secret fields (`api_token`, `hec_token`, `signing_secret`, `pat`...), keys and tokens.
+ * connector secret fields (`api_token`, `hec_token`, `signing_secret`, `pat`, Slack/Teams `webhook_url`...),
+ * keys and tokens.
  */
 const SECRET_NAME =
-  /^(?:authorization|proxy-authorization|cookie|set-cookie|pat|secret|password|passwd|token|apikey|api[_-]?key|dd-api-key|x-api-key|[\w-]*[_-](?:secret|token|password|api[_-]?key))$/i;
+  /^(?:authorization|proxy-authorization|cookie|set-cookie|pat|secret|password|passwd|token|apikey|api[_-]?key|dd-api-key|x-api-key|webhook_url|proxy_url|[\w-]*[_-](?:secret|token|password|api[_-]?key))$/i;
 
 const MAX_DEPTH = 12;
 const REDACTED = '[redacted]';

@@ -8,7 +8,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The registry every escalate metric lives in (not prom-client's global one). */
 export const registry = new Registry();
@@ -48,6 +48,25 @@ export const deliveryAttemptDuration = new Histogram({
   help: 'Duration of one delivery attempt (the remote call), by connector kind',
   labelNames: ['kind'] as const,
   buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  registers: [registry],
+});
+
+/** Tickets whose SLA passed while open (counted once per ticket, when the breach is recorded). */
+export const slaBreaches = new Counter({
+  name: 'escalate_sla_breaches_total',
+  help: 'Tickets whose SLA passed while still open, by connector and kind',
+  labelNames: ['connector_id', 'kind'] as const,
+  registers: [registry],
+});
+
+/**
+ * Violations stored whose workflow start Temporal has not acknowledged for longer than the sweep's
+ * grace period (the API's sweep starts them); set at each sweep. Above 0 for long: Temporal refuses
+ * or cannot be reached.
+ */
+export const violationsUnstarted = new Gauge({
+  name: 'escalate_violations_unstarted',
+  help: 'Violations stored whose workflow start is still pending after the grace period, as of the last sweep (at most 500)',
   registers: [registry],
 });
 
@@ -115,17 +134,27 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+/** What `GET /healthz` answers: 200 when `ok`, else 503; `status` names the state. */
+export type HealthCheck = () => { ok: boolean; status: string };
+
 /**
  * A minimal HTTP listener serving this process's registry on `GET /metrics` (plus `extra`, e.g.
- * the Temporal SDK's exporter text, so one scrape target has both). For a standalone worker.
+ * the Temporal SDK's exporter text, so one scrape target has both), and `GET /healthz` from
+ * `health`. For a standalone worker.
  */
 export function serveMetrics(opts: {
   port: number;
   host?: string;
   extra?: () => Promise<string>;
+  health?: HealthCheck;
 }): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/healthz' && opts.health) {
+      const { ok, status } = opts.health();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status }));
+      return;
+    }
     if (req.method !== 'GET' || (path !== '/metrics' && path !== '/')) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;

@@ -21,6 +21,8 @@ export interface DevServerOptions {
   namespace?: string;
   dynamicConfig?: Record<string, string | number | boolean>;
   logLevel?: string;
+  /** The Web UI decodes payloads through this codec server (`--ui-codec-endpoint`). */
+  uiCodecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -59,6 +61,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   args.push('--log-level', opts.logLevel ?? 'error', '--namespace', opts.namespace ?? 'default');
   if (opts.headless) args.push('--headless');
   else if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
+  if (opts.uiCodecEndpoint && !opts.headless) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES))
     args.push('--search-attribute', `${name}=${type}`);

@@ -36,6 +36,7 @@ import {
   violationStart,
   violationWorkflowId,
 } from '../workflows/contract.js';
+import { encryptsPayloads } from './payload-codec.js';
 
 /** A Temporal client and the task queue escalate's workers poll. */
 export interface Workflows {
@@ -60,7 +61,7 @@ function start<A extends unknown[]>(w: Workflows, spec: StartSpec<A>): Promise<W
  * that exists (running or finished) is never started twice.
  */
 export async function startViolation(w: Workflows, event: CompactEvent, acceptedBy: string): Promise<string> {
-  const spec = violationStart(event, acceptedBy);
+  const spec = violationStart(event, acceptedBy, { redacted: encryptsPayloads(w.client) });
   try {
     // Answer 503 within seconds when Temporal is down, instead of the client's long retry loop.
     await w.client.connection.withDeadline(Date.now() + START_DEADLINE_MS, () => start(w, spec));

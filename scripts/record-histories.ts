@@ -9,7 +9,8 @@
  * It starts what the test suite starts (test/global-setup.ts): a headless Temporal dev server
  * (with `limit.historyCount.suggestContinueAsNew=200`) and an embedded PostgreSQL in a temp dir,
  * migrations, the workflow bundle, a worker, the API on a free port, and the fakes from
- * test/fakes/ (Jira, Splunk). Nothing outside the temp dir is touched but test/histories/.
+ * test/fakes/ (Jira, Splunk, Slack, Teams). Nothing outside the temp dir is touched but
+ * test/histories/.
  *
  * When to re-record: after an INTENDED change of a workflow's command sequence (new activity,
  * timer, reordering…), once the change is guarded for running workflows (`patched()` or a new
@@ -32,13 +33,16 @@ import { parseApiKeys } from '../api/api-keys.js';
 import { defaultSettings } from '../domain/settings.js';
 import { startEmbeddedPostgres } from '../infra/embedded-postgres.js';
 import { createLogger } from '../infra/logger.js';
+import { payloadCodecFromEnv } from '../infra/payload-codec.js';
 import { freePort } from '../infra/ports.js';
 import { SecretBox } from '../infra/secret-box.js';
 import { resolveTemporalCli } from '../infra/temporal-cli.js';
 import { startDevServer } from '../infra/temporal-dev-server.js';
 import { startServices } from '../services.js';
 import { startFakeJira } from '../test/fakes/jira.js';
+import { startFakeSlack } from '../test/fakes/slack.js';
 import { startFakeSplunk } from '../test/fakes/splunk.js';
+import { startFakeTeams } from '../test/fakes/teams.js';
 import { eventually, FAST_RETRY, jiraConnector, makeEvent } from '../test/helpers/events.js';
 import { sign } from '../test/helpers/webhooks.js';
 import { bundleWorkflows } from '../worker.js';
@@ -70,6 +74,8 @@ interface Ctx {
   client: Client;
   jira: Awaited<ReturnType<typeof startFakeJira>>;
   splunk: Awaited<ReturnType<typeof startFakeSplunk>>;
+  slack: Awaited<ReturnType<typeof startFakeSlack>>;
+  teams: Awaited<ReturnType<typeof startFakeTeams>>;
   connectors: { jira: string; splunk: string };
 }
 
@@ -323,6 +329,120 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Recorded[]>> = {
     ];
   },
 
+  /**
+   * Slack (bot) and Teams told by the workflows: the ticket opened, its SLA breach in the thread,
+   * three recurrences in one summary, its status changes; a Jira failure told (Teams refusing the
+   * notice: told to nobody); that Teams notice replayed. The connectors and the rule live only
+   * in this scenario, so the others record as before.
+   */
+  async notifications(ctx) {
+    const create = async (path: string, body: unknown) =>
+      json<{ id: string }>(await ctx.api(path, { method: 'POST', json: body }), [201]);
+    await create('/v1/connectors', {
+      id: 'slack-bot',
+      name: 'slack-bot',
+      kind: 'slack',
+      config: { bot_token: ctx.slack.botToken, channel: ctx.slack.channel, api_url: ctx.slack.apiUrl },
+      notify_on: ['ticket_created', 'recurrence', 'status_changed', 'sla_breached', 'delivery_failed'],
+      retry: FAST_RETRY,
+    });
+    await create('/v1/connectors', {
+      id: 'teams',
+      name: 'teams',
+      kind: 'teams',
+      config: { webhook_url: ctx.teams.webhookUrl },
+      retry: FAST_RETRY,
+    });
+    await create('/v1/rules', {
+      id: 'record-fast-sla',
+      name: 'record: fast SLA',
+      when: { tags: { sla: 'fast' } },
+      // biome-ignore lint/suspicious/noThenProperty: a rule's field is named `then`; plain data.
+      then: { targets: [ctx.connectors.jira], sla: '1s' },
+    });
+    const shared = {
+      user_email: `notify+${randomUUID().slice(0, 8)}@example.com`,
+      tags: { sla: 'fast' },
+      policy: { id: 'pol-notify', name: 'Notify', action: 'block' },
+    };
+    const first = await postViolation(ctx, makeEvent(shared));
+    const ticket = await ticketOf(ctx, first);
+    const root = await eventually(
+      async () => ctx.slack.posted.find((m) => m.via === 'api' && JSON.stringify(m.raw).includes(first)),
+      30_000,
+      'the ticket_created message',
+    );
+    await eventually(
+      async () =>
+        ctx.slack.posted.some(
+          (m) => m.thread_ts === root.ts && JSON.stringify(m.raw).includes('SLA breached'),
+        ),
+      30_000,
+      'the SLA breach in the thread',
+    );
+    for (let i = 0; i < 3; i++) await finished(ctx, await postViolation(ctx, makeEvent(shared)));
+    await eventually(
+      async () =>
+        ctx.slack.posted.some(
+          (m) => m.thread_ts === root.ts && JSON.stringify(m.raw).includes('3 recurrences'),
+        ),
+      30_000,
+      'the recurrence summary',
+    );
+    await closeTicket(ctx, ticket);
+
+    ctx.jira.faults.status(400, {
+      path: '/rest/api/3/issue',
+      body: { errorMessages: ['refused'], errors: {} },
+    });
+    ctx.teams.faults.status(400, { body: { error: { code: 'InvalidAdaptiveCard', message: 'refused' } } });
+    const failedId = await postViolation(ctx, makeEvent());
+    await finished(ctx, failedId);
+    const teamsNotice = await eventually(
+      async () => {
+        const page = await json<{ items: { id: string; connector_id: string; status: string }[] }>(
+          await ctx.api(`/v1/deliveries?event_id=${failedId}&purpose=notify`),
+        );
+        return page.items.find((d) => d.connector_id === 'teams' && d.status === 'failed');
+      },
+      30_000,
+      'the failed Teams notice',
+    );
+    const replay = await json<{ workflow_id: string }>(
+      await ctx.api(`/v1/deliveries/${teamsNotice.id}/replay`, { method: 'POST' }),
+    );
+    await ctx.client.workflow.getHandle(replay.workflow_id).result();
+
+    for (const path of ['/v1/rules/record-fast-sla', '/v1/connectors/slack-bot', '/v1/connectors/teams']) {
+      const res = await ctx.api(path, { method: 'DELETE' });
+      if (res.status !== 204) throw new Error(`DELETE ${path}: HTTP ${res.status}`);
+    }
+    return [
+      {
+        name: 'notifications-violation',
+        description: 'violation whose Jira ticket is told to Slack (bot) and Teams (ticket_created)',
+        workflowId: violationWorkflowId(first),
+      },
+      {
+        name: 'notifications-ticket',
+        description:
+          'ticket workflow telling its SLA breach, a summary of three recurrences and its status changes, then closed',
+        workflowId: ticket.workflowId,
+      },
+      {
+        name: 'notifications-delivery-failed',
+        description:
+          'Jira refuses the ticket: delivery_failed told to Slack and Teams; the Teams notice fails, told to nobody',
+        workflowId: violationWorkflowId(failedId),
+      },
+      {
+        name: 'notifications-replay',
+        description: 'replay of the failed Teams notice through deliveryWorkflow: delivered',
+        workflowId: replay.workflow_id,
+      },
+    ];
+  },
+
   /** An admin's "test connection" through connectorActionWorkflow. */
   async 'connector-test'(ctx) {
     const verdict = await json<{ ok: boolean }>(
@@ -386,9 +506,16 @@ async function main() {
   const services = await startServices({
     logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
     databaseUrl: pg.url('escalate'),
-    temporal: { address: temporal.address, namespace: 'default', taskQueue: 'record-histories' },
+    temporal: {
+      address: temporal.address,
+      namespace: 'default',
+      taskQueue: 'record-histories',
+      // With ESCALATE_PAYLOAD_KEY set, histories are recorded encrypted (replay then needs the key).
+      payloadCodec: payloadCodecFromEnv(),
+    },
     box: new SecretBox(SecretBox.generateKey()),
-    settings: defaultSettings(),
+    // Recurrences are summarised within seconds, so the notifications scenario sees its summary.
+    settings: { ...defaultSettings(), notifications: { recurrence_window: '2s' } },
     worker: { workflowBundle: bundle },
     api: {
       apiKeys: parseApiKeys(`${ADMIN_KEY}:admin`),
@@ -401,10 +528,17 @@ async function main() {
   const { client } = services;
   const apiUrl = services.api!.url;
 
-  const [jira, splunk] = await Promise.all([startFakeJira(), startFakeSplunk({ token: HEC_TOKEN })]);
+  const [jira, splunk, slack, teams] = await Promise.all([
+    startFakeJira(),
+    startFakeSplunk({ token: HEC_TOKEN }),
+    startFakeSlack(),
+    startFakeTeams(),
+  ]);
   stops.push(
     () => jira.close(),
     () => splunk.close(),
+    () => slack.close(),
+    () => teams.close(),
   );
 
   const api: Ctx['api'] = (path, init = {}) =>
@@ -429,13 +563,12 @@ async function main() {
       retry: { ...FAST_RETRY, maximum_attempts: 3 },
     }),
   };
-  const ctx: Ctx = { api, client, jira, splunk, connectors };
+  const ctx: Ctx = { api, client, jira, splunk, slack, teams, connectors };
 
   mkdirSync(OUT_DIR, { recursive: true });
   for (const name of names) {
     say(`scenario ${name}`);
-    jira.faults.clear();
-    splunk.faults.clear();
+    for (const fake of [jira, splunk, slack, teams]) fake.faults.clear();
     for (const rec of await SCENARIOS[name]!(ctx)) {
       const handle = client.workflow.getHandle(rec.workflowId, rec.runId);
       const [history, description] = await Promise.all([handle.fetchHistory(), handle.describe()]);

@@ -1,5 +1,6 @@
 /** `npm run start:api`: a stateless API process against PostgreSQL and a Temporal cluster. */
 import { parseApiKeys } from '../api/api-keys.js';
+import { temporalUiOriginsFromEnv } from '../api/temporal-codec.js';
 import { startServices } from '../services.js';
 import { exitOnSignal, productionOptions, runMain } from './production.js';
 
@@ -17,6 +18,7 @@ runMain(async () => {
       temporalUiUrl: process.env.ESCALATE_TEMPORAL_UI_URL || undefined,
       port,
       hostname: process.env.HOST ?? '0.0.0.0',
+      temporalUiOrigins: temporalUiOriginsFromEnv(),
     },
   });
   options.logger.info({ port: services.api!.port }, 'API listening');

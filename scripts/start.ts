@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseApiKeys } from '../api/api-keys.js';
+import { temporalUiOriginsFromEnv } from '../api/temporal-codec.js';
 import { temporalConnectionFromEnv } from '../config.js';
 import { loadConfigFile } from '../infra/config-file.js';
 import { type EmbeddedPg, startEmbeddedPostgres } from '../infra/embedded-postgres.js';
@@ -58,6 +59,10 @@ async function startTemporal(): Promise<DevServer | undefined> {
     uiPort: 8233,
     dbFile: resolve(dataDir, 'temporal.db'),
     logLevel: 'warn',
+    // With payload encryption, the Web UI decodes through the API's codec endpoint.
+    uiCodecEndpoint: process.env.ESCALATE_PAYLOAD_KEY
+      ? `http://127.0.0.1:${process.env.PORT ?? 8080}/v1/temporal-codec`
+      : undefined,
   });
   stops.push(() => server.stop());
   process.env.TEMPORAL_ADDRESS = server.address;
@@ -128,6 +133,11 @@ async function main() {
       webhookSecret: process.env.ESCALATE_WEBHOOK_SECRET,
       port: Number(process.env.PORT ?? 8080),
       hostname: process.env.HOST ?? '127.0.0.1',
+      // The dev server's Web UI, under either name.
+      temporalUiOrigins: temporalUiOriginsFromEnv(process.env, [
+        'http://127.0.0.1:8233',
+        'http://localhost:8233',
+      ]),
       temporalUiUrl: process.env.ESCALATE_TEMPORAL_UI_URL || (temporalServer ? TEMPORAL_UI : undefined),
     },
   });

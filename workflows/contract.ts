@@ -113,6 +113,8 @@ export interface TicketSyncInit {
   lastActivityAt: number;
   resolvedAt?: number;
   autoCloseAfterMs?: number;
+  /** Recurrences are told at most once per this window (settings.notifications.recurrence_window). */
+  recurrenceWindowMs?: number;
   /** The ITSM policy, for pushes and comments. */
   retry: RetryPolicyMs;
   timeoutMs: number;
@@ -168,6 +170,10 @@ export interface TicketSyncState {
   autoResolveAt?: number;
   slaDueAt?: number;
   autoCloseAt?: number;
+  /** Recurrences not told yet, the start of their window (epoch ms) and when they are told. */
+  untoldRecurrences?: number;
+  recurrenceWindowStart?: number;
+  recurrenceSummaryAt?: number;
   /** The most recent transitions (the full history is in PostgreSQL). */
   transitions: TicketTransitionRecord[];
 }
@@ -217,28 +223,46 @@ const oneLine = (s: string, max: number) => {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
 
-/** "critical policy_violation — max-tokens exceeded — alice@example.com", within SUMMARY_MAX_BYTES. */
-export function violationSummary(e: CompactEvent): string {
+/**
+ * "critical policy_violation — max-tokens exceeded — alice@example.com", within SUMMARY_MAX_BYTES.
+ * `redacted` (payload encryption on): no free text and no personal data, "critical
+ * policy_violation — policy pol-max-tokens (block)".
+ */
+export function violationSummary(e: CompactEvent, redacted = false): string {
+  if (redacted) {
+    const policy = e.policy?.id ? `policy ${e.policy.id} (${e.policy.action ?? 'no action'})` : undefined;
+    return summaryText([`${e.severity} ${e.event_type}`, policy].filter(Boolean).join(' — '));
+  }
   return summaryText(
     [`${e.severity} ${e.event_type}`, oneLine(e.summary, 120), e.user_email].filter(Boolean).join(' — '),
   );
 }
 
-function violationDetails(e: CompactEvent): string {
-  const lines = [`**${e.severity}** ${e.event_type}: ${oneLine(e.summary, 400)}`, ''];
-  if (e.policy?.name || e.policy?.id)
-    lines.push(`- policy: ${e.policy.name ?? e.policy.id} (${e.policy.action ?? 'no action'})`);
-  if (e.user_email) lines.push(`- user: ${e.user_email}`);
+/** The run's details in the Web UI; `redacted` as for the summary (ids, no text, no user). */
+export function violationDetails(e: CompactEvent, redacted = false): string {
+  const lines = [
+    redacted
+      ? `**${e.severity}** ${e.event_type}`
+      : `**${e.severity}** ${e.event_type}: ${oneLine(e.summary, 400)}`,
+    '',
+  ];
+  const policy = redacted ? e.policy?.id : (e.policy?.name ?? e.policy?.id);
+  if (policy) lines.push(`- policy: ${policy} (${e.policy?.action ?? 'no action'})`);
+  if (e.user_email && !redacted) lines.push(`- user: ${e.user_email}`);
   if (e.model) lines.push(`- model: ${e.provider ? `${e.provider}/` : ''}${e.model}`);
   if (e.risk_score !== undefined) lines.push(`- risk score: ${e.risk_score}`);
   lines.push(`- event id: ${e.event_id}`, `- occurred at: ${e.occurred_at}`);
   return fitJsonBytes(lines.join('\n'), DETAILS_MAX_BYTES);
 }
 
-/** `violation-{event_id}`: never started twice, whether the first run is running or finished. */
+/**
+ * `violation-{event_id}`: never started twice, whether the first run is running or finished.
+ * `redacted` summaries when the starter encrypts payloads.
+ */
 export const violationStart = (
   event: CompactEvent,
   acceptedBy: string,
+  opts: { redacted?: boolean } = {},
 ): StartSpec<[ViolationWorkflowInput]> => ({
   workflowType: 'violationWorkflow',
   options: {
@@ -250,8 +274,8 @@ export const violationStart = (
       { key: EscalateEventType, value: event.event_type },
       { key: EscalateSeverity, value: event.severity },
     ],
-    staticSummary: violationSummary(event),
-    staticDetails: violationDetails(event),
+    staticSummary: violationSummary(event, opts.redacted),
+    staticDetails: violationDetails(event, opts.redacted),
   },
 });
 

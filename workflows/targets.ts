@@ -72,10 +72,16 @@ export function failureMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export const targetSummary = (target: Target): string =>
-  target.purpose === 'ticket'
-    ? `create ${KIND_LABEL[target.kind] ?? 'ticket'}${target.container ? ` in ${target.container}` : ''} (${target.connectorName})`
-    : `deliver to ${target.kind} ${target.connectorName}`;
+export const targetSummary = (target: Target): string => {
+  if (target.purpose === 'ticket')
+    return `create ${KIND_LABEL[target.kind] ?? 'ticket'}${target.container ? ` in ${target.container}` : ''} (${target.connectorName})`;
+  if (target.purpose === 'notify')
+    return `tell ${target.kind} ${target.connectorName}: ${target.notice ?? 'notice'}`;
+  return `deliver to ${target.kind} ${target.connectorName}`;
+};
+
+/** What carrying out a target needs of its violation (a notification knows no more). */
+export type TargetEvent = Pick<CompactEvent, 'event_id' | 'severity'>;
 
 /**
  * Carries out one target under its connector's retry policy. A final failure is recorded on the
@@ -83,7 +89,7 @@ export const targetSummary = (target: Target): string =>
  * failure must not stop the others.
  */
 export async function runTarget(
-  event: CompactEvent,
+  event: TargetEvent,
   target: Target,
   bk: Bookkeeping = bookkeeping,
 ): Promise<TargetOutcome> {
@@ -91,6 +97,13 @@ export async function runTarget(
   const acts = targetActivities(target, targetSummary(target));
   let claimedTicketId: string | undefined;
   try {
+    if (target.purpose === 'notify') {
+      await acts.sendNotification({
+        deliveryId: target.deliveryId,
+        maxRetryDelayMs: target.retry.maximumIntervalMs,
+      });
+      return { ...base, ok: true };
+    }
     if (target.purpose === 'ticket') {
       const priority = target.priority ?? event.severity;
       if (target.ticket) {

@@ -29,18 +29,23 @@ import {
   type TicketSyncInput,
   type TicketSyncState,
 } from './contract.js';
+import { backgroundTeller, NOTIFY_PATCH } from './notify.js';
 import { bookkeepingActivities, failureMessage } from './targets.js';
 
 /** The close pushed to the ITSM after the Update that closed the ticket has finished. */
 export const FINAL_PUSH_PATCH = 'final-push-after-handlers';
 
 const KEEP_TRANSITIONS = 20;
+/** The recurrence window of runs whose loaded ticket predates the setting. */
+const DEFAULT_RECURRENCE_WINDOW_MS = 15 * 60_000;
 
 /**
  * One long-lived run per ticket (ID `ticket-{ticket_id}`): follows it from open to closed.
  * Status changes arrive as an Update (validated against the transition table); ours are pushed
  * to the ITSM, the ITSM's are not echoed back. Timers: auto-resolve without recurrence, SLA
  * escalation while open, optional auto-close. History stays bounded by continue-as-new.
+ * Status changes and SLA breaches are told to the ticket's listeners (Slack, Teams) in the
+ * background; recurrences are counted and told at most once per window, as one summary.
  *
  * Deadlines are absolute epoch times (the SLA due time comes from the ticket row), so they are
  * compared with `Date.now()`: inside the workflow sandbox that is the workflow task's time,
@@ -70,6 +75,7 @@ export async function ticketSyncWorkflow(
   const recurrences: Recurrence[] = [];
   const comments: TicketComment[] = [];
   const pushes: { to: TicketStatus; note?: string }[] = [];
+  const teller = backgroundTeller(bk);
 
   // One state change at a time: Update handlers and timers share this chain.
   let chain: Promise<unknown> = Promise.resolve();
@@ -119,6 +125,14 @@ export async function ticketSyncWorkflow(
     upsertSearchAttributes([{ key: EscalateTicketStatus, value: change.status }]);
     // A change that came from the ITSM is already there: never echo it back.
     if (change.source !== 'itsm') pushes.push({ to: change.status, note: change.note });
+    teller.tell({
+      type: 'status_changed',
+      ticketId,
+      from,
+      to: change.status,
+      source: change.source,
+      at: now,
+    });
     return { status: state.status, changed: true };
   }
 
@@ -205,13 +219,32 @@ export async function ticketSyncWorkflow(
       d.push({ at: init!.slaDueAt, what: 'SLA deadline' });
     if (state.status === 'resolved' && init!.autoCloseAfterMs && resolvedAt)
       d.push({ at: resolvedAt + init!.autoCloseAfterMs, what: 'auto-close' });
+    if (state.recurrenceWindowStart !== undefined)
+      d.push({
+        at: state.recurrenceWindowStart + (init!.recurrenceWindowMs ?? DEFAULT_RECURRENCE_WINDOW_MS),
+        what: 'recurrence summary',
+      });
     state.autoResolveAt = d.find((x) => x.what === 'auto-resolve')?.at;
     state.slaDueAt = d.find((x) => x.what === 'SLA deadline')?.at;
     state.autoCloseAt = d.find((x) => x.what === 'auto-close')?.at;
+    state.recurrenceSummaryAt = d.find((x) => x.what === 'recurrence summary')?.at;
     return d.sort((a, b) => a.at - b.at);
   };
 
   const hasWork = () => recurrences.length > 0 || comments.length > 0 || pushes.length > 0;
+
+  /** The recurrences counted since the window opened, told as one summary. */
+  const tellRecurrences = () => {
+    if (state.recurrenceWindowStart !== undefined && state.untoldRecurrences)
+      teller.tell({
+        type: 'recurrence',
+        ticketId,
+        count: state.untoldRecurrences,
+        since: state.recurrenceWindowStart,
+      });
+    state.untoldRecurrences = undefined;
+    state.recurrenceWindowStart = undefined;
+  };
 
   while (state.status !== 'closed') {
     const next = deadlines()[0];
@@ -232,6 +265,10 @@ export async function ticketSyncWorkflow(
       const r = recurrences.shift()!;
       state.recurrenceCount += 1;
       lastActivityAt = Date.now();
+      if (patched(NOTIFY_PATCH)) {
+        state.untoldRecurrences = (state.untoldRecurrences ?? 0) + 1;
+        state.recurrenceWindowStart ??= lastActivityAt;
+      }
       await safely('recurrence comment', () =>
         itsm(`comment recurrence on ${where()}`).postComment({
           ticketId,
@@ -297,6 +334,9 @@ export async function ticketSyncWorkflow(
             actor: 'system',
           }),
         );
+        teller.tell({ type: 'sla_breached', ticketId, previous, priority });
+      } else if (due.what === 'recurrence summary') {
+        tellRecurrences();
       } else if (due.what === 'auto-close' && state.status === 'resolved') {
         await serial(() =>
           applyChange({
@@ -310,8 +350,10 @@ export async function ticketSyncWorkflow(
     }
 
     if (workflowInfo().continueAsNewSuggested) {
+      await teller.settled();
       await condition(allHandlersFinished);
-      if (!hasWork()) {
+      // A handler that ran meanwhile may have queued work or a notice: next turn, then.
+      if (!hasWork() && teller.idle()) {
         await continueAsNew<typeof ticketSyncWorkflow>({
           ticketId,
           carried: { init: { ...init, lastActivityAt, resolvedAt }, state },
@@ -329,7 +371,11 @@ export async function ticketSyncWorkflow(
       itsm(`set ${where()} to ${p.to}`).pushStatus({ ticketId, to: p.to, note: p.note }),
     );
   }
+  // Recurrences counted in an open window are told now: no later window will.
+  tellRecurrences();
+  await teller.settled();
   await condition(allHandlersFinished);
+  await teller.settled();
   setCurrentDetails('closed');
   return { status: state.status };
 }

@@ -1,6 +1,7 @@
 /** `checkConnector`: the read-only checks of each connector kind (`POST /v1/connectors/{id}/check`). */
 import { type ConfigByKind, type ConnectorKind, connectorTimeoutMs } from '../../domain/connector.js';
 import { JIRA_CHECKS } from './jira.js';
+import { SLACK_CHECKS, TEAMS_CHECKS } from './notify.js';
 import { SERVICENOW_CHECKS } from './servicenow.js';
 import { DATADOG_CHECKS, ELASTICSEARCH_CHECKS, SPLUNK_CHECKS, WEBHOOK_CHECKS } from './siem.js';
 import { type CheckReport, type CheckStep, runSteps } from './steps.js';
@@ -14,6 +15,8 @@ const CHECKS: { [K in ConnectorKind]: CheckStep<ConfigByKind[K]>[] } = {
   datadog: DATADOG_CHECKS,
   elasticsearch: ELASTICSEARCH_CHECKS,
   webhook: WEBHOOK_CHECKS,
+  slack: SLACK_CHECKS,
+  teams: TEAMS_CHECKS,
 };
 
 export function checkConnector<K extends ConnectorKind>(

@@ -3,9 +3,12 @@ import {
   type Connector,
   type ConnectorFilters,
   type ConnectorKind,
+  NOTIFY_ON_DEFAULTS,
+  notifyOnOf,
   SECRET_FIELDS,
 } from '../../domain/connector.js';
 import { MASK } from '../../domain/connector-patch.js';
+import type { NoticeType } from '../../domain/notification.js';
 import type { PlanningConnector } from '../../domain/planning.js';
 import type { RetrySpec } from '../../domain/retry.js';
 import { SecretsUnreadableError, UNREADABLE_REMEDY } from '../../domain/secrets.js';
@@ -64,6 +67,7 @@ const connectorFields = (row: ConnectorRow) => ({
   auto_push: row.autoPush,
   filters: row.filters as ConnectorFilters,
   retry: (row.retry as RetrySpec | null) ?? null,
+  notify_on: storedNotifyOn(row),
 });
 
 export function toConnector(row: ConnectorRow, box: SecretBox): Connector {
@@ -72,6 +76,10 @@ export function toConnector(row: ConnectorRow, box: SecretBox): Connector {
     config: { ...row.config, ...openSecrets(row, box) } as Connector['config'],
   };
 }
+
+/** The connector's `notify_on`, its kind's default when none is stored. */
+export const storedNotifyOn = (row: Pick<ConnectorRow, 'kind' | 'notifyOn'>): NoticeType[] =>
+  notifyOnOf(row.kind as ConnectorKind, row.notifyOn as NoticeType[] | null);
 
 /** What the API returns: secrets masked, status fields added. */
 export function toPublicConnector(row: ConnectorRow, box: SecretBox) {
@@ -86,6 +94,7 @@ export function toPublicConnector(row: ConnectorRow, box: SecretBox) {
     config: { ...row.config, ...masked },
     filters: row.filters,
     retry: row.retry ?? null,
+    ...(NOTIFY_ON_DEFAULTS[row.kind as ConnectorKind] ? { notify_on: storedNotifyOn(row) } : {}),
     origin: row.origin,
     status: {
       configured: true,
@@ -125,6 +134,8 @@ export interface ConnectorValues {
   config: Record<string, unknown>;
   filters: ConnectorFilters;
   retry: RetrySpec | null;
+  /** Notification kinds only; null or absent: the kind's default. */
+  notify_on?: readonly NoticeType[] | null;
 }
 
 export function toRowValues(v: ConnectorValues, box: SecretBox, origin: 'api' | 'config') {
@@ -139,6 +150,7 @@ export function toRowValues(v: ConnectorValues, box: SecretBox, origin: 'api' | 
     secrets: sealSecrets(v.id, secrets, box),
     filters: v.filters as Record<string, unknown>,
     retry: (v.retry ?? null) as Record<string, unknown> | null,
+    notifyOn: v.notify_on ? [...v.notify_on] : null,
     origin,
     updatedAt: new Date(),
   };

@@ -1,8 +1,9 @@
 import { and, asc, desc, eq, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
+import { type Notice, publicNotice } from '../../domain/notification.js';
 import type { TicketSpec } from '../../domain/plan.js';
 import type { Severity } from '../../domain/severity.js';
 import type { Db } from '../client.js';
-import { deliveries, deliveryAttempts } from '../schema.js';
+import { deliveries, deliveryAttempts, notificationThreads } from '../schema.js';
 import { audit } from './audit.js';
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
@@ -28,7 +29,9 @@ export async function ensureDelivery(
     .insert(deliveries)
     .values(d)
     .onConflictDoUpdate({
+      // The unique index on (event, connector) covers only deliveries that are not notices.
       target: [deliveries.eventId, deliveries.connectorId],
+      targetWhere: isNull(deliveries.noticeKey),
       set: {
         ticketSpec: sql`coalesce(${deliveries.ticketSpec}, excluded.ticket_spec)`,
         priority: sql`coalesce(${deliveries.priority}, excluded.priority)`,
@@ -77,6 +80,29 @@ export async function lastFinishedAttempt(db: Db, deliveryId: string): Promise<A
     .orderBy(desc(deliveryAttempts.attempt))
     .limit(1);
   return row;
+}
+
+/** The delivery of one notice to one connector: opened once, found again by its key. */
+export async function ensureNoticeDelivery(
+  db: Db,
+  d: { eventId: string; connectorId: string; kind: string; notice: Notice; key: string },
+): Promise<DeliveryRow> {
+  const values = {
+    eventId: d.eventId,
+    connectorId: d.connectorId,
+    kind: d.kind,
+    purpose: 'notify',
+    notice: d.notice as unknown as Record<string, unknown>,
+    noticeKey: d.key,
+  };
+  const [created] = await db.insert(deliveries).values(values).onConflictDoNothing().returning();
+  if (created) return created;
+  const [existing] = await db
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.connectorId, d.connectorId), eq(deliveries.noticeKey, d.key)));
+  if (!existing) throw new Error(`notice delivery ${d.connectorId}/${d.key} vanished`);
+  return existing;
 }
 
 export async function getDelivery(db: Db, id: string): Promise<DeliveryRow | undefined> {
@@ -185,6 +211,21 @@ export async function markFailed(
   });
 }
 
+/** The audit entry of a delivery's outcome, by the system. */
+const auditOutcome = (
+  tx: Pick<Db, 'insert'>,
+  action: string,
+  input: { deliveryId: string; eventId: string; connectorId: string },
+  said: Record<string, string>,
+) =>
+  audit(tx, {
+    actor: 'system',
+    action,
+    subjectType: 'delivery',
+    subjectId: input.deliveryId,
+    details: { event_id: input.eventId, connector_id: input.connectorId, ...said },
+  });
+
 /** A delivery that failed for good, with its audit entry. */
 export async function recordDeliveryFailed(
   db: Db,
@@ -192,13 +233,7 @@ export async function recordDeliveryFailed(
 ): Promise<void> {
   await db.transaction(async (tx) => {
     await markFailed(tx, input.deliveryId, input.error);
-    await audit(tx, {
-      actor: 'system',
-      action: 'delivery.failed',
-      subjectType: 'delivery',
-      subjectId: input.deliveryId,
-      details: { event_id: input.eventId, connector_id: input.connectorId, error: input.error },
-    });
+    await auditOutcome(tx, 'delivery.failed', input, { error: input.error });
   });
 }
 
@@ -209,14 +244,46 @@ export async function recordEventDelivered(
 ): Promise<void> {
   await db.transaction(async (tx) => {
     await markDelivered(tx, input.deliveryId);
-    await audit(tx, {
-      actor: 'system',
-      action: 'delivery.delivered',
-      subjectType: 'delivery',
-      subjectId: input.deliveryId,
-      details: { event_id: input.eventId, connector_id: input.connectorId, message: input.message },
-    });
+    await auditOutcome(tx, 'delivery.delivered', input, { message: input.message });
   });
+}
+
+/**
+ * A notification sent: the delivery delivered, its audit entry, and (a Slack bot's first message
+ * about a ticket) the thread later notices about the ticket reply in.
+ */
+export async function recordNotificationSent(
+  db: Db,
+  input: {
+    deliveryId: string;
+    eventId: string;
+    connectorId: string;
+    message: string;
+    thread?: { ticketId: string; channel: string; ts: string };
+  },
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await markDelivered(tx, input.deliveryId);
+    if (input.thread)
+      await tx
+        .insert(notificationThreads)
+        .values({ connectorId: input.connectorId, ...input.thread })
+        .onConflictDoNothing();
+    await auditOutcome(tx, 'notification.sent', input, { message: input.message });
+  });
+}
+
+/** The Slack thread a ticket's notices reply in on this connector, if its first message started one. */
+export async function getNotificationThread(
+  db: Db,
+  connectorId: string,
+  ticketId: string,
+): Promise<{ channel: string; ts: string } | undefined> {
+  const [row] = await db
+    .select({ channel: notificationThreads.channel, ts: notificationThreads.ts })
+    .from(notificationThreads)
+    .where(and(eq(notificationThreads.connectorId, connectorId), eq(notificationThreads.ticketId, ticketId)));
+  return row;
 }
 
 /** A manual push or replay takes the delivery back to `pending`; who asked is audited. */
@@ -255,6 +322,7 @@ export const toPublicDelivery = (d: DeliveryRow) => ({
   connector_id: d.connectorId,
   kind: d.kind,
   purpose: d.purpose,
+  notice: d.notice ? publicNotice(d.notice as unknown as Notice) : null,
   event_id: d.eventId,
   status: d.status,
   attempts: d.attempts,

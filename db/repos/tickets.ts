@@ -312,12 +312,15 @@ export async function recordTransition(db: Db, input: Transition): Promise<void>
 /**
  * SLA passed while open: the breach flag, the raised priority, the history entry and the audit
  * entry in one transaction. A retried attempt after a commit finds the flag set and raises
- * nothing twice. Undefined when the ticket is gone.
+ * nothing twice (`newlyBreached` false). Undefined when the ticket is gone.
  */
 export function recordEscalation(
   db: Db,
   ticketId: string,
-): Promise<{ priority: Severity; previous: Severity } | undefined> {
+): Promise<
+  | { priority: Severity; previous: Severity; newlyBreached: boolean; connectorId: string; kind: string }
+  | undefined
+> {
   return db.transaction(async (tx) => {
     const [t] = await tx.select().from(tickets).where(eq(tickets.id, ticketId)).for('update');
     if (!t) return undefined;
@@ -334,7 +337,8 @@ export function recordEscalation(
         )
         .limit(1);
       const priority = t.priority as Severity;
-      return { priority, previous: (done?.details?.previous_priority as Severity) ?? priority };
+      const previous = (done?.details?.previous_priority as Severity) ?? priority;
+      return { priority, previous, newlyBreached: false, connectorId: t.connectorId, kind: t.kind };
     }
     const previous = t.priority as Severity;
     const priority = raiseSeverity(previous);
@@ -356,7 +360,7 @@ export function recordEscalation(
       subjectId: t.id,
       details: { previous_priority: previous, priority },
     });
-    return { priority, previous };
+    return { priority, previous, newlyBreached: true, connectorId: t.connectorId, kind: t.kind };
   });
 }
 

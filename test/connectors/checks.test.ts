@@ -11,7 +11,9 @@ import { type FakeDatadog, startFakeDatadog } from '../fakes/datadog.js';
 import { type FakeElasticsearch, startFakeElasticsearch } from '../fakes/elasticsearch.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { type FakeServiceNow, startFakeServiceNow } from '../fakes/servicenow.js';
+import { type FakeSlack, startFakeSlack } from '../fakes/slack.js';
 import { type FakeSplunk, startFakeSplunk } from '../fakes/splunk.js';
+import { type FakeTeams, startFakeTeams } from '../fakes/teams.js';
 import { type FakeWebhookReceiver, startFakeWebhookReceiver } from '../fakes/webhook-receiver.js';
 import { jiraConnector } from '../helpers/events.js';
 import { RISK_AND_CLASSIFICATIONS } from '../helpers/jira-installation.js';
@@ -31,6 +33,8 @@ let datadog: FakeDatadog;
 let es: FakeElasticsearch;
 let esReader: FakeElasticsearch;
 let hook: FakeWebhookReceiver;
+let slack: FakeSlack;
+let teams: FakeTeams;
 
 beforeAll(async () => {
   [jira, jiraReadOnly, snow, snowDenied, splunk, datadog, es, esReader, hook] = await Promise.all([
@@ -44,10 +48,13 @@ beforeAll(async () => {
     startFakeElasticsearch({ apiKey: 'es-key', privileges: { index: { 'escalate-*': ['read'] } } }),
     startFakeWebhookReceiver({ secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=' }),
   ]);
+  [slack, teams] = await Promise.all([startFakeSlack(), startFakeTeams()]);
 });
 afterAll(async () => {
   await Promise.all(
-    [jira, jiraReadOnly, snow, snowDenied, splunk, datadog, es, esReader, hook].map((f) => f?.close()),
+    [jira, jiraReadOnly, snow, snowDenied, splunk, datadog, es, esReader, hook, slack, teams].map((f) =>
+      f?.close(),
+    ),
   );
 });
 
@@ -327,5 +334,65 @@ describe('SIEM', () => {
     );
     expect(closed.ok).toBe(false);
     expect(byName(closed).reachable!.message).toMatch(/network error: ECONNREFUSED/);
+  });
+
+  it('slack webhook: found by an empty message Slack refuses, nothing posted; a gone one says no_service', async () => {
+    const r = await checkConnector('slack', config('slack', { webhook_url: slack.webhookUrl }));
+    expect(r).toEqual({
+      ok: true,
+      checks: [
+        {
+          name: 'webhook',
+          ok: true,
+          message: 'the webhook exists (Slack refused an empty message with no_text: nothing was posted)',
+        },
+      ],
+    });
+    const gone = await checkConnector(
+      'slack',
+      config('slack', { webhook_url: `${slack.url}/services/T0/B0/gone123` }),
+    );
+    expect(byName(gone).webhook).toMatchObject({ ok: false, message: 'HTTP 404: no_service' });
+    const closed = await checkConnector(
+      'slack',
+      config('slack', { webhook_url: `http://127.0.0.1:${await freePort()}/services/T0/B0/secretpath` }),
+    );
+    expect(byName(closed).webhook!.message).not.toContain('secretpath');
+    expect(slack.posted).toHaveLength(0);
+  });
+
+  it('slack bot: the token, then the channel and the history scope the retry lookup needs', async () => {
+    const bot = (over: Record<string, unknown> = {}) =>
+      config('slack', { bot_token: slack.botToken, channel: slack.channel, api_url: slack.apiUrl, ...over });
+    const r = await checkConnector('slack', bot());
+    expect(r.ok).toBe(true);
+    expect(byName(r).authenticate!.message).toBe('the token is escalate in Escalate Demo');
+    expect(byName(await checkConnector('slack', bot({ bot_token: 'xoxb-9-9-wrong' })))).toMatchObject({
+      authenticate: { ok: false, message: 'auth.test: invalid_auth' },
+      channel: { ok: false, message: 'skipped: authenticate did not pass' },
+    });
+    expect(byName(await checkConnector('slack', bot({ channel: 'C0ELSEWHERE' }))).channel!.message).toMatch(
+      /^channel_not_found: /,
+    );
+    slack.historyScope.enabled = false;
+    try {
+      const blind = await checkConnector('slack', bot());
+      expect(byName(blind).channel).toMatchObject({
+        ok: false,
+        message: expect.stringContaining('may post it twice'),
+      });
+    } finally {
+      slack.historyScope.enabled = true;
+    }
+    expect(slack.posted).toHaveLength(0);
+  });
+
+  it('teams: reachability only (Workflows runs on POST), and nothing is posted', async () => {
+    const r = await checkConnector('teams', config('teams', { webhook_url: teams.webhookUrl }));
+    expect(r.ok).toBe(true);
+    expect(byName(r).reachable!.message).toMatch(
+      /^reachable \(HTTP 405 to GET: TriggerRequestMethodNotValid\)/,
+    );
+    expect(teams.received).toHaveLength(0);
   });
 });

@@ -88,6 +88,51 @@ describe('connector management', () => {
     expect(((await test.json()) as { ok: boolean }).ok).toBe(true);
   });
 
+  it('notification connectors: webhook URLs and bot tokens are secrets; notify_on shows its default and PATCHes by kind', async () => {
+    const hookUrl = 'https://hooks.slack.com/services/T0/B0/0123456789abcdefghij';
+    const slack = await create({ name: 'slack-admin', kind: 'slack', config: { webhook_url: hookUrl } });
+    expect(slack.config.webhook_url).toBe('********');
+    const [raw] = await stack.database
+      .sql`select config::text, secrets from connectors where id = ${slack.id}`;
+    expect(`${raw!.config}${raw!.secrets}`).not.toContain('0123456789abcdefghij');
+    const get = async (id: string) =>
+      (await (await stack.api(`/v1/connectors/${id}`)).json()) as { notify_on?: string[] };
+    expect((await get(slack.id)).notify_on).toEqual(['ticket_created', 'sla_breached', 'delivery_failed']);
+    const patch = (id: string, body: unknown) =>
+      stack.api(`/v1/connectors/${id}`, { method: 'PATCH', json: body });
+
+    const changed = await patch(slack.id, { notify_on: ['recurrence', 'status_changed'] });
+    expect(changed.status).toBe(200);
+    expect(((await changed.json()) as { notify_on: string[] }).notify_on).toEqual([
+      'recurrence',
+      'status_changed',
+    ]);
+    const bad = await patch(slack.id, { notify_on: ['recurrence', 'nonsense'] });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { details: { path: string }[] } }).error.details[0]!.path).toBe(
+      'notify_on[1]',
+    );
+    expect((await patch(slack.id, { notify_on: null })).status).toBe(200);
+    expect((await get(slack.id)).notify_on).toEqual(['ticket_created', 'sla_breached', 'delivery_failed']);
+
+    const itsm = await create(jiraConnector(jira.url, { auto_push: false }));
+    expect((await get(itsm.id)).notify_on).toBeUndefined();
+    const refused = await patch(itsm.id, { notify_on: ['ticket_created'] });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(await refused.json())).toContain('notify_on is for slack, teams and webhook');
+
+    // Switching a Slack connector to a bot token: the webhook URL goes, the token is sealed.
+    const toBot = await patch(slack.id, {
+      config: { webhook_url: null, bot_token: 'xoxb-1-2-abcdefghijkl', channel: 'C0SECOPS01' },
+    });
+    expect(toBot.status, await toBot.clone().text()).toBe(200);
+    expect(((await toBot.json()) as { config: Record<string, unknown> }).config).toMatchObject({
+      bot_token: '********',
+      channel: 'C0SECOPS01',
+      api_url: 'https://slack.com/api',
+    });
+  });
+
   it('ingest keys may only post violations', async () => {
     expect((await stack.api('/v1/connectors', { key: INGEST_KEY })).status).toBe(403);
     expect((await stack.api('/v1/connectors', { key: 'nope' })).status).toBe(401);

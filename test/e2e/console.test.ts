@@ -285,6 +285,24 @@ describe('pages', () => {
     expect(updated!.details.changed).toEqual(['config', 'config.api_token']); // only what the form changed
     await page.getByRole('button', { name: 'Check (no side effects)' }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toContain('authenticate: HTTP 401');
+
+    // A Slack connector: its webhook URL is a secret field, notify_on a list.
+    await page.goto(`${url}/ui/connectors`);
+    await page.getByRole('link', { name: 'slack', exact: true }).click();
+    await page.fill('input[name=id]', 'slack-ops');
+    await page.fill('input[name=name]', 'Slack #ops');
+    await page.fill(
+      'input[name="config.webhook_url"]',
+      'https://hooks.slack.com/services/T0/B0/consolesecret1',
+    );
+    await page.fill('input[name=notify_on]', 'ticket_created, recurrence');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.waitForURL(`${url}/ui/connectors/slack-ops`);
+    expect(await page.content()).not.toContain('consolesecret1');
+    expect((await api<{ notify_on: string[] }>('/v1/connectors/slack-ops')).notify_on).toEqual([
+      'ticket_created',
+      'recurrence',
+    ]);
     await page.goto(`${url}/ui/connectors`);
     await shot('connectors');
   });

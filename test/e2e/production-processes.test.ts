@@ -4,7 +4,6 @@
  * against PostgreSQL and Temporal, the connectors from an ESCALATE_CONFIG file. A violation posted to one is ticketed by the other, and
  * both stop cleanly on SIGTERM.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,32 +13,26 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { freePort } from '../../infra/ports.js';
 import { SecretBox } from '../../infra/secret-box.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
+import { type CapturedProcess, spawnCaptured } from '../helpers/child-process.js';
 import { eventually, makeEvent } from '../helpers/events.js';
 import { createTestDatabase } from '../helpers/stack.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const KEY = 'prod-entry-admin-key-0123456789';
 
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
+type Proc = CapturedProcess;
 
-function run(script: string, env: NodeJS.ProcessEnv): Proc {
-  const childEnv = { ...process.env, ...env };
-  // Vitest's loader hooks must not leak into the child.
-  for (const k of ['NODE_OPTIONS', 'VITEST', 'VITEST_POOL_ID', 'VITEST_WORKER_ID']) delete childEnv[k];
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: childEnv });
-  let output = '';
-  const append = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
-  };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
+/** What `npm run <script>` runs, without npm in between (so signals reach it). */
+const run = (script: string, env: NodeJS.ProcessEnv): Proc =>
+  spawnCaptured(
+    process.execPath,
+    ['--import', 'tsx', script],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+    },
+    20_000,
+  );
 
 let jira: FakeJira;
 let dir: string;
@@ -131,6 +124,6 @@ it('a violation posted to the API process is ticketed by the worker process', as
 it('both stop cleanly on SIGTERM', async () => {
   api!.child.kill('SIGTERM');
   worker!.child.kill('SIGTERM');
-  expect(await api!.exited).toBe(0);
-  expect(await worker!.exited).toBe(0);
+  expect((await api!.exited).code).toBe(0);
+  expect((await worker!.exited).code).toBe(0);
 });

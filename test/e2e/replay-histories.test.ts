@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, type ReplayResult, Runtime, Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { payloadCodecFromEnv, payloadDataConverter } from '../../infra/payload-codec.js';
 import * as workflows from '../../workflows/index.js';
 
 const DIR = fileURLToPath(new URL('../histories/', import.meta.url));
@@ -36,7 +37,12 @@ beforeAll(async () => {
     // Already installed in this process: keep that one.
   }
   const replay = Worker.runReplayHistories(
-    { workflowBundle: { codePath: inject('workflowBundlePath') }, replayName: 'escalate-recorded-histories' },
+    {
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      replayName: 'escalate-recorded-histories',
+      // Histories recorded with ESCALATE_PAYLOAD_KEY replay with it (plain ones pass through).
+      dataConverter: payloadDataConverter(payloadCodecFromEnv()),
+    },
     recorded.map((r) => ({ workflowId: r.workflowId, history: r.history })),
   );
   let i = 0;
@@ -79,6 +85,17 @@ describe('recorded histories', () => {
         ),
       ),
     ).toBe(true);
+    // Notifications, from the violation, ticket and delivery workflows alike.
+    const notifying = recorded.filter((r) =>
+      r.history.events.some(
+        (e) =>
+          (e as { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } })
+            .activityTaskScheduledEventAttributes?.activityType?.name === 'sendNotification',
+      ),
+    );
+    expect(new Set(notifying.map((r) => r.workflowType))).toEqual(
+      new Set(['violationWorkflow', 'ticketSyncWorkflow', 'deliveryWorkflow']),
+    );
   });
 
   it.each(files)('%s replays without a non-determinism error', (file) => {

@@ -47,6 +47,7 @@ type Explanation = {
   status: string;
   conditions: Condition[];
   targets: { connector_id: string; outcome: string; detail: string }[];
+  notify: { connector_id: string; outcome: string; detail: string }[];
   stopped: boolean;
   summary: string;
 };
@@ -68,6 +69,7 @@ type DryRun = {
     auto_resolve_after_ms: number | null;
   }[];
   siem: string[];
+  notify: { connector_id: string; notify_on: string[] }[];
 };
 
 async function json<T>(res: Response, status: number): Promise<T> {
@@ -454,8 +456,57 @@ describe('rules CRUD', () => {
       200,
     );
     expect(fixed.warnings).toEqual([]);
+    const notifying = await json<PublicRule>(
+      await patch('/v1/rules/warned', {
+        then: { targets: [ids.security], notify: ['splunk-1', 'slack-later'] },
+      }),
+      200,
+    );
+    expect(notifying.warnings).toEqual([
+      'then.notify[0]: splunk-1 (Splunk) is a splunk connector, not a notification connector (slack, teams, webhook)',
+      'then.notify[1]: no connector with id slack-later (yet); the rule skips it until one exists',
+    ]);
     expect((await del('/v1/rules/warned')).status).toBe(204);
     expect((await del('/v1/connectors/splunk-1')).status).toBe(204);
+  });
+
+  it('dry-run names the notification connectors told of the event, and the rule that named one', async () => {
+    await json(
+      await post('/v1/connectors', {
+        id: 'slack-dry',
+        name: 'Slack (dry run)',
+        kind: 'slack',
+        config: { webhook_url: 'https://hooks.slack.com/services/T0/B0/dryrun000000' },
+        filters: { event_types: ['lockout'] },
+      }),
+      201,
+    );
+    await json(
+      await post('/v1/rules', {
+        id: 'tell-slack',
+        name: 'Blocked prompts to Slack',
+        order: -100,
+        when: { policy_actions: ['block'] },
+        then: { targets: [ids.security], notify: ['slack-dry'] },
+      }),
+      201,
+    );
+    try {
+      const d = await dryRun(riskEvent(0.5, 'block'));
+      expect(d.notify).toEqual([
+        { connector_id: 'slack-dry', notify_on: ['ticket_created', 'sla_breached', 'delivery_failed'] },
+      ]);
+      expect(decision(d, 'slack-dry')).toMatchObject({ action: 'notify' });
+      expect(explanation(d, 'tell-slack').notify).toEqual([
+        { connector_id: 'slack-dry', outcome: 'notified', detail: 'Slack (dry run) is told of this event' },
+      ]);
+      const quiet = await dryRun(riskEvent(0.5, 'coach'));
+      expect(quiet.notify).toEqual([]);
+      expect(decision(quiet, 'slack-dry')).toMatchObject({ action: 'skip' });
+    } finally {
+      expect((await del('/v1/rules/tell-slack')).status).toBe(204);
+      expect((await del('/v1/connectors/slack-dry')).status).toBe(204);
+    }
   });
 
   it('is admin-only and shows up in the OpenAPI document', async () => {

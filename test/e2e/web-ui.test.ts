@@ -3,97 +3,27 @@
  * its custom search attribute, and its static summary reads like the story of the violation.
  *
  * The shared dev server (test/global-setup.ts) is headless, so this file starts its own dev
- * server with the Web UI on, a worker and the API against it, and drives a real headless
- * Chromium (`playwright-core`, browser from the OS package: /usr/bin/chromium; never downloaded).
+ * server with the Web UI on, a worker and the API against it (test/helpers/ui-stack.ts), and
+ * drives a real headless Chromium.
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseApiKeys } from '../../api/api-keys.js';
-import { createLogger } from '../../infra/logger.js';
-import { freePort } from '../../infra/ports.js';
-import { SecretBox } from '../../infra/secret-box.js';
-import { type DevServer, startDevServer, waitForPort } from '../../infra/temporal-dev-server.js';
-import { startServices } from '../../services.js';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { violationWorkflowId } from '../../workflows/contract.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { eventually, jiraConnector, makeEvent } from '../helpers/events.js';
-import { ADMIN_KEY, createTestDatabase } from '../helpers/stack.js';
-
-interface UiStack {
-  uiUrl: string;
-  apiUrl: string;
-  client: Client;
-  api(path: string, json?: unknown): Promise<Response>;
-  close(): Promise<void>;
-}
-
-/** A dev server WITH the Web UI, plus a worker and the API against it (like helpers/stack.ts). */
-async function startUiStack(): Promise<UiStack> {
-  try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-  } catch {
-    // Already installed in this process.
-  }
-  const stops: (() => Promise<unknown>)[] = [];
-  const close = async () => {
-    for (const stop of stops.splice(0).reverse()) await stop().catch(() => {});
-  };
-  try {
-    const [port, uiPort] = [await freePort(), await freePort()];
-    const server: DevServer = await startDevServer({
-      cli: inject('temporalCli'),
-      port,
-      uiPort,
-      headless: false,
-    });
-    stops.push(() => server.stop());
-    await waitForPort(uiPort, 60_000, () => server.process.exitCode === null);
-
-    const services = await startServices({
-      logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
-      databaseUrl: await createTestDatabase(),
-      poolSize: 10,
-      temporal: { address: server.address, namespace: 'default', taskQueue: 'web-ui-test' },
-      box: new SecretBox(SecretBox.generateKey()),
-      worker: { workflowBundle: { codePath: inject('workflowBundlePath') } },
-      api: { apiKeys: parseApiKeys(`${ADMIN_KEY}:admin`), port: 0, hostname: '127.0.0.1' },
-    });
-    stops.push(() => services.close());
-    const { client } = services;
-    const apiUrl = services.api!.url;
-
-    return {
-      uiUrl: `http://127.0.0.1:${uiPort}`,
-      apiUrl,
-      client,
-      api: (path, json) =>
-        fetch(`${apiUrl}${path}`, {
-          method: json === undefined ? 'GET' : 'POST',
-          headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-          body: json === undefined ? undefined : JSON.stringify(json),
-        }),
-      close,
-    };
-  } catch (err) {
-    await close();
-    throw err;
-  }
-}
+import { startUiStack, type UiStack, withScreenshot } from '../helpers/ui-stack.js';
 
 let stack: UiStack | undefined;
 let jira: FakeJira | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
+  // Never skipped: a machine without the browser must say so (.ci/run installs it).
+  browser = await launchChromium();
   [stack, jira] = await Promise.all([startUiStack(), startFakeJira()]);
   const res = await stack.api('/v1/connectors', jiraConnector(jira.url));
   expect(res.status, await res.clone().text()).toBe(201);
-  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
@@ -101,22 +31,6 @@ afterAll(async () => {
   await stack?.close();
   await jira?.close();
 });
-
-/** Runs `fn`; on failure, saves a screenshot of the page and names it in the error. */
-async function withScreenshot(page: Page, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    const file = join(tmpdir(), `escalate-web-ui-${Date.now()}.png`);
-    const saved = await page
-      .screenshot({ path: file, fullPage: true })
-      .then(() => `screenshot: ${file}`)
-      .catch((e: unknown) => `no screenshot: ${(e as Error).message}`);
-    const error = err instanceof Error ? err : new Error(String(err));
-    error.message = `${error.message}\n(${saved}; page ${page.url()})`;
-    throw error;
-  }
-}
 
 describe('Temporal Web UI', () => {
   it('finds a violation run by EscalateSeverity and shows its activity and static summaries', async () => {

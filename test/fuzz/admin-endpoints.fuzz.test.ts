@@ -20,6 +20,7 @@ import { eventually, makeEvent } from '../helpers/events.js';
 import { ADMIN_KEY, INGEST_KEY, type Stack, startStack } from '../helpers/stack.js';
 import {
   anyJson,
+  bearerExempt,
   detailPaths,
   discoverOperations,
   ENDPOINTS,
@@ -30,7 +31,6 @@ import {
   hasUnstorable,
   headerSafe,
   hostileString,
-  isWebhook,
   pct,
   runs,
   type Sent,
@@ -67,6 +67,9 @@ const URL_FIELDS: Record<ConnectorKind, string[]> = {
   datadog: ['logs_url', 'metrics_url'],
   elasticsearch: ['url'],
   webhook: ['url'],
+  // Slack and Teams webhook URLs are credentials too: checked as URLs, masked as secrets.
+  slack: ['webhook_url', 'api_url'],
+  teams: ['webhook_url'],
 };
 /** Plain string fields per kind, for length and content fuzzing. */
 const TEXT_FIELDS: Record<ConnectorKind, string[]> = {
@@ -76,6 +79,8 @@ const TEXT_FIELDS: Record<ConnectorKind, string[]> = {
   datadog: ['service', 'hostname'],
   elasticsearch: ['username', 'index_prefix'],
   webhook: [],
+  slack: ['channel'],
+  teams: [],
 };
 
 const baseConfig: Record<ConnectorKind, fc.Arbitrary<Record<string, unknown>>> = {
@@ -116,6 +121,23 @@ const baseConfig: Record<ConnectorKind, fc.Arbitrary<Record<string, unknown>>> =
   webhook: fc.record({
     url: goodUrl,
     secret: fc.base64String({ minLength: 8, maxLength: 40 }).map((s) => `whsec_${s}`),
+  }),
+  slack: fc.oneof(
+    fc.record({ webhook_url: secret.map((s) => `https://hooks.slack.com/services/T0/B0/${s}`) }),
+    fc.record(
+      {
+        bot_token: fc.stringMatching(/^[A-Za-z0-9-]{16,40}$/).map((s) => `xoxb-${s}`),
+        channel: fc.constantFrom('C0123456789', '#secops'),
+        api_url: goodUrl,
+      },
+      { requiredKeys: ['bot_token', 'channel'] },
+    ),
+  ),
+  teams: fc.record({
+    webhook_url: secret.map(
+      (s) =>
+        `https://prod-00.westus.logic.azure.com/workflows/0a1b/triggers/manual/paths/invoke?sv=1.0&sig=${s}`,
+    ),
   }),
 };
 
@@ -331,7 +353,7 @@ const rawConnector = async (id: string) => {
 /** A stored connector: http(s) URLs only, secrets masked in the answer and absent from the row in clear. */
 async function expectSafeConnector(res: Sent, kind: ConnectorKind, secrets: string[], context: string) {
   const view = res.json as { id: string; config: Record<string, unknown> };
-  for (const f of URL_FIELDS[kind]) {
+  for (const f of URL_FIELDS[kind].filter((x) => !SECRET_FIELDS[kind].includes(x))) {
     const u = view.config[f];
     if (u !== undefined) expect(isHttpUrl(String(u)), `${context}: stored ${f}=${String(u)}`).toBe(true);
   }
@@ -505,7 +527,7 @@ afterEach(async () => {
 
 const fill = (op: Endpoint, value: (name: string) => string) => fillPath(op.path, value);
 const opLabel = (op: Endpoint, path: string) => `${op.method} ${path.slice(0, 200)}`;
-const allOps = () => operations.filter((o) => !isWebhook(o.path));
+const allOps = () => operations.filter((o) => !bearerExempt(o.path));
 
 describe('connectors: create and change under fuzzing', () => {
   it('POST /v1/connectors with arbitrary JSON: 400, nothing written', async () => {

@@ -68,6 +68,12 @@ export const ENDPOINTS: Endpoint[] = [
 /** Paths that authenticate with their own secrets, not API keys. */
 export const isWebhook = (path: string) => path.startsWith('/v1/webhooks/');
 
+/**
+ * Paths that take no bearer API key: the webhooks, and the codec's browser sign-in (a form that
+ * takes an admin key in its body; test/e2e/payload-encryption.test.ts fuzzes it).
+ */
+export const bearerExempt = (path: string) => isWebhook(path) || path === '/v1/temporal-codec/sign-in';
+
 const METHODS = new Set<Method>(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** The static table plus every operation the running API documents in /openapi.json. */

@@ -8,6 +8,7 @@ import { parseApiKeys } from '../../api/api-keys.js';
 import type { Database } from '../../db/client.js';
 import type { Settings } from '../../domain/settings.js';
 import { createLogger } from '../../infra/logger.js';
+import { payloadCodecFromEnv } from '../../infra/payload-codec.js';
 import { SecretBox } from '../../infra/secret-box.js';
 import type { Tracing } from '../../infra/tracing.js';
 import { startServices } from '../../services.js';
@@ -65,6 +66,10 @@ export async function startStack(
     secretKeys?: { current: string; previous?: string[] };
     /** With its own bundle (made with `bundleWorkflows({ tracing: true })`). */
     tracing?: { tracing: Tracing; workflowBundle: WorkflowBundleWithSourceMap };
+    /** ESCALATE_PAYLOAD_KEY for the client, the worker and the codec endpoint. */
+    payloadKey?: string;
+    /** ESCALATE_TEMPORAL_UI_ORIGINS of the codec endpoint. */
+    temporalUiOrigins?: string[];
   } = {},
 ): Promise<Stack> {
   installRuntimeOnce();
@@ -75,7 +80,12 @@ export async function startStack(
   const services = await startServices({
     logger: opts.logger ?? createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
     databaseUrl: await createTestDatabase(),
-    temporal: { address: inject('temporalAddress'), namespace: 'default', taskQueue },
+    temporal: {
+      address: inject('temporalAddress'),
+      namespace: 'default',
+      taskQueue,
+      payloadCodec: payloadCodecFromEnv({ ESCALATE_PAYLOAD_KEY: opts.payloadKey }),
+    },
     box,
     settings: opts.settings,
     tracing: opts.tracing?.tracing,
@@ -87,6 +97,7 @@ export async function startStack(
       hostname: '127.0.0.1',
       // Tests watch starts themselves; a sweep racing them would only blur what they check.
       sweepPendingStarts: false,
+      temporalUiOrigins: opts.temporalUiOrigins,
     },
   });
   const { database, client } = services;

@@ -2,7 +2,13 @@ import type { Context, Hono } from 'hono';
 import type { Child } from 'hono/jsx';
 import { stringify as stringifyYaml } from 'yaml';
 import { canonicalJson } from '../../../domain/canonical-json.js';
-import { CONNECTOR_KINDS, type ConnectorKind, isItsmKind } from '../../../domain/connector.js';
+import {
+  CONNECTOR_KINDS,
+  type ConnectorKind,
+  isItsmKind,
+  NOTIFY_ON_DEFAULTS,
+} from '../../../domain/connector.js';
+import { NOTICE_TYPES, WEBHOOK_NOTICE_TYPES } from '../../../domain/notification.js';
 import { describeApiError, needed } from '../api-client.js';
 import type { CheckResult, Connector } from '../api-types.js';
 import { Action, Csrf, Fields, Page, Table, Time, Yes } from '../components.js';
@@ -135,6 +141,20 @@ function ConnectorForm(props: {
           </span>
         </label>
       ) : null}
+      {NOTIFY_ON_DEFAULTS[props.kind] ? (
+        <label>
+          notify on
+          <input
+            type="text"
+            name="notify_on"
+            value={submitted?.('notify_on') ?? c?.notify_on?.join(', ') ?? ''}
+            placeholder={NOTIFY_ON_DEFAULTS[props.kind]!.join(', ')}
+          />
+          <span class="hint">
+            {`comma-separated, of ${(props.kind === 'webhook' ? WEBHOOK_NOTICE_TYPES : NOTICE_TYPES).join(', ')}; empty: the default`}
+          </span>
+        </label>
+      ) : null}
       <h2>{`${props.kind} configuration`}</h2>
       {plain.map((f) => (
         <ConfigInput field={f} value={value(f.name, c?.config[f.name])} editing={editing} />
@@ -187,6 +207,10 @@ function bodyFromForm(c: Context<UiEnv>, kind: ConnectorKind, current?: Connecto
   };
   if (isItsmKind(kind)) body.auto_push = get('auto_push') === 'true';
   else body.filters = filters ?? {};
+  if (NOTIFY_ON_DEFAULTS[kind]) {
+    const told = get('notify_on')?.trim();
+    body.notify_on = told ? told.split(/[\s,]+/).filter(Boolean) : null;
+  }
   if (!current) {
     body.kind = kind;
     if (get('id')?.trim()) body.id = get('id')!.trim();
@@ -195,7 +219,7 @@ function bodyFromForm(c: Context<UiEnv>, kind: ConnectorKind, current?: Connecto
   // An edit sends what changed only, so the audit entry names just that.
   const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
   body.config = Object.fromEntries(Object.entries(config).filter(([k, v]) => !same(v, current.config[k])));
-  for (const k of ['name', 'enabled', 'auto_push', 'config', 'filters', 'retry'] as const)
+  for (const k of ['name', 'enabled', 'auto_push', 'config', 'filters', 'retry', 'notify_on'] as const)
     if (body[k] === undefined || same(body[k], k === 'config' ? {} : current[k])) delete body[k];
   return { body, errors, submitted: get };
 }

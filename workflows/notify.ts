@@ -1,0 +1,70 @@
+import { log, patched } from '@temporalio/workflow';
+import { failureIsTold, type Notice, type NoticeType } from '../domain/notification.js';
+import type { Target, TargetOutcome } from '../domain/plan.js';
+import { type Bookkeeping, failureMessage, runTarget } from './targets.js';
+
+/** Runs started before notifications existed replay without them. */
+export const NOTIFY_PATCH = 'notifications';
+
+/** What a target's outcome gives people to hear of: a ticket opened, a delivery failed for good. */
+export function noticesAfter(target: Target, outcome: TargetOutcome): Notice[] {
+  if (!outcome.ok)
+    return failureIsTold(target.notice) ? [{ type: 'delivery_failed', deliveryId: target.deliveryId }] : [];
+  if (target.purpose === 'ticket' && outcome.ticketId && !outcome.recurrence)
+    return [{ type: 'ticket_created', ticketId: outcome.ticketId }];
+  return [];
+}
+
+/**
+ * Tells every connector that hears of `notice`, each notification a delivery of its own under its
+ * connector's retry policy. One that fails for good is told as `delivery_failed` to the others;
+ * a `delivery_failed` that fails is told to nobody, so telling always ends.
+ */
+export async function notify(bk: Bookkeeping, notice: Notice): Promise<void> {
+  const opened = await bk(`open the ${notice.type} notifications`).openNotifications({ notice });
+  if (!opened) return;
+  await Promise.all(
+    opened.targets.map(async (target) => {
+      const outcome = await runTarget(opened.event, target, bk);
+      await tellOutcome(bk, target, outcome);
+    }),
+  );
+}
+
+/**
+ * Tells what came of a target. `listening` (from the plan) spares asking when no connector hears
+ * of that kind of notice; without it, the notice's listeners are looked up.
+ */
+export function tellOutcome(
+  bk: Bookkeeping,
+  target: Target,
+  outcome: TargetOutcome,
+  listening?: readonly NoticeType[],
+): Promise<void> {
+  const notices = noticesAfter(target, outcome).filter((n) => !listening || listening.includes(n.type));
+  if (notices.length === 0 || !patched(NOTIFY_PATCH)) return Promise.resolve();
+  return Promise.all(notices.map((n) => notify(bk, n))).then(() => undefined);
+}
+
+/**
+ * Notices told in the background of a long-lived workflow (the ticket's), so its timers and
+ * updates never wait on Slack; `settled()` before it continues as new or ends.
+ */
+export function backgroundTeller(bk: Bookkeeping) {
+  const inFlight = new Set<Promise<void>>();
+  return {
+    tell(notice: Notice): void {
+      if (!patched(NOTIFY_PATCH)) return;
+      const telling: Promise<void> = notify(bk, notice)
+        .catch((err) =>
+          log.warn('notification not told', { notice: notice.type, error: failureMessage(err) }),
+        )
+        .finally(() => inFlight.delete(telling));
+      inFlight.add(telling);
+    },
+    async settled(): Promise<void> {
+      while (inFlight.size) await Promise.all([...inFlight]);
+    },
+    idle: (): boolean => inFlight.size === 0,
+  };
+}
