@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ticketIdempotencyKey } from '../connectors/idempotency.js';
 import { createTicket, type ItsmConnector } from '../connectors/itsm.js';
+import { beginTicketAttempt, type FinishedAttempt, type TicketAttemptStart } from '../db/repos/attempts.js';
 import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
-import { acquireDeliveryLease, lastFinishedAttempt, releaseDeliveryLease } from '../db/repos/deliveries.js';
+import { acquireDeliveryLease, releaseDeliveryLease } from '../db/repos/deliveries.js';
 import { createdTicketByKey, recordTicketCreated, type TicketRow } from '../db/repos/tickets.js';
 import { getViolation } from '../db/repos/violations.js';
 import { type Connector, isItsmKind, retryPolicyFor } from '../domain/connector.js';
@@ -81,35 +82,26 @@ const recordedRef = (t: TicketRow): TicketRef => ({
   adopted: true,
 });
 
+const LEASE_POLL_MS = 200;
+
 /**
- * After an attempt whose outcome is unknown (timeout, lost response), the next lookup waits until
+ * Takes the delivery's lease (waiting while another attempt holds it), then opens the attempt.
+ * After an attempt whose outcome is unknown (timeout, lost response), the lookup waits until
  * `settleMs` after it: a search that cannot see the issue yet would create a second one. The
  * retry delay already keeps this floor; a replay or push started sooner waits here.
  */
-async function settleAfterUnknownOutcome(deps: ActivityDeps, deliveryId: string, settleMs: number) {
-  if (settleMs <= 0) return;
-  const last = await lastFinishedAttempt(deps.db, deliveryId);
-  if (!last?.outcomeUnknown || !last.finishedAt) return;
-  const wait = last.finishedAt.getTime() + settleMs - Date.now();
-  if (wait > 0) await pause(wait);
-}
-
-const LEASE_POLL_MS = 200;
-
-/** Runs `fn` holding the delivery's lease (waiting for it while another attempt holds it). */
-async function underDeliveryLease<T>(
+async function leaseAndBegin(
   deps: ActivityDeps,
-  deliveryId: string,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const token = randomUUID();
+  input: { deliveryId: string; token: string; idempotencyKey: string; settleMs: number },
+): Promise<Exclude<TicketAttemptStart, { status: 'settling' }>> {
   // As long as this attempt may run: a holder that dies leaves a lease that expires with it.
   const until = () => new Date(Date.now() + attemptTimeoutMs(5 * 60_000));
-  while (!(await acquireDeliveryLease(deps.db, deliveryId, token, until()))) await pause(LEASE_POLL_MS);
-  try {
-    return await fn();
-  } finally {
-    await releaseDeliveryLease(deps.db, deliveryId, token);
+  while (!(await acquireDeliveryLease(deps.db, input.deliveryId, input.token, until())))
+    await pause(LEASE_POLL_MS);
+  for (;;) {
+    const start = await beginTicketAttempt(deps.db, input);
+    if (start.status !== 'settling') return start;
+    await pause(start.waitMs);
   }
 }
 
@@ -131,55 +123,86 @@ export function ticketActivities(deps: ActivityDeps) {
       const policy = retryPolicyFor(connector.kind, connector.retry, deps.settings.retry[connector.kind]);
 
       // One lookup-then-create at a time per delivery: a replay beside the workflow's own attempt,
-      // or an attempt beside a timed-out predecessor still running, waits here, then finds the
-      // ticket the other one recorded instead of creating a second.
-      const ref = await underDeliveryLease(deps, input.deliveryId, async () => {
-        const recorded = await createdTicketByKey(deps.db, idempotencyKey);
-        if (recorded) return recordedRef(recorded);
-        await settleAfterUnknownOutcome(deps, input.deliveryId, settleMs);
-        return recordedAttempt(
-          deps,
-          input.deliveryId,
-          input.maxRetryDelayMs,
-          async (attempt) => {
-            const value = await createTicket(asItsm(connector), draft, {
-              timeoutMs: input.timeoutMs,
-              lookupFirst: attempt.attempt > 1,
-            });
-            return {
-              value,
-              message: value.adopted ? `adopted existing ${value.externalId}` : `created ${value.externalId}`,
-            };
-          },
-          { afterUnknownMs: settleMs, policyDelayMs: policyDelayMs(policy, currentAttempt()) },
-        );
-      });
-
+      // or an attempt beside a timed-out predecessor still running, waits for the lease, then
+      // finds the ticket the other one recorded instead of creating a second.
+      const token = randomUUID();
       const slaMs = input.spec?.slaMs ?? parseDuration(deps.settings.sla[input.priority]);
-      const ticket = await recordTicketCreated(deps.db, {
-        deliveryId: input.deliveryId,
-        adopted: ref.adopted,
-        ticket: {
-          connectorId: connector.id,
-          kind: connector.kind,
-          eventId: input.eventId,
+      const record = (ref: TicketRef, finished?: FinishedAttempt) =>
+        recordTicketCreated(deps.db, {
+          deliveryId: input.deliveryId,
+          adopted: ref.adopted,
+          finished,
+          leaseToken: token,
+          ticket: {
+            connectorId: connector.id,
+            kind: connector.kind,
+            eventId: input.eventId,
+            idempotencyKey,
+            externalId: ref.externalId,
+            externalUrl: ref.externalUrl,
+            remoteId: ref.remoteId,
+            sysId: ref.sysId,
+            severity,
+            priority: input.priority,
+            // Only used when this create opens the row (manual push); a correlation claim has its own.
+            slaMs,
+            slaDueAt: new Date(Date.now() + slaMs),
+          },
+        });
+      let ticket: TicketRow | undefined;
+      let ref: TicketRef;
+      let released = false;
+      try {
+        const start = await leaseAndBegin(deps, {
+          deliveryId: input.deliveryId,
+          token,
           idempotencyKey,
-          externalId: ref.externalId,
-          externalUrl: ref.externalUrl,
-          remoteId: ref.remoteId,
-          sysId: ref.sysId,
-          severity,
-          priority: input.priority,
-          // Only used when this create opens the row (manual push); a correlation claim has its own.
-          slaMs,
-          slaDueAt: new Date(Date.now() + slaMs),
-        },
-      });
+          settleMs,
+        });
+        if (start.status === 'recorded') {
+          const recorded = await createdTicketByKey(deps.db, idempotencyKey);
+          if (!recorded) throw new Error(`ticket ${idempotencyKey} vanished`);
+          ref = recordedRef(recorded);
+          ticket = await record(ref);
+          released = true;
+        } else {
+          ref = await recordedAttempt(
+            deps,
+            input.deliveryId,
+            input.maxRetryDelayMs,
+            async (attempt) => {
+              const value = await createTicket(asItsm(connector), draft, {
+                timeoutMs: input.timeoutMs,
+                lookupFirst: attempt.attempt > 1,
+              });
+              return {
+                value,
+                message: value.adopted
+                  ? `adopted existing ${value.externalId}`
+                  : `created ${value.externalId}`,
+              };
+            },
+            {
+              begun: start,
+              leaseToken: token,
+              settle: { afterUnknownMs: settleMs, policyDelayMs: policyDelayMs(policy, currentAttempt()) },
+              recordSuccess: async (value, finished) => {
+                ticket = await record(value, finished);
+                released = true;
+              },
+            },
+          );
+        }
+      } finally {
+        // Released with the record of the attempt; this covers a failure before or while recording.
+        if (!released) await releaseDeliveryLease(deps.db, input.deliveryId, token).catch(() => undefined);
+      }
+      const created = ticket!;
       // Created now, or adopted (an earlier attempt created it but never heard back): either
       // way this is when escalate records it.
       ticketsCreated.inc({ connector_id: connector.id, kind: connector.kind });
       return {
-        ticketId: ticket.id,
+        ticketId: created.id,
         externalId: ref.externalId,
         externalUrl: ref.externalUrl,
         adopted: ref.adopted,
