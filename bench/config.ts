@@ -33,6 +33,14 @@ export interface BenchConfig {
   warmupItems: number;
   /** Longest wait for in-flight items to finish after a phase. */
   drainSeconds: number;
+  /**
+   * Burst: `burstItems` violations offered open-loop at `burstRate`/s (far above saturation):
+   * accept latency, errors, and the time until the backlog drained (at most `burstDrainSeconds`).
+   * 0 items: no burst phase.
+   */
+  burstItems: number;
+  burstRate: number;
+  burstDrainSeconds: number;
   /** (c): open TicketSyncWorkflows, start concurrency, webhook rate and duration. */
   tickets: number;
   ticketStartConcurrency: number;
@@ -77,6 +85,9 @@ export function benchConfig(outDir: string): BenchConfig {
     saturationMaxSeconds: num('BENCH_SATURATION_MAX_SECONDS', 90),
     warmupItems: Math.round(num('BENCH_WARMUP', 30)),
     drainSeconds: num('BENCH_DRAIN_SECONDS', 90),
+    burstItems: Math.round(num('BENCH_BURST_ITEMS', 1000)),
+    burstRate: Math.max(1, num('BENCH_BURST_RATE', 100)),
+    burstDrainSeconds: num('BENCH_BURST_DRAIN_SECONDS', 400),
     tickets: Math.round(num('BENCH_TICKETS', 10_000)),
     ticketStartConcurrency: Math.max(1, Math.round(num('BENCH_TICKET_START_CONCURRENCY', 50))),
     webhookRates: (process.env.BENCH_WEBHOOK_RATE ?? '10,20')

@@ -186,6 +186,44 @@ export function renderResults(r: BenchResults): string {
         );
       }
     }
+    const burst = r.escalate?.burst;
+    if (burst) {
+      out.push(
+        '### Burst absorption',
+        '',
+        `${burst.items} violations offered open-loop at ${burst.rate}/s (far above saturation: the backlog ` +
+          'queues in Temporal, not in the API), after the phases above; accept latency measured from the ' +
+          'intended send time; drain = from the first send until the last violation completed.',
+        '',
+        table(
+          [
+            'sent',
+            'accepted (202)',
+            'completed',
+            'errors',
+            'accept p50 ms',
+            'accept p95',
+            'accept p99',
+            'accept max',
+            'drain s',
+            'e2e p99 ms',
+          ],
+          [
+            [
+              burst.sent,
+              burst.accepted,
+              burst.completed,
+              errs(burst.errors),
+              ...lat(burst.acceptLatencyMs),
+              burst.acceptLatencyMs.max,
+              burst.lastCompletionSeconds ?? '',
+              burst.e2eLatencyMs.p99,
+            ],
+          ],
+        ),
+        '',
+      );
+    }
     out.push(
       '### Resources during each phase',
       '',
@@ -206,6 +244,7 @@ export function renderResults(r: BenchResults): string {
       res.push(
         resourceRow('(b) fixed', r.escalate.fixed),
         resourceRow('(b) saturation', r.escalate.saturation),
+        ...(r.escalate.burst ? [resourceRow('(b) burst', r.escalate.burst)] : []),
       );
     }
     out.push(

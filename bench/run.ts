@@ -40,6 +40,8 @@ export interface PathResults {
 }
 
 export interface EscalateExtras {
+  /** Open-loop burst far above saturation (absent with BENCH_BURST_ITEMS=0). */
+  burst?: PhaseResult & { items: number; rate: number };
   /** PostgreSQL work per violation (bench polling excluded). */
   postgresPerViolation: {
     transactions: number;
@@ -242,6 +244,30 @@ async function main() {
         benchPollsPerViolation: per(polls),
         fakes: await stack.fakes.stats(),
       };
+    }
+    if (escalate && results.escalate && cfg.burstItems > 0) {
+      const seconds = cfg.burstItems / cfg.burstRate;
+      say(
+        `escalate: burst of ${cfg.burstItems} violations at ${cfg.burstRate}/s (open loop), then the drain`,
+      );
+      const burst = await runPhase({
+        mode: 'fixed',
+        rate: cfg.burstRate,
+        inFlight: 0,
+        seconds,
+        warmupSeconds: 0,
+        drainSeconds: cfg.burstDrainSeconds,
+        processes: stack.processes,
+        item: escalate.item,
+        expire: escalate.expire,
+      });
+      say(
+        `escalate burst → ${burst.completed}/${burst.sent} completed, accept p50/p99 ${burst.acceptLatencyMs.p50}/` +
+          `${burst.acceptLatencyMs.p99} ms, drained after ${burst.lastCompletionSeconds} s` +
+          `${Object.keys(burst.errors).length ? `, errors ${JSON.stringify(burst.errors)}` : ''}`,
+      );
+      results.escalate.burst = { ...burst, items: cfg.burstItems, rate: cfg.burstRate };
+      await pause(2000);
     }
     if (escalate && cfg.profileSeconds > 0) {
       say(
