@@ -13,10 +13,12 @@ import type { Severity } from '../domain/severity.js';
 import type { TicketDraft, TicketRef } from '../domain/ticket.js';
 import { buildTicketDraft, type DraftConfig } from '../domain/ticket-draft.js';
 import { ticketsCreated } from '../infra/metrics.js';
+import { ticketCreated } from '../infra/workflow-client.js';
 import { recordedAttempt } from './attempts.js';
 import { attemptTimeoutMs, currentAttempt, pause } from './context.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable, policyDelayMs } from './failures.js';
+import { ticketSyncInit } from './ticket-sync.js';
 
 export interface CreateTicketInput {
   deliveryId: string;
@@ -109,7 +111,8 @@ export function ticketActivities(deps: ActivityDeps) {
   return {
     /**
      * Creates the ticket (or adopts the one an earlier attempt created but never heard back
-     * from), records it, and marks the delivery delivered.
+     * from), records it, marks the delivery delivered, and starts the ticket's workflow from
+     * the row just recorded (or tells the running one the ticket exists).
      */
     async createTicket(input: CreateTicketInput): Promise<CreatedTicket> {
       const connector = await loadConnector(deps, input.connectorId);
@@ -163,8 +166,9 @@ export function ticketActivities(deps: ActivityDeps) {
           const recorded = await createdTicketByKey(deps.db, idempotencyKey);
           if (!recorded) throw new Error(`ticket ${idempotencyKey} vanished`);
           ref = recordedRef(recorded);
-          ticket = await record(ref);
-          released = true;
+          // Recorded and delivered already: an earlier attempt failed after recording (telling the sync).
+          ticket = start.delivered ? recorded : await record(ref);
+          released = !start.delivered;
         } else {
           ref = await recordedAttempt(
             deps,
@@ -197,7 +201,9 @@ export function ticketActivities(deps: ActivityDeps) {
         // Released with the record of the attempt; this covers a failure before or while recording.
         if (!released) await releaseDeliveryLease(deps.db, input.deliveryId, token).catch(() => undefined);
       }
+      // The ticket's workflow starts from the row just recorded (no load of its own).
       const created = ticket!;
+      await ticketCreated(deps.workflows, created, ticketSyncInit(created, connector, deps.settings));
       // Created now, or adopted (an earlier attempt created it but never heard back): either
       // way this is when escalate records it.
       ticketsCreated.inc({ connector_id: connector.id, kind: connector.kind });

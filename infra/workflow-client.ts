@@ -31,6 +31,7 @@ import {
   setStatusUpdate,
   type TicketComment,
   type TicketFacts,
+  type TicketSyncInit,
   ticketStart,
   ticketWorkflowId,
   violationStart,
@@ -145,9 +146,12 @@ async function unlessEnded(signalWithStart: Promise<unknown>): Promise<void> {
   }
 }
 
-/** The remote ticket exists: the ticket's workflow (started now if need be) starts following it. */
-export function ticketCreated(w: Workflows, ticket: TicketFacts): Promise<void> {
-  const spec = ticketStart(ticket);
+/**
+ * The remote ticket exists: the ticket's workflow (started now if need be) starts following it.
+ * With `init` (the creator's view of the ticket just recorded) a run started now needs no load.
+ */
+export function ticketCreated(w: Workflows, ticket: TicketFacts, init?: TicketSyncInit): Promise<void> {
+  const spec = ticketStart(ticket, init);
   return unlessEnded(
     w.client.workflow.signalWithStart(spec.workflowType, { ...startOptions(w, spec), signal: createdSignal }),
   );

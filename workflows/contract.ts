@@ -178,6 +178,16 @@ export interface TicketSyncState {
   transitions: TicketTransitionRecord[];
 }
 
+/** A ticket workflow's state as loaded from `init` (what the run itself does when it loads). */
+export const ticketStateFrom = (ticketId: string, init: TicketSyncInit): TicketSyncState => ({
+  ticketId,
+  status: init.status,
+  created: init.created,
+  recurrenceCount: init.recurrenceCount,
+  slaBreached: init.slaBreached,
+  transitions: [],
+});
+
 /** Status changes (ITSM webhook, API): the validator refuses transitions the table forbids. */
 export const setStatusUpdate = defineUpdate<StatusChangeResult, [StatusChange]>('setStatus');
 export const recurrenceSignal = defineSignal<[Recurrence]>('recurrence');
@@ -294,11 +304,14 @@ export interface TicketFacts {
  * `ticket-{ticket_id}`, started by whichever comes first: the violation that created the ticket,
  * a recurrence, or a status change from the API or a webhook. A finished run is never revived.
  */
-export const ticketStart = (t: TicketFacts): StartSpec<[TicketSyncInput]> => ({
+export const ticketStart = (t: TicketFacts, init?: TicketSyncInit): StartSpec<[TicketSyncInput]> => ({
   workflowType: 'ticketSyncWorkflow',
   options: {
     workflowId: ticketWorkflowId(t.id),
-    args: [{ ticketId: t.id }],
+    // The creator knows the ticket as just recorded: the run starts from it instead of loading it.
+    args: [
+      init ? { ticketId: t.id, carried: { init, state: ticketStateFrom(t.id, init) } } : { ticketId: t.id },
+    ],
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
     workflowIdConflictPolicy: 'USE_EXISTING',
     typedSearchAttributes: [

@@ -34,6 +34,9 @@ const localBookkeeping: Bookkeeping = (summary) =>
 /** Runs started before local bookkeeping existed replay with the activities they recorded. */
 export const LOCAL_BOOKKEEPING_PATCH = 'local-bookkeeping';
 
+/** createTicket starts the ticket's workflow (no startTicketSync local activity after it). */
+export const SYNC_STARTED_BY_CREATE_PATCH = 'sync-started-by-create';
+
 export const bookkeepingActivities = (): Bookkeeping =>
   patched(LOCAL_BOOKKEEPING_PATCH) ? localBookkeeping : bookkeeping;
 
@@ -144,7 +147,9 @@ export async function runTarget(
         maxRetryDelayMs: target.retry.maximumIntervalMs,
         spec: target.ticket,
       });
-      await bk(`follow ${ticket.externalId}`).startTicketSync({ ticketId: ticket.ticketId });
+      // createTicket starts the ticket's workflow itself; runs started before it did, here.
+      if (!patched(SYNC_STARTED_BY_CREATE_PATCH))
+        await bk(`follow ${ticket.externalId}`).startTicketSync({ ticketId: ticket.ticketId });
       return { ...base, ok: true, ticketId: ticket.ticketId, externalId: ticket.externalId };
     }
     await acts.deliverToSiem({

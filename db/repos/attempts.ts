@@ -56,8 +56,11 @@ export async function beginAttempt(db: Db, deliveryId: string): Promise<BegunAtt
 
 export type TicketAttemptStart =
   | ({ status: 'started' } & BegunAttempt)
-  /** This delivery's ticket is already recorded (an earlier attempt or a replay created it). */
-  | { status: 'recorded' }
+  /**
+   * This delivery's ticket is already recorded (an earlier attempt or a replay created it);
+   * `delivered`: and the delivery marked delivered with it (an attempt that failed after recording).
+   */
+  | { status: 'recorded'; delivered: boolean }
   /** The last attempt's outcome is unknown and Jira's search may not see its issue yet: wait. */
   | { status: 'settling'; waitMs: number };
 
@@ -81,6 +84,7 @@ export async function beginTicketAttempt(
         exists (
           select 1 from tickets where idempotency_key = ${input.idempotencyKey} and external_id is not null
         ) as recorded,
+        exists (select 1 from deliveries where id = ${deliveryId} and status = 'delivered') as delivered,
         coalesce((
           select greatest(0, extract(epoch from (
             finished_at + make_interval(secs => ${input.settleMs}::float8 / 1000) - now()
@@ -100,11 +104,11 @@ export async function beginTicketAttempt(
       select id, attempts, now() from d
       returning *
     )
-    select started.*, prior.recorded as p_recorded, prior.wait_ms as p_wait_ms,
+    select started.*, prior.recorded as p_recorded, prior.delivered as p_delivered, prior.wait_ms as p_wait_ms,
       d.connector_id as d_connector_id, d.kind as d_kind
     from prior left join d on true left join started on true`);
   const row = rows[0]!;
-  if (row.p_recorded) return { status: 'recorded' };
+  if (row.p_recorded) return { status: 'recorded', delivered: Boolean(row.p_delivered) };
   const waitMs = Number(row.p_wait_ms);
   if (waitMs > 0) return { status: 'settling', waitMs: Math.ceil(waitMs) };
   if (row.id === null || row.id === undefined)
