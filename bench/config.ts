@@ -47,6 +47,11 @@ export interface BenchConfig {
   /** Webhook rates (per second), one step each: BENCH_WEBHOOK_RATE=10,20. */
   webhookRates: number[];
   webhookSeconds: number;
+  /**
+   * The storm: status webhooks at this rate (per second, for `webhookSeconds`) while the ticket
+   * workflows are still being started, from the moment a tenth of them were (0: none).
+   */
+  stormWebhookRate: number;
   /** Skip parts: `BENCH_ONLY=baseline,escalate,scale` (default all). */
   only: Set<'baseline' | 'escalate' | 'scale'>;
   /**
@@ -95,6 +100,7 @@ export function benchConfig(outDir: string): BenchConfig {
       .map((r) => Number(r.trim()))
       .filter((r) => Number.isFinite(r) && r > 0),
     webhookSeconds: num('BENCH_WEBHOOK_SECONDS', 30),
+    stormWebhookRate: num('BENCH_STORM_WEBHOOK_RATE', 10),
     only: new Set(only),
     temporalDb: process.env.BENCH_TEMPORAL_DB === 'file' ? 'file' : 'memory',
     ticketStartBudgetSeconds: num('BENCH_TICKET_START_BUDGET_SECONDS', 150),
