@@ -11,6 +11,7 @@ import { planEvent } from '../domain/planning.js';
 import type { RetrySpec } from '../domain/retry.js';
 import type { Settings } from '../domain/settings.js';
 import type { Severity } from '../domain/severity.js';
+import { claimFor } from './claims.js';
 import type { ActivityDeps } from './deps.js';
 
 /** What carrying out a delivery needs of its connector: the plain (non-secret) part of a row. */
@@ -87,10 +88,23 @@ export function planActivities(deps: ActivityDeps) {
       const delivery = (connectorId: string) =>
         opened[planned.findIndex((d) => d.connectorId === connectorId)]!;
       const targets: Target[] = [
-        ...plan.tickets.map((t) => ({
-          ...toTarget(byId.get(t.connectorId)!, delivery(t.connectorId), deps.settings, t.priority),
-          ticket: t.spec,
-        })),
+        ...(await Promise.all(
+          plan.tickets.map(async (t) => {
+            const c = byId.get(t.connectorId)!;
+            const target = toTarget(c, delivery(t.connectorId), deps.settings, t.priority);
+            // Opens the ticket or joins the active one now: no claim step of its own in the run.
+            const claim = await claimFor(deps, {
+              deliveryId: target.deliveryId,
+              connectorId: c.id,
+              eventId: event.event_id,
+              severity: event.severity,
+              priority: t.priority ?? event.severity,
+              spec: t.spec,
+              kind: c.kind,
+            });
+            return { ...target, ticket: t.spec, claim };
+          }),
+        )),
         ...plan.siem.map((id) => toTarget(byId.get(id)!, delivery(id), deps.settings)),
       ];
       // Chosen, but its connector cannot be used: a failed delivery saying why (replay it once repaired).

@@ -111,17 +111,18 @@ export async function runTarget(
       const priority = target.priority ?? event.severity;
       if (target.ticket) {
         // Correlation: join an active ticket with the same key, or claim the right to open one.
-        const claim = await bk(
-          `claim the ${target.connectorName} ticket for this correlation key`,
-        ).claimTicket({
-          deliveryId: target.deliveryId,
-          connectorId: target.connectorId,
-          eventId: event.event_id,
-          severity: event.severity,
-          priority,
-          spec: target.ticket,
-          kind: target.kind,
-        });
+        // Planning claims it (runs planned before that claim here).
+        const claim =
+          target.claim ??
+          (await bk(`claim the ${target.connectorName} ticket for this correlation key`).claimTicket({
+            deliveryId: target.deliveryId,
+            connectorId: target.connectorId,
+            eventId: event.event_id,
+            severity: event.severity,
+            priority,
+            spec: target.ticket,
+            kind: target.kind,
+          }));
         if (claim.role === 'recurrence') {
           await bk('signal the recurrence to the ticket').signalRecurrence({
             ticketId: claim.ticketId,

@@ -1,5 +1,5 @@
 import { and, desc, eq, gt, inArray, isNotNull, or, sql } from 'drizzle-orm';
-import type { TicketSpec } from '../../domain/plan.js';
+import type { TicketClaim, TicketSpec } from '../../domain/plan.js';
 import { raiseSeverity, type Severity } from '../../domain/severity.js';
 import type { TicketStatus, TransitionSource } from '../../domain/ticket-status.js';
 import type { Db } from '../client.js';
@@ -90,9 +90,7 @@ export async function recordItsmComment(
   return added.length > 0;
 }
 
-export type Claim =
-  | { role: 'owner'; ticketId: string }
-  | { role: 'recurrence'; ticketId: string; reopen: boolean; externalId: string | null };
+export type Claim = TicketClaim;
 
 export interface ClaimInput {
   deliveryId: string;
