@@ -36,8 +36,8 @@ export interface ScaleResult {
   /** False when the arm timeout passed before every sampled workflow sat idle. */
   armedComplete: boolean;
   /**
-   * Least-squares slope of this process's RSS over the worker's cached-workflow count while the
-   * cache filled (KiB per cached TicketSyncWorkflow); undefined without enough spread.
+   * Least-squares slope of this process's RSS over the worker's cached-workflow count over the
+   * whole scale run (KiB per cached TicketSyncWorkflow); undefined without enough spread.
    */
   rssPerCachedWorkflowKiB?: number;
   /** Task-queue backlog when arming ended (0 + 0 when complete). */
@@ -193,15 +193,15 @@ async function backlog(client: Client, taskQueue: string): Promise<{ workflow: n
   return { workflow: await count(1), activity: await count(2) };
 }
 
-/** Idle = running, no workflow task and no activity pending: it waits on its timer. */
+/** Idle = running, no workflow task and no activity pending: it waits on its timer (or its start delay). */
 async function idle(client: Client, workflowId: string): Promise<boolean> {
   try {
     const d = await client.workflow.getHandle(workflowId).describe();
+    // A run started with a start delay has no workflow task until then: idle too.
     return (
       d.status.name === 'RUNNING' &&
       !d.raw.pendingWorkflowTask &&
-      (d.raw.pendingActivities?.length ?? 0) === 0 &&
-      d.historyLength > 3
+      (d.raw.pendingActivities?.length ?? 0) === 0
     );
   } catch {
     return false;
@@ -211,6 +211,16 @@ async function idle(client: Client, workflowId: string): Promise<boolean> {
 export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<ScaleResult> {
   const n = cfg.tickets;
   const rss = new RssSampler().start(1000);
+  // RSS against the worker's cached workflows, all along (the cache fills as runs wake up).
+  const cacheSamples: { cached: number; rss: number }[] = [];
+  const cacheSampler = setInterval(
+    () =>
+      cacheSamples.push({
+        cached: stack.escalateWorker.getStatus().numCachedWorkflows,
+        rss: process.memoryUsage().rss,
+      }),
+    500,
+  );
   const run = randomUUID().slice(0, 8);
   const ids = Array.from({ length: n }, () => randomUUID());
   const eventIds = ids.map(() => randomUUID());
@@ -325,7 +335,6 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
   const armDeadline = performance.now() + cfg.armTimeoutSeconds * 1000;
   let lastBacklog = { workflow: -1, activity: -1 };
   let lastSay = performance.now();
-  const cacheSamples: { cached: number; rss: number }[] = [];
   while (performance.now() < armDeadline) {
     lastBacklog = await backlog(stack.client, TASK_QUEUE);
     if (lastBacklog.workflow === 0 && lastBacklog.activity === 0) {
@@ -333,10 +342,6 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
       pendingSample = pendingSample.filter((_, i) => !states[i]);
       if (!pendingSample.length) break;
     }
-    cacheSamples.push({
-      cached: stack.escalateWorker.getStatus().numCachedWorkflows,
-      rss: process.memoryUsage().rss,
-    });
     if (performance.now() - lastSay > 10_000) {
       lastSay = performance.now();
       say(`scale: arming, backlog ${lastBacklog.workflow} workflow + ${lastBacklog.activity} activity tasks`);
@@ -373,6 +378,7 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
   }
   const afterWebhooks = await footprint(stack, rss);
   rss.stop();
+  clearInterval(cacheSampler);
 
   return {
     tickets: n,

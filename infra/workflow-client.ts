@@ -148,13 +148,34 @@ async function unlessEnded(signalWithStart: Promise<unknown>): Promise<void> {
 
 /**
  * The remote ticket exists: the ticket's workflow (started now if need be) starts following it.
- * With `init` (the creator's view of the ticket just recorded) a run started now needs no load.
+ * With `init` (the creator's view of the ticket just recorded) a run started now needs no load
+ * and sleeps until its first deadline: a plain start (a signal-with-start would wake it), and the
+ * `created` signal only to a run someone else started first.
  */
-export function ticketCreated(w: Workflows, ticket: TicketFacts, init?: TicketSyncInit): Promise<void> {
+export async function ticketCreated(w: Workflows, ticket: TicketFacts, init?: TicketSyncInit): Promise<void> {
   const spec = ticketStart(ticket, init);
-  return unlessEnded(
-    w.client.workflow.signalWithStart(spec.workflowType, { ...startOptions(w, spec), signal: createdSignal }),
-  );
+  if (!init)
+    return unlessEnded(
+      w.client.workflow.signalWithStart(spec.workflowType, {
+        ...startOptions(w, spec),
+        signal: createdSignal,
+      }),
+    );
+  try {
+    await w.client.workflow.start(spec.workflowType, {
+      ...startOptions(w, spec),
+      workflowIdConflictPolicy: 'FAIL',
+    });
+    return;
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  try {
+    await w.client.workflow.getHandle(spec.options.workflowId).signal(createdSignal);
+  } catch (err) {
+    // A finished run is left alone: its ticket is closed.
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
 }
 
 /** A recurrence (which may beat the creator to starting the ticket's workflow). */
