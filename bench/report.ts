@@ -1,5 +1,5 @@
 /** Renders bench/RESULTS.md from the results object (the same data as results.json). */
-import { renderComparison } from './compare.js';
+import { renderComparison, renderTuningLog } from './compare.js';
 import type { PhaseResult } from './phase.js';
 import type { BenchResults } from './run.js';
 import type { WebhookStep } from './scale.js';
@@ -80,6 +80,7 @@ export function renderResults(r: BenchResults): string {
       'not guarantees; re-run to compare.',
     '',
     ...(r.comparison ? renderComparison(r.comparison) : []),
+    ...renderTuningLog(r.tuningLog ?? []),
     '## Machine',
     '',
     table(

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ticketWorkflowId, violationWorkflowId } from '../workflows/contract.js';
-import { type Comparison, compare } from './compare.js';
+import { type Comparison, compare, tuningLog } from './compare.js';
 import { type BenchConfig, benchConfig } from './config.js';
 import { mapLimit, stampNow } from './load.js';
 import { baselineItem, baselineSample, CompletionWatcher, escalateItem } from './paths.js';
@@ -75,6 +75,8 @@ export interface BenchResults {
   durationSeconds: number;
   /** Against an earlier run (BENCH_BEFORE=path/to/results.json, BENCH_CHANGE="what changed"). */
   comparison?: Comparison;
+  /** Each change that stayed, from the runs kept in bench/tuning/ (steps.json). */
+  tuningLog?: Comparison[];
 }
 
 const benchDir = resolve(import.meta.dirname);
@@ -318,6 +320,7 @@ async function main() {
       const before = JSON.parse(readFileSync(process.env.BENCH_BEFORE, 'utf8')) as BenchResults;
       results.comparison = compare(before, results, process.env.BENCH_CHANGE ?? '');
     }
+    results.tuningLog = tuningLog(join(benchDir, 'tuning'));
     writeFileSync(join(cfg.outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(join(cfg.outDir, 'RESULTS.md'), renderResults(results));
     formatJson(join(cfg.outDir, 'results.json'));
