@@ -43,6 +43,11 @@ import { encryptsPayloads } from './payload-codec.js';
 export interface Workflows {
   client: Client;
   taskQueue: string;
+  /**
+   * The client shares a worker's NativeConnection (API and worker in one process): violation
+   * starts ask for eager execution, the first workflow task coming back with the start's answer.
+   */
+  eagerStart?: boolean;
 }
 
 /** How long a request waits for Temporal to acknowledge a start before answering 503. */
@@ -65,7 +70,12 @@ export async function startViolation(w: Workflows, event: CompactEvent, accepted
   const spec = violationStart(event, acceptedBy, { redacted: encryptsPayloads(w.client) });
   try {
     // Answer 503 within seconds when Temporal is down, instead of the client's long retry loop.
-    await w.client.connection.withDeadline(Date.now() + START_DEADLINE_MS, () => start(w, spec));
+    await w.client.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+      w.client.workflow.start(spec.workflowType, {
+        ...startOptions(w, spec),
+        ...(w.eagerStart ? { requestEagerStart: true } : {}),
+      }),
+    );
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
