@@ -13,8 +13,11 @@ import { createApp } from './api/app.js';
 import type { ApiDeps } from './api/deps.js';
 import { startPendingSweeper } from './api/pending-starts.js';
 import { connectTemporalClient, type TemporalConnection, temporalConnectOptions } from './config.js';
+import { setConnectPolicy } from './connectors/dispatcher.js';
+import { EgressPolicy, egressConnectPolicy } from './connectors/egress.js';
 import { connectDatabase, type Database } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
+import { ensureInstallDefaults } from './db/repos/install.js';
 import { defaultSettings, type Settings } from './domain/settings.js';
 import { applyConfigFile, type ConfigFile } from './infra/config-file.js';
 import type { SecretBox } from './infra/secret-box.js';
@@ -79,12 +82,15 @@ export interface Services {
 
 /**
  * Migrations run under an advisory lock, so API and worker processes may start together; the
- * config file is applied in one transaction (idempotent).
+ * install defaults are recorded (once per database); the config file is applied in one transaction
+ * (idempotent).
  */
 async function openDatabase(opts: ServicesOptions): Promise<Database> {
   await runMigrations(opts.databaseUrl);
   const database = connectDatabase(opts.databaseUrl, { max: opts.poolSize ?? 20 });
   try {
+    // Before the config file: a database it fills is still a new install.
+    await ensureInstallDefaults(database.db);
     if (opts.configFile) await applyConfigFile(database.db, opts.box, opts.configFile);
   } catch (err) {
     await database.close();
@@ -175,6 +181,8 @@ export async function startServices(opts: ServicesOptions): Promise<Services> {
 
     let worker: RunningWorker | undefined;
     if (opts.worker) {
+      // Connector egress (ESCALATE_EGRESS_DENY / _ALLOW): a bad CIDR stops the start, not a delivery.
+      setConnectPolicy(egressConnectPolicy(EgressPolicy.fromEnv()));
       const deps = { db: database.db, workflows, box: opts.box, settings, logger: opts.logger };
       worker = await startWorker(opts, opts.worker, deps, (stop) => stops.push(stop));
       const w = worker;

@@ -39,6 +39,7 @@ export async function recordedAttempt<T>(
   deliveryId: string,
   maxRetryDelayMs: number,
   run: (attempt: AttemptRow) => Promise<AttemptSuccess<T>>,
+  settle?: Parameters<typeof toTemporalFailure>[2],
 ): Promise<T> {
   const [attempt, delivery] = await Promise.all([
     startAttempt(deps.db, deliveryId),
@@ -55,14 +56,15 @@ export async function recordedAttempt<T>(
     observe();
     const ce = err instanceof ConnectorError ? err : undefined;
     await finishAttempt(deps.db, attempt, {
-      outcome: 'failed',
+      outcome: ce?.remoteCode === 'cancelled' ? 'interrupted' : 'failed',
       httpStatus: ce?.status,
       remoteCode: ce?.remoteCode,
       message: (err as Error).message,
       durationMs: ce?.durationMs,
       retryable: ce ? ce.retryable : undefined,
+      outcomeUnknown: ce?.outcomeUnknown,
     });
-    const failure = toTemporalFailure(err, maxRetryDelayMs);
+    const failure = toTemporalFailure(err, maxRetryDelayMs, settle);
     countDelivery(connectorId, kind, 'attempt_failed');
     if (isFinalAttempt(failure)) countDelivery(connectorId, kind, 'failed');
     throw failure;

@@ -59,7 +59,12 @@ export function connectorActionActivities(deps: ActivityDeps) {
     if (!violation) throw connectorUnavailable(`violation ${eventId} is not stored`);
     const [rows, rules] = await Promise.all([listConnectorRows(deps.db), listRules(deps.db)]);
     const event = storedCompactEvent(violation);
-    const plan = planEvent(event, rows.map(toPlanningConnector), rules, deps.settings);
+    const plan = planEvent(
+      event,
+      rows.map((r) => toPlanningConnector(r, deps.box)),
+      rules,
+      deps.settings,
+    );
     const target = plan.tickets.find((t) => t.connectorId === c.id);
     const draft = ticketDraftFor(c, violation, {
       priority: target?.priority ?? event.severity,

@@ -1,5 +1,6 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { ConnectorError } from '../connectors/http.js';
+import type { RetryPolicyMs } from '../domain/retry.js';
 
 /** Failure types the workflow and the Web UI see. */
 export const FailureType = {
@@ -15,6 +16,14 @@ export const FailureType = {
   CertificateRejected: 'CertificateRejected',
 } as const;
 
+/** The delay the retry policy gives before the next attempt (exponential, capped), if known. */
+export function policyDelayMs(policy: RetryPolicyMs, attempt: number): number {
+  return Math.min(
+    policy.initialIntervalMs * policy.backoffCoefficient ** (attempt - 1),
+    policy.maximumIntervalMs,
+  );
+}
+
 /** Permanent refusals that have a type of their own (by ConnectorError remote code). */
 const TYPE_FOR_REMOTE_CODE = new Map<string, string>([
   ['invalid_field_value', FailureType.InvalidFieldValue],
@@ -22,10 +31,18 @@ const TYPE_FOR_REMOTE_CODE = new Map<string, string>([
 
 /**
  * Translates a connector error into the Temporal failure that drives retries: non-retryable
- * for permanent refusals, and `nextRetryDelay` from Retry-After, capped by the policy.
+ * for permanent refusals, and `nextRetryDelay` from Retry-After, capped by the policy. After a
+ * request whose outcome is unknown, `settle` sets a floor on the delay (whatever Retry-After or
+ * the policy says): the next attempt looks the result up, and the lookup must be able to see it.
+ * A cancelled attempt is reported as cancelled.
  */
-export function toTemporalFailure(err: unknown, maxRetryDelayMs: number): unknown {
+export function toTemporalFailure(
+  err: unknown,
+  maxRetryDelayMs: number,
+  settle?: { afterUnknownMs: number; policyDelayMs: number },
+): unknown {
   if (!(err instanceof ConnectorError)) return err;
+  if (err.remoteCode === 'cancelled' && activityCancelled()) return new CancelledFailure(err.message);
   const details = [{ status: err.status ?? null, remote_code: err.remoteCode ?? null }];
   if (!err.retryable) {
     return ApplicationFailure.create({
@@ -39,8 +56,27 @@ export function toTemporalFailure(err: unknown, maxRetryDelayMs: number): unknow
     type: FailureType.RemoteUnavailable,
     message: err.message,
     details,
-    nextRetryDelay: err.retryAfterMs !== undefined ? Math.min(err.retryAfterMs, maxRetryDelayMs) : undefined,
+    nextRetryDelay: nextRetryDelay(err, maxRetryDelayMs, settle),
   });
+}
+
+function nextRetryDelay(
+  err: ConnectorError,
+  maxRetryDelayMs: number,
+  settle?: { afterUnknownMs: number; policyDelayMs: number },
+): number | undefined {
+  const retryAfter = err.retryAfterMs !== undefined ? Math.min(err.retryAfterMs, maxRetryDelayMs) : undefined;
+  if (!settle || !err.outcomeUnknown) return retryAfter;
+  return Math.max(settle.afterUnknownMs, retryAfter ?? settle.policyDelayMs);
+}
+
+/** Whether this runs in an activity whose cancellation was requested (false outside one). */
+function activityCancelled(): boolean {
+  try {
+    return Context.current().cancellationSignal.aborted;
+  } catch {
+    return false;
+  }
 }
 
 export const connectorUnavailable = (message: string) =>

@@ -1,5 +1,6 @@
 import { claimActivities } from './claims.js';
 import { connectorActionActivities } from './connector-actions.js';
+import { withCancellation } from './context.js';
 import type { ActivityDeps } from './deps.js';
 import { notificationActivities } from './notifications.js';
 import { outcomeActivities } from './outcomes.js';
@@ -12,9 +13,12 @@ import { ticketActivities } from './tickets.js';
 
 export type { ActivityDeps } from './deps.js';
 
-/** Every activity, bound to its dependencies (DB, secrets, settings, logger). */
+/**
+ * Every activity, bound to its dependencies (DB, secrets, settings, logger); each one's HTTP calls
+ * stop when it is cancelled.
+ */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return withCancellation({
     ...planActivities(deps),
     ...ticketActivities(deps),
     ...siemActivities(deps),
@@ -25,7 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...ticketSyncActivities(deps),
     ...outcomeActivities(deps),
     ...notificationActivities(deps),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,12 +1,12 @@
 import { listConnectorRows, toPlanningConnector } from '../db/repos/connectors.js';
-import { ensureDelivery } from '../db/repos/deliveries.js';
+import { ensureDelivery, recordDeliveryFailed } from '../db/repos/deliveries.js';
 import { listRules } from '../db/repos/rules.js';
 import { recordDecisions } from '../db/repos/violations.js';
 import { type ConnectorKind, connectorTimeoutMs, retryPolicyFor } from '../domain/connector.js';
-import type { DurationInput } from '../domain/duration.js';
+import { type DurationInput, parseDuration } from '../domain/duration.js';
 import type { CompactEvent } from '../domain/event.js';
 import type { NoticeType } from '../domain/notification.js';
-import type { Plan, Target } from '../domain/plan.js';
+import type { Plan, Target, TargetOutcome, TicketTarget } from '../domain/plan.js';
 import { planEvent } from '../domain/planning.js';
 import type { RetrySpec } from '../domain/retry.js';
 import type { Settings } from '../domain/settings.js';
@@ -38,6 +38,10 @@ export function toTarget(
     ...(delivery.notice ? { notice: (delivery.notice as { type: NoticeType }).type } : {}),
     retry: retryPolicyFor(c.kind, c.retry, settings.retry[c.kind]),
     timeoutMs: connectorTimeoutMs(c.config),
+    lookupSettleMs:
+      c.kind === 'jira' && delivery.purpose === 'ticket'
+        ? parseDuration(settings.jira.lookup_settle_delay)
+        : undefined,
     priority,
     container: c.config.project_key ?? c.config.table,
   };
@@ -54,25 +58,49 @@ export function planActivities(deps: ActivityDeps) {
           { ...r, kind: r.kind as ConnectorKind, retry: r.retry as RetrySpec | null },
         ]),
       );
-      const plan = planEvent(event, rows.map(toPlanningConnector), rules, deps.settings);
+      // Planning needs no secrets; a connector whose secrets cannot be decrypted is skipped, visibly.
+      const planning = rows.map((r) => toPlanningConnector(r, deps.box));
+      const plan = planEvent(event, planning, rules, deps.settings);
       const targets: Target[] = [];
-      const open = async (connectorId: string, purpose: 'ticket' | 'event') => {
+      // A ticket delivery keeps the ticket decided here: replays and pushes create that ticket.
+      const open = async (connectorId: string, purpose: 'ticket' | 'event', ticket?: TicketTarget) => {
         const c = byId.get(connectorId)!;
         const delivery = await ensureDelivery(deps.db, {
           eventId: event.event_id,
           connectorId,
           kind: c.kind,
           purpose,
+          ticketSpec: ticket?.spec,
+          priority: ticket?.priority,
         });
         return { c, delivery };
       };
       for (const t of plan.tickets) {
-        const { c, delivery } = await open(t.connectorId, 'ticket');
+        const { c, delivery } = await open(t.connectorId, 'ticket', t);
         targets.push({ ...toTarget(c, delivery, deps.settings, t.priority), ticket: t.spec });
       }
       for (const id of plan.siem) {
         const { c, delivery } = await open(id, 'event');
         targets.push(toTarget(c, delivery, deps.settings));
+      }
+      // Chosen, but its connector cannot be used: a failed delivery saying why (replay it once repaired).
+      const unavailable: TargetOutcome[] = [];
+      for (const u of plan.unavailable) {
+        const { delivery } = await open(u.connectorId, u.purpose, u.ticket);
+        const error = `not attempted: ${u.reason}`;
+        await recordDeliveryFailed(deps.db, {
+          deliveryId: delivery.id,
+          eventId: event.event_id,
+          connectorId: u.connectorId,
+          error,
+        });
+        unavailable.push({
+          deliveryId: delivery.id,
+          connectorId: u.connectorId,
+          purpose: u.purpose,
+          ok: false,
+          error,
+        });
       }
       await recordDecisions(deps.db, {
         event,
@@ -81,7 +109,7 @@ export function planActivities(deps: ActivityDeps) {
         matchedRules: plan.explanations.filter((e) => e.status === 'matched').map((e) => e.ruleName),
       });
       const notifyOn = [...new Set(plan.listeners.flatMap((l) => l.notifyOn))];
-      return { targets, decisions: plan.decisions, notifyOn };
+      return { targets, decisions: plan.decisions, notifyOn, unavailable };
     },
   };
 }

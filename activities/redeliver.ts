@@ -3,7 +3,9 @@ import { getTicket } from '../db/repos/tickets.js';
 import { getViolation, refreshViolationStatus, storedCompactEvent } from '../db/repos/violations.js';
 import type { CompactEvent } from '../domain/event.js';
 import type { Target, TargetOutcome } from '../domain/plan.js';
+import type { Severity } from '../domain/severity.js';
 import { replays } from '../infra/metrics.js';
+import { deliveryInFlight } from '../infra/workflow-client.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable } from './failures.js';
 import { toTarget } from './plan.js';
@@ -37,13 +39,26 @@ export function redeliveryActivities(deps: ActivityDeps) {
           outcome: { ...base, ok: true, ticketId: ticket?.id, externalId: ticket?.externalId ?? undefined },
         };
       }
+      const inFlight = await deliveryInFlight(deps.workflows, delivery, { fromItsOwnWorkflow: true });
+      if (inFlight) {
+        replays.inc({ reason: input.reason, result: 'skipped' });
+        const reason = `in flight: workflow ${inFlight} is attempting it`;
+        return { kind: 'skip', reason, outcome: { ...base, ok: false, error: reason } };
+      }
       const connector = await loadConnector(deps, delivery.connectorId);
       const violation = await getViolation(deps.db, delivery.eventId);
       if (!violation) throw connectorUnavailable(`violation ${delivery.eventId} is not stored`);
       await reopenDelivery(deps.db, delivery, input);
       replays.inc({ reason: input.reason, result: 'started' });
       const event = storedCompactEvent(violation);
-      return { kind: 'run', event, target: toTarget(connector, delivery, deps.settings, event.severity) };
+      // The ticket planning decided (rule labels, priority, correlation): the same on every attempt.
+      const priority = (delivery.priority as Severity | null) ?? event.severity;
+      const target = toTarget(connector, delivery, deps.settings, priority);
+      return {
+        kind: 'run',
+        event,
+        target: delivery.ticketSpec ? { ...target, ticket: delivery.ticketSpec } : target,
+      };
     },
 
     /** Recomputes a violation's overall status from its deliveries after a manual push or replay. */

@@ -30,6 +30,7 @@ export function siemActivities(deps: ActivityDeps) {
         const r = await deliverToSiem(connector.kind as SiemKind, connector.config as never, event, {
           connectorId: connector.id,
           severity: violation.severity as Severity,
+          receivedAt: violation.receivedAt,
         });
         return { value: r, httpStatus: r.status, remoteCode: r.remoteCode, message: r.message };
       });

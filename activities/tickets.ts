@@ -1,18 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import { ticketIdempotencyKey } from '../connectors/idempotency.js';
 import { createTicket, type ItsmConnector } from '../connectors/itsm.js';
 import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
-import { recordTicketCreated } from '../db/repos/tickets.js';
+import { acquireDeliveryLease, lastFinishedAttempt, releaseDeliveryLease } from '../db/repos/deliveries.js';
+import { createdTicketByKey, recordTicketCreated, type TicketRow } from '../db/repos/tickets.js';
 import { getViolation } from '../db/repos/violations.js';
-import { type Connector, isItsmKind } from '../domain/connector.js';
+import { type Connector, isItsmKind, retryPolicyFor } from '../domain/connector.js';
 import { parseDuration } from '../domain/duration.js';
 import type { TicketSpec } from '../domain/plan.js';
 import type { Severity } from '../domain/severity.js';
-import type { TicketDraft } from '../domain/ticket.js';
+import type { TicketDraft, TicketRef } from '../domain/ticket.js';
 import { buildTicketDraft, type DraftConfig } from '../domain/ticket-draft.js';
 import { ticketsCreated } from '../infra/metrics.js';
 import { recordedAttempt } from './attempts.js';
+import { attemptTimeoutMs, currentAttempt, pause } from './context.js';
 import type { ActivityDeps } from './deps.js';
-import { connectorUnavailable } from './failures.js';
+import { connectorUnavailable, policyDelayMs } from './failures.js';
 
 export interface CreateTicketInput {
   deliveryId: string;
@@ -69,6 +72,47 @@ export function asItsm(connector: Connector): ItsmConnector {
   return connector as ItsmConnector;
 }
 
+/** A ticket this delivery already created (another attempt recorded it): adopted as it is. */
+const recordedRef = (t: TicketRow): TicketRef => ({
+  externalId: t.externalId!,
+  externalUrl: t.externalUrl ?? '',
+  remoteId: t.remoteId ?? undefined,
+  sysId: t.sysId ?? undefined,
+  adopted: true,
+});
+
+/**
+ * After an attempt whose outcome is unknown (timeout, lost response), the next lookup waits until
+ * `settleMs` after it: a search that cannot see the issue yet would create a second one. The
+ * retry delay already keeps this floor; a replay or push started sooner waits here.
+ */
+async function settleAfterUnknownOutcome(deps: ActivityDeps, deliveryId: string, settleMs: number) {
+  if (settleMs <= 0) return;
+  const last = await lastFinishedAttempt(deps.db, deliveryId);
+  if (!last?.outcomeUnknown || !last.finishedAt) return;
+  const wait = last.finishedAt.getTime() + settleMs - Date.now();
+  if (wait > 0) await pause(wait);
+}
+
+const LEASE_POLL_MS = 200;
+
+/** Runs `fn` holding the delivery's lease (waiting for it while another attempt holds it). */
+async function underDeliveryLease<T>(
+  deps: ActivityDeps,
+  deliveryId: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const token = randomUUID();
+  // As long as this attempt may run: a holder that dies leaves a lease that expires with it.
+  const until = () => new Date(Date.now() + attemptTimeoutMs(5 * 60_000));
+  while (!(await acquireDeliveryLease(deps.db, deliveryId, token, until()))) await pause(LEASE_POLL_MS);
+  try {
+    return await fn();
+  } finally {
+    await releaseDeliveryLease(deps.db, deliveryId, token);
+  }
+}
+
 export function ticketActivities(deps: ActivityDeps) {
   return {
     /**
@@ -82,16 +126,33 @@ export function ticketActivities(deps: ActivityDeps) {
       const severity = violation.severity as Severity;
       const draft = ticketDraftFor(connector, violation, { priority: input.priority, spec: input.spec });
       const { idempotencyKey } = draft;
+      // Jira's search lags behind its creates; ServiceNow's correlation_id query does not.
+      const settleMs = connector.kind === 'jira' ? parseDuration(deps.settings.jira.lookup_settle_delay) : 0;
+      const policy = retryPolicyFor(connector.kind, connector.retry, deps.settings.retry[connector.kind]);
 
-      const ref = await recordedAttempt(deps, input.deliveryId, input.maxRetryDelayMs, async (attempt) => {
-        const value = await createTicket(asItsm(connector), draft, {
-          timeoutMs: input.timeoutMs,
-          lookupFirst: attempt.attempt > 1,
-        });
-        return {
-          value,
-          message: value.adopted ? `adopted existing ${value.externalId}` : `created ${value.externalId}`,
-        };
+      // One lookup-then-create at a time per delivery: a replay beside the workflow's own attempt,
+      // or an attempt beside a timed-out predecessor still running, waits here, then finds the
+      // ticket the other one recorded instead of creating a second.
+      const ref = await underDeliveryLease(deps, input.deliveryId, async () => {
+        const recorded = await createdTicketByKey(deps.db, idempotencyKey);
+        if (recorded) return recordedRef(recorded);
+        await settleAfterUnknownOutcome(deps, input.deliveryId, settleMs);
+        return recordedAttempt(
+          deps,
+          input.deliveryId,
+          input.maxRetryDelayMs,
+          async (attempt) => {
+            const value = await createTicket(asItsm(connector), draft, {
+              timeoutMs: input.timeoutMs,
+              lookupFirst: attempt.attempt > 1,
+            });
+            return {
+              value,
+              message: value.adopted ? `adopted existing ${value.externalId}` : `created ${value.externalId}`,
+            };
+          },
+          { afterUnknownMs: settleMs, policyDelayMs: policyDelayMs(policy, currentAttempt()) },
+        );
       });
 
       const slaMs = input.spec?.slaMs ?? parseDuration(deps.settings.sla[input.priority]);

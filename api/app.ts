@@ -2,6 +2,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { audit } from '../db/repos/audit.js';
 import { MAX_EVENT_BYTES } from '../domain/event.js';
+import { SecretsUnreadableError } from '../domain/secrets.js';
+import { temporalRejection } from '../infra/workflow-client.js';
 import { accessLog } from './access-log.js';
 import { auditRouter } from './audit.js';
 import { bearerAuth } from './auth.js';
@@ -13,7 +15,7 @@ import { docsRouter } from './docs.js';
 import type { AppEnv } from './env.js';
 import { ApiProblem, apiError, validationError } from './errors.js';
 import { healthRouter } from './health.js';
-import { jsonBody } from './json-body.js';
+import { jsonBody, MAX_BATCH_VALUES, MAX_EVENT_VALUES } from './json-body.js';
 import { documentHealthRoutes, httpMetrics, metricsRouter } from './metrics.js';
 import { serveOpenApi } from './openapi.js';
 import { overviewRouter } from './overview.js';
@@ -33,6 +35,9 @@ const WEBHOOKS = '/v1/webhooks/';
 /** The batch endpoint takes up to 500 events in one body (each still ≤ MAX_EVENT_BYTES). */
 const BATCH_PATH = '/v1/violations:batch';
 
+/** gRPC codes from the Temporal client that mean "try again later": deadline, rate limit, unavailable. */
+const GRPC_RETRY_LATER = new Set([4, 8, 14]);
+
 /** Errors that mean a dependency is down: the client should retry, nothing was accepted. */
 export function isUnavailable(err: unknown): boolean {
   const e = err as { code?: string | number; name?: string; message?: string; cause?: unknown };
@@ -44,9 +49,14 @@ export function isUnavailable(err: unknown): boolean {
     )
   )
     return true;
-  // gRPC UNAVAILABLE (14) / DEADLINE_EXCEEDED (4) from the Temporal client.
-  if (e.name === 'ServiceError' || e.name === 'ConnectionError') return true;
-  if (e.code === 14 || e.code === 4) return true;
+  // The Temporal client: a ServiceError wraps the gRPC error; only some codes mean an outage (an
+  // INVALID_ARGUMENT is the request's fault, and stays so however often it is retried).
+  if (e.name === 'ServiceError') {
+    const code = (e.cause as { code?: unknown } | undefined)?.code;
+    return typeof code !== 'number' || GRPC_RETRY_LATER.has(code);
+  }
+  if (e.name === 'ConnectionError') return true;
+  if (typeof e.code === 'number' && GRPC_RETRY_LATER.has(e.code)) return true;
   return e.cause ? isUnavailable(e.cause) : false;
 }
 
@@ -66,14 +76,18 @@ export function createApp(deps: ApiDeps) {
 
   app.onError((err, c) => {
     if (err instanceof ApiProblem) return apiError(c, err.status, err.code, err.message, err.details);
+    // A connector whose stored secrets no configured key opens (preview, push): say so, not 500.
+    if (err instanceof SecretsUnreadableError) return apiError(c, 409, 'secrets_undecryptable', err.message);
     // PostgreSQL class 22 (data exception): a value the API let through that the database cannot
     // hold (NUL bytes, a malformed uuid, year 0). The statement failed, nothing was written.
     const pgCode = postgresCode(err);
     if (pgCode?.startsWith('22'))
       return apiError(c, 400, 'invalid_input', `a value cannot be stored or compared (PostgreSQL ${pgCode})`);
     if (err instanceof HTTPException) return apiError(c, err.status as 400, 'bad_request', err.message);
+    const rejected = temporalRejection(err);
+    if (rejected) return apiError(c, 400, 'temporal_rejected', `Temporal refused the request: ${rejected}`);
     if (isUnavailable(err)) {
-      deps.logger.warn({ err: (err as Error).message, path: c.req.path }, 'dependency unavailable');
+      deps.logger.warn({ err, path: c.req.path }, 'dependency unavailable');
       c.header('Retry-After', '5');
       return apiError(
         c,
@@ -96,8 +110,8 @@ export function createApp(deps: ApiDeps) {
   app.route('/', metricsRouter());
 
   const auth = bearerAuth(deps.apiKeys);
-  const body = jsonBody(MAX_EVENT_BYTES);
-  const batchBody = jsonBody(MAX_BATCH_BYTES);
+  const body = jsonBody(MAX_EVENT_BYTES, MAX_EVENT_VALUES);
+  const batchBody = jsonBody(MAX_BATCH_BYTES, MAX_BATCH_VALUES);
   // Webhooks carry their own signatures; the codec has its own auth (browser session) and CORS.
   const ownAuth = (path: string) => path.startsWith(WEBHOOKS) || path.startsWith(`${CODEC_PATH}/`);
   app.use('/v1/*', (c, next) => (ownAuth(c.req.path) ? next() : auth(c, next)));

@@ -5,15 +5,17 @@ import {
   createConnector,
   deleteConnector,
   getConnectorRow,
-  MASK,
-  openSecrets,
+  readSecrets,
+  reencryptAllSecrets,
+  sealSecrets,
   toPublicConnector,
   toRowValues,
   updateConnector,
 } from '../db/repos/connectors.js';
 import { connectors } from '../db/schema.js';
-import { CONFIG_SCHEMAS, CONNECTOR_KINDS, type ConnectorKind } from '../domain/connector.js';
+import { CONNECTOR_KINDS, type ConnectorKind } from '../domain/connector.js';
 import { connectorInputSchema, connectorPatchSchema, notifyOnSchemaFor } from '../domain/connector-input.js';
+import { mergeConfigPatch } from '../domain/connector-patch.js';
 import type { NoticeType } from '../domain/notification.js';
 import type { ApiDeps } from './deps.js';
 import { apiError, fieldIssues } from './errors.js';
@@ -42,11 +44,21 @@ export const PublicConnectorSchema = z
       last_check_at: z.string().nullable(),
       last_check_ok: z.boolean().nullable(),
       last_check: z.array(z.object({ name: z.string(), ok: z.boolean(), message: z.string() })).nullable(),
+      secrets: z.enum(['none', 'sealed', 'undecryptable']),
+      secrets_error: z.string().nullable(),
     }),
     created_at: z.string(),
     updated_at: z.string(),
   })
   .openapi('Connector');
+
+const ReencryptReportSchema = z
+  .object({
+    reencrypted: z.array(z.string()),
+    current: z.number(),
+    unreadable: z.array(z.object({ id: z.string(), reason: z.string() })),
+  })
+  .openapi('SecretsReencrypted');
 
 const idParam = z.object({ id: z.string().min(1).max(64) });
 
@@ -122,6 +134,19 @@ export function connectorsRouter(deps: ApiDeps) {
 
   router.openapi(
     createRoute({
+      method: 'post',
+      path: '/connectors:reencrypt',
+      summary:
+        "Seal every connector's secrets again under ESCALATE_SECRET_KEY (after a rotation; old keys in ESCALATE_SECRET_KEY_PREVIOUS)",
+      responses: { 200: jsonContent(ReencryptReportSchema, 'What was sealed again, and what no key opens') },
+    }),
+    async (c) => {
+      return c.json(await reencryptAllSecrets(db, deps.box, c.get('actor')), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
       method: 'get',
       path: '/connectors/{id}',
       summary: 'One connector with its status',
@@ -149,7 +174,7 @@ export function connectorsRouter(deps: ApiDeps) {
       },
       responses: {
         200: jsonContent(PublicConnectorSchema, 'Updated'),
-        400: errorResponse('Invalid change'),
+        400: errorResponse('Invalid change, or a new host without the secrets sent again'),
         404: errorResponse('Unknown connector'),
         409: errorResponse('Name taken'),
       },
@@ -160,15 +185,28 @@ export function connectorsRouter(deps: ApiDeps) {
       const row = await getConnectorRow(db, id);
       if (!row) return apiError(c, 404, 'not_found', 'no such connector');
       const kind = row.kind as ConnectorKind;
-      const current = { ...row.config, ...openSecrets(row, deps.box) };
-      const changes = Object.fromEntries(Object.entries(patch.config ?? {}).filter(([, v]) => v !== MASK));
-      const merged = Object.fromEntries(
-        Object.entries({ ...current, ...changes }).filter(([, v]) => v !== null),
-      );
-      const parsed = CONFIG_SCHEMAS[kind].safeParse(merged);
-      if (!parsed.success) {
-        const details = fieldIssues(parsed.error).map((d) => ({ ...d, path: `config.${d.path}` }));
-        return apiError(c, 400, 'validation_failed', 'invalid connector config', details);
+      const stored = readSecrets(row, deps.box);
+      const merge = mergeConfigPatch({
+        kind,
+        storedConfig: row.config,
+        storedSecrets: stored,
+        patch: patch.config,
+      });
+      if (merge.kind === 'invalid') {
+        const details = fieldIssues(merge.error).map((d) => ({ ...d, path: `config.${d.path}` }));
+        return apiError(c, 400, 'validation_failed', merge.hint ?? 'invalid connector config', details);
+      }
+      if (merge.kind === 'secrets_required') {
+        return apiError(
+          c,
+          400,
+          'secrets_required',
+          `the connector would send its secrets to ${merge.hosts.join(', ')}: stored secrets never follow a URL to a new host, send ${merge.fields.join(', ')} again`,
+          merge.fields.map((f) => ({
+            path: `config.${f}`,
+            message: 'send this secret again for the new host',
+          })),
+        );
       }
       let notifyOn = row.notifyOn as NoticeType[] | null;
       if (patch.notify_on !== undefined) {
@@ -190,24 +228,35 @@ export function connectorsRouter(deps: ApiDeps) {
           ]);
         notifyOn = patch.notify_on === null ? null : checked.data;
       }
-      const values = toRowValues(
-        {
-          id,
-          kind,
-          name: patch.name ?? row.name,
-          enabled: patch.enabled ?? row.enabled,
-          auto_push: patch.auto_push ?? row.autoPush,
-          config: parsed.data as Record<string, unknown>,
-          filters: patch.filters ?? row.filters,
-          retry: patch.retry === undefined ? (row.retry as never) : patch.retry,
-          notify_on: notifyOn,
-        },
-        deps.box,
-        row.origin as 'api' | 'config',
-      );
+      const common = {
+        id,
+        kind,
+        name: patch.name ?? row.name,
+        enabled: patch.enabled ?? row.enabled,
+        auto_push: patch.auto_push ?? row.autoPush,
+        filters: patch.filters ?? row.filters,
+        retry: patch.retry === undefined ? (row.retry as never) : patch.retry,
+        notify_on: notifyOn,
+      };
+      const origin = row.origin as 'api' | 'config';
+      const values =
+        merge.kind === 'merged'
+          ? toRowValues({ ...common, config: merge.config }, deps.box, origin)
+          : // Config untouched: readable secrets are sealed again under the current key; unreadable
+            // ones stay as stored (nothing here can open them).
+            {
+              ...toRowValues({ ...common, config: row.config }, deps.box, origin),
+              secrets: stored.readable ? sealSecrets(id, stored.values, deps.box) : row.secrets,
+            };
+      const changedConfig = merge.kind === 'merged' ? merge.changed.map((k) => `config.${k}`) : [];
       try {
-        const changed = Object.keys(patch).concat(Object.keys(changes).map((k) => `config.${k}`));
-        const updated = await updateConnector(db, id, values, { actor: c.get('actor'), changed });
+        const changed = Object.keys(patch).concat(changedConfig);
+        const secretsReplaced = merge.kind === 'merged' && merge.secretsReplaced;
+        const updated = await updateConnector(db, id, values, {
+          actor: c.get('actor'),
+          changed,
+          details: secretsReplaced ? { undecryptable_secrets_replaced: true } : undefined,
+        });
         if (!updated) return apiError(c, 404, 'not_found', 'no such connector');
         return c.json(toPublicConnector(updated, deps.box), 200);
       } catch (err) {

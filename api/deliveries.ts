@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, gte, lt, type SQL } from 'drizzle-orm';
 import { getDelivery, listAttempts, toPublicAttempt, toPublicDelivery } from '../db/repos/deliveries.js';
 import { deliveries } from '../db/schema.js';
 import { CONNECTOR_KINDS } from '../domain/connector.js';
-import { startDelivery } from '../infra/workflow-client.js';
-import { cursorCondition, newestFirst, page } from './cursor.js';
+import { deliveryInFlight, startDelivery, type Workflows } from '../infra/workflow-client.js';
+import { cursorAt, cursorCondition, newestFirst, page } from './cursor.js';
 import type { ApiDeps } from './deps.js';
-import { apiError } from './errors.js';
+import { ApiProblem, apiError } from './errors.js';
 import { createRouter } from './router.js';
 import { DeliverySchema, errorResponse, jsonContent, listOf, pageQuery } from './schemas.js';
 
@@ -56,6 +56,21 @@ export function deliveryConditions(f: z.infer<typeof deliveryFilterSchema>): SQL
   return conds;
 }
 
+/** A replay or push beside an attempt still in flight would race it: refused, with who is at it. */
+export async function refuseInFlight(
+  deps: { workflows: Workflows },
+  delivery: Parameters<typeof deliveryInFlight>[1],
+): Promise<void> {
+  const inFlight = await deliveryInFlight(deps.workflows, delivery);
+  if (inFlight)
+    throw new ApiProblem(
+      409,
+      'delivery_in_flight',
+      `delivery ${delivery.id} is being attempted by workflow ${inFlight}: wait until it is delivered or failed`,
+      { workflow_id: inFlight },
+    );
+}
+
 export function deliveriesRouter(deps: ApiDeps) {
   const router = createRouter();
   const { db } = deps.database;
@@ -74,14 +89,14 @@ export function deliveriesRouter(deps: ApiDeps) {
     async (c) => {
       const { limit, cursor, ...filter } = c.req.valid('query');
       const rows = await db
-        .select()
+        .select({ ...getTableColumns(deliveries), cursorAt: cursorAt(deliveries.createdAt) })
         .from(deliveries)
         .where(
           and(...deliveryConditions(filter), cursorCondition(cursor, deliveries.createdAt, deliveries.id)),
         )
         .orderBy(...newestFirst(deliveries.createdAt, deliveries.id))
         .limit(limit + 1);
-      const { items, next_cursor } = page(rows, limit);
+      const { items, next_cursor } = page(rows, limit, (d) => d.id);
       return c.json(
         { items: items.map((d) => ({ ...toPublicDelivery(d), status: d.status as 'pending' })), next_cursor },
         200,
@@ -125,6 +140,7 @@ export function deliveriesRouter(deps: ApiDeps) {
         202: jsonContent(ReplayAccepted, 'Replay started'),
         200: jsonContent(ReplayAccepted, 'Already delivered: nothing to do'),
         404: errorResponse('Unknown delivery'),
+        409: errorResponse('An attempt at this delivery is in flight'),
       },
     }),
     async (c) => {
@@ -133,6 +149,7 @@ export function deliveriesRouter(deps: ApiDeps) {
       const status_url = `/v1/deliveries/${delivery.id}`;
       if (delivery.status === 'delivered')
         return c.json({ delivery_id: delivery.id, status: 'delivered', skipped: true, status_url }, 200);
+      await refuseInFlight(deps, delivery);
       const workflowId = await startDelivery(
         deps.workflows,
         { deliveryId: delivery.id, requestedBy: c.get('actor'), reason: 'replay' },

@@ -1,20 +1,32 @@
 import { Hono } from 'hono';
 import type { ApiDeps } from './deps.js';
 
+const TIMED_OUT = 'readiness check timed out';
+
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
   Promise.race([
     p,
-    new Promise<T>((_, reject) =>
-      setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref(),
-    ),
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(TIMED_OUT)), ms).unref()),
   ]);
 
-async function check(fn: () => Promise<unknown>): Promise<{ ok: boolean; error?: string }> {
+const CHECK_TIMEOUT_MS = 3000;
+
+/**
+ * Which check failed, in words that name no host, port, user or database: the raw error (which
+ * may) goes to the log, not to whoever can reach this unauthenticated endpoint.
+ */
+async function check(
+  name: string,
+  fn: () => Promise<unknown>,
+  logger: ApiDeps['logger'],
+): Promise<{ ok: boolean; error?: string }> {
   try {
-    await withTimeout(fn(), 3000);
+    await withTimeout(fn(), CHECK_TIMEOUT_MS);
     return { ok: true };
   } catch (err) {
-    return { ok: false, error: (err as Error).message };
+    logger.warn({ err, check: name }, 'readiness check failed');
+    const timedOut = (err as Error).message === TIMED_OUT;
+    return { ok: false, error: timedOut ? `no answer within ${CHECK_TIMEOUT_MS} ms` : `${name} unavailable` };
   }
 }
 
@@ -23,8 +35,18 @@ export function healthRouter(deps: ApiDeps) {
   router.get('/healthz', (c) => c.json({ status: 'ok' }));
   router.get('/readyz', async (c) => {
     const [postgres, temporal] = await Promise.all([
-      check(() => deps.database.sql`select 1`),
-      check(() => deps.workflows.client.connection.workflowService.getSystemInfo({})),
+      check('PostgreSQL', () => deps.database.sql`select 1`, deps.logger),
+      check(
+        'Temporal',
+        // A deadline on the call itself, before the check's: the client's retries end with the call.
+        () => {
+          const { connection } = deps.workflows.client;
+          return connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS - 250, () =>
+            connection.workflowService.getSystemInfo({}),
+          );
+        },
+        deps.logger,
+      ),
     ]);
     const ready = postgres.ok && temporal.ok;
     return c.json(

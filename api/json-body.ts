@@ -20,10 +20,48 @@ const pathOf = (node: Node) => {
   return issuePath(parts.reverse());
 };
 
-/** Walks the parsed body (iteratively, breadth first) for what would fail later with a 500. */
-export function storageIssues(root: unknown): FieldIssue[] {
+/** Values (strings, numbers, containers...) a single event may hold; a batch, MAX_BATCH_VALUES. */
+export const MAX_EVENT_VALUES = 50_000;
+export const MAX_BATCH_VALUES = 500_000;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_ARRAY = 0x5b;
+const OPEN_OBJECT = 0x7b;
+
+/**
+ * An upper bound on the values a JSON text holds (1 + its `[`, `{` and `,` outside strings),
+ * counted on the raw bytes before anything is parsed, stopping as soon as it passes `max`.
+ */
+export function countJsonValues(bytes: Uint8Array, max: number) {
+  let values = 1;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (inString) {
+      if (b === BACKSLASH) i++;
+      else if (b === QUOTE) inString = false;
+    } else if (b === QUOTE) inString = true;
+    else if (b === COMMA || b === OPEN_ARRAY || b === OPEN_OBJECT) {
+      if (++values > max) return { exceeded: true, values, stoppedAt: i };
+    }
+  }
+  return { exceeded: false, values, stoppedAt: bytes.length };
+}
+
+/**
+ * Walks the parsed body (iteratively, breadth first) for what would fail later with a 500. At
+ * most `maxValues` values are looked at: past that, one issue says so and the walk stops.
+ */
+export function storageIssues(root: unknown, maxValues = MAX_BATCH_VALUES): FieldIssue[] {
   const issues: FieldIssue[] = [];
   const queue: Node[] = [{ value: root, depth: 0 }];
+  const tooMany = (node: Node, more: number) => {
+    if (queue.length + more <= maxValues) return false;
+    issues.push({ path: pathOf(node), message: `more than ${maxValues} values` });
+    return true;
+  };
   for (let i = 0; i < queue.length && issues.length < MAX_ISSUES; i++) {
     const node = queue[i]!;
     const { value } = node;
@@ -39,9 +77,12 @@ export function storageIssues(root: unknown): FieldIssue[] {
     }
     const depth = node.depth + 1;
     if (Array.isArray(value)) {
+      if (tooMany(node, value.length)) break;
       for (let k = 0; k < value.length; k++) queue.push({ value: value[k], key: k, parent: node, depth });
     } else {
-      for (const [k, v] of Object.entries(value)) {
+      const entries = Object.entries(value);
+      if (tooMany(node, entries.length)) break;
+      for (const [k, v] of entries) {
         const child = { value: v, key: k, parent: node, depth };
         if (unstorable(k)) issues.push({ path: pathOf(child), message: `key ${UNSTORABLE_MESSAGE}` });
         queue.push(child);
@@ -53,11 +94,12 @@ export function storageIssues(root: unknown): FieldIssue[] {
 
 /**
  * Guards every JSON endpoint before validation: 415 unless the body is JSON, 413 past the size
- * limit (checked while streaming, so a huge body is never buffered), 400 for invalid UTF-8 or
- * JSON, and 400 for JSON that cannot be stored (NUL, lone surrogates, nesting past
- * MAX_JSON_DEPTH). The parsed body is kept as `rawBody` (unknown fields and all).
+ * limit (checked while streaming, so a huge body is never buffered), 413 past `maxValues` values
+ * (counted on the bytes, before parsing), 400 for invalid UTF-8 or JSON, and 400 for JSON that
+ * cannot be stored (NUL, lone surrogates, nesting past MAX_JSON_DEPTH). The parsed body is kept
+ * as `rawBody` (unknown fields and all).
  */
-export function jsonBody(maxBytes: number) {
+export function jsonBody(maxBytes: number, maxValues: number) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const type = c.req.header('content-type') ?? '';
     // Bodiless calls (test, replay...) pass; endpoints that need a body reject it in validation.
@@ -83,6 +125,8 @@ export function jsonBody(maxBytes: number) {
       chunks.push(chunk);
     }
     const bytes = Buffer.concat(chunks);
+    if (countJsonValues(bytes, maxValues).exceeded)
+      return apiError(c, 413, 'too_many_values', `request body holds more than ${maxValues} JSON values`);
     let text: string;
     try {
       text = decoder.decode(bytes);
@@ -95,7 +139,7 @@ export function jsonBody(maxBytes: number) {
     } catch (err) {
       return apiError(c, 400, 'invalid_json', `request body is not valid JSON: ${(err as Error).message}`);
     }
-    const issues = storageIssues(parsed);
+    const issues = storageIssues(parsed, maxValues);
     if (issues.length) {
       return apiError(
         c,

@@ -1,14 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray } from 'drizzle-orm';
 import { toPublicDelivery } from '../db/repos/deliveries.js';
 import { createReplay } from '../db/repos/replays.js';
 import { deliveries, replayItems, replays } from '../db/schema.js';
 import { startReplay } from '../infra/workflow-client.js';
+import { cursorAt, cursorCondition, newestFirst, page } from './cursor.js';
 import { deliveryConditions, deliveryFilterSchema } from './deliveries.js';
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import { createRouter } from './router.js';
-import { DeliverySchema, errorResponse, jsonContent } from './schemas.js';
+import { DeliverySchema, errorResponse, jsonContent, listOf, pageQuery } from './schemas.js';
 
 const MAX_REPLAY = 10_000;
 
@@ -38,30 +39,44 @@ const ReplayStarted = z
   })
   .openapi('ReplayStarted');
 
-export const ReplayStatus = z
+const ReplaySummary = z
   .object({
     id: z.string(),
     status: z.enum(['running', 'completed']),
     requested_by: z.string(),
     filter: z.record(z.string(), z.unknown()),
     total: z.number(),
-    done: z.number(),
-    succeeded: z.number(),
-    failed: z.number(),
-    skipped: z.number(),
     created_at: z.string(),
     completed_at: z.string().nullable(),
-    items: z.array(
-      z.object({
-        delivery_id: z.string(),
-        connector_id: z.string(),
-        event_id: z.string(),
-        outcome: z.enum(['pending', 'delivered', 'failed', 'skipped']),
-        error: z.string().nullable(),
-      }),
-    ),
   })
-  .openapi('Replay');
+  .openapi('ReplaySummary');
+
+export const ReplayStatus = ReplaySummary.extend({
+  done: z.number(),
+  succeeded: z.number(),
+  failed: z.number(),
+  skipped: z.number(),
+  items: z.array(
+    z.object({
+      delivery_id: z.string(),
+      connector_id: z.string(),
+      event_id: z.string(),
+      outcome: z.enum(['pending', 'delivered', 'failed', 'skipped']),
+      error: z.string().nullable(),
+    }),
+  ),
+}).openapi('Replay');
+
+/** What every replay view shows of the replay row. */
+const replaySummary = (r: typeof replays.$inferSelect) => ({
+  id: r.id,
+  status: r.status as 'running' | 'completed',
+  requested_by: r.requestedBy,
+  filter: r.filter,
+  total: r.total,
+  created_at: r.createdAt.toISOString(),
+  completed_at: r.completedAt?.toISOString() ?? null,
+});
 
 export function replaysRouter(deps: ApiDeps) {
   const router = createRouter();
@@ -126,6 +141,36 @@ export function replaysRouter(deps: ApiDeps) {
   router.openapi(
     createRoute({
       method: 'get',
+      path: '/replays',
+      summary: 'Bulk replays, newest first (progress per replay on /v1/replays/{id})',
+      request: { query: pageQuery },
+      responses: {
+        200: jsonContent(listOf(ReplaySummary), 'Replays'),
+        400: errorResponse('Invalid cursor'),
+      },
+    }),
+    async (c) => {
+      const { limit, cursor } = c.req.valid('query');
+      const rows = await db
+        .select({ ...getTableColumns(replays), cursorAt: cursorAt(replays.createdAt) })
+        .from(replays)
+        .where(cursorCondition(cursor, replays.createdAt, replays.id))
+        .orderBy(...newestFirst(replays.createdAt, replays.id))
+        .limit(limit + 1);
+      const { items, next_cursor } = page(rows, limit, (r) => r.id);
+      return c.json(
+        {
+          items: items.map(replaySummary),
+          next_cursor,
+        },
+        200,
+      );
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
       path: '/replays/{id}',
       summary: 'Progress and per-delivery outcome of a bulk replay',
       request: { params: z.object({ id: z.uuid() }) },
@@ -153,17 +198,11 @@ export function replaysRouter(deps: ApiDeps) {
       const count = (o: string) => items.filter((i) => i.outcome === o).length;
       return c.json(
         {
-          id: replay.id,
-          status: replay.status as 'running' | 'completed',
-          requested_by: replay.requestedBy,
-          filter: replay.filter,
-          total: replay.total,
+          ...replaySummary(replay),
           done: replay.total - count('pending'),
           succeeded: count('delivered'),
           failed: count('failed'),
           skipped: count('skipped'),
-          created_at: replay.createdAt.toISOString(),
-          completed_at: replay.completedAt?.toISOString() ?? null,
           items: items.map((i) => ({ ...i, outcome: i.outcome as 'pending' })),
         },
         200,

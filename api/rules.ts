@@ -283,10 +283,12 @@ export function rulesRouter(deps: ApiDeps) {
       const event = c.req.valid('json').event as ViolationEvent;
       const occurredAt = event.occurred_at ?? new Date().toISOString();
       const compact = compactEvent(event, occurredAt, deps.settings.risk_bands);
-      // Read-only: the same inputs and the same function as the workflow's plan activity.
+      // Read-only: the same inputs and the same function as the workflow's plan activity (it
+      // reads no secrets, only learns which connectors' secrets cannot be decrypted).
       const [rows, ruleList] = await Promise.all([listConnectorRows(db), listRules(db)]);
       const names = new Map(rows.map((x) => [x.id, x.name]));
-      const plan = planEvent(compact, rows.map(toPlanningConnector), ruleList, deps.settings);
+      const planning = rows.map((r) => toPlanningConnector(r, deps.box));
+      const plan = planEvent(compact, planning, ruleList, deps.settings);
       return c.json(
         {
           event_id: compact.event_id,

@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, gte, isNotNull, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, gte, isNotNull, type SQL } from 'drizzle-orm';
 import { getTicket, ticketEventsOf, toPublicTicket } from '../db/repos/tickets.js';
 import { tickets } from '../db/schema.js';
 import { SEVERITIES } from '../domain/severity.js';
 import { TICKET_STATUSES } from '../domain/ticket-status.js';
 import { commentOnTicket } from '../infra/workflow-client.js';
 import { ticketWorkflowId } from '../workflows/contract.js';
-import { cursorCondition, newestFirst, page } from './cursor.js';
+import { cursorAt, cursorCondition, newestFirst, page } from './cursor.js';
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import { createRouter } from './router.js';
@@ -67,12 +67,12 @@ export function ticketsRouter(deps: ApiDeps) {
       if (q.since) conds.push(gte(tickets.createdAt, new Date(q.since)));
       if (q.sla_breached) conds.push(eq(tickets.slaBreached, q.sla_breached === 'true'));
       const rows = await db
-        .select()
+        .select({ ...getTableColumns(tickets), cursorAt: cursorAt(tickets.createdAt) })
         .from(tickets)
         .where(and(...conds, cursorCondition(q.cursor, tickets.createdAt, tickets.id)))
         .orderBy(...newestFirst(tickets.createdAt, tickets.id))
         .limit(q.limit + 1);
-      const { items, next_cursor } = page(rows, q.limit);
+      const { items, next_cursor } = page(rows, q.limit, (t) => t.id);
       return c.json({ items: items.map(toPublicTicket), next_cursor }, 200);
     },
   );

@@ -8,6 +8,7 @@ import { tickets } from '../db/schema.js';
 import { isItsmKind } from '../domain/connector.js';
 import { startDelivery } from '../infra/workflow-client.js';
 import { noAnswer, runConnectorAction } from './connector-actions.js';
+import { refuseInFlight } from './deliveries.js';
 import type { ApiDeps } from './deps.js';
 import { ApiProblem, apiError } from './errors.js';
 import { createRouter } from './router.js';
@@ -106,6 +107,7 @@ export function violationTicketsRouter(deps: ApiDeps) {
         200: jsonContent(PushAccepted, 'The ticket exists already'),
         400: errorResponse('Not an ITSM connector, or disabled'),
         404: errorResponse('Unknown violation or connector'),
+        409: errorResponse('An attempt at this delivery is in flight'),
       },
     }),
     async (c) => {
@@ -119,6 +121,7 @@ export function violationTicketsRouter(deps: ApiDeps) {
         purpose: 'ticket',
       });
       const status_url = `/v1/deliveries/${delivery.id}`;
+      if (delivery.status !== 'delivered') await refuseInFlight(deps, delivery);
       if (delivery.status === 'delivered' && delivery.ticketId) {
         const [ticket] = await db.select().from(tickets).where(eq(tickets.id, delivery.ticketId));
         return c.json(

@@ -146,13 +146,17 @@ export function violationsBatchRouter(deps: ApiDeps) {
         for (const { index, raw, event } of group) {
           const outcome = await acceptViolation(deps, raw, event, c.get('actor'));
           items[index] =
-            outcome.kind === 'conflict'
+            outcome.kind === 'conflict' || outcome.kind === 'rejected'
               ? {
                   index,
                   event_id: event.event_id,
-                  status: 'conflict',
-                  http_status: 409,
-                  error: { code: 'conflict', message: outcome.message },
+                  ...(outcome.kind === 'conflict'
+                    ? { status: 'conflict' as const, http_status: 409 }
+                    : { status: 'invalid' as const, http_status: 400 }),
+                  error: {
+                    code: outcome.kind === 'conflict' ? 'conflict' : 'temporal_rejected',
+                    message: outcome.message,
+                  },
                 }
               : {
                   index,

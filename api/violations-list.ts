@@ -4,7 +4,7 @@ import { violations } from '../db/schema.js';
 import { EVENT_TYPES } from '../domain/event.js';
 import { SEVERITIES } from '../domain/severity.js';
 import { escapeLike } from './audit.js';
-import { cursorCondition, newestFirst, page } from './cursor.js';
+import { cursorAt, cursorCondition, newestFirst, page } from './cursor.js';
 import type { ApiDeps } from './deps.js';
 import { createRouter } from './router.js';
 import { errorResponse, jsonContent, listOf, pageQuery } from './schemas.js';
@@ -95,12 +95,13 @@ export function violationsListRouter(deps: ApiDeps) {
           platformId: violations.platformId,
           occurredAt: violations.occurredAt,
           workflowId: violations.workflowId,
+          cursorAt: cursorAt(violations.receivedAt),
         })
         .from(violations)
         .where(and(...conditions(filter), cursorCondition(cursor, violations.receivedAt, violations.eventId)))
         .orderBy(...newestFirst(violations.receivedAt, violations.eventId))
         .limit(limit + 1);
-      const { items, next_cursor } = page(rows, limit);
+      const { items, next_cursor } = page(rows, limit, (r) => r.id);
       return c.json(
         {
           items: items.map((r) => ({

@@ -7,6 +7,7 @@ import {
   getViolation,
   insertViolation,
   markViolationStarted,
+  markViolationStartRefused,
   storedCompactEvent,
 } from '../db/repos/violations.js';
 import { deliveries, tickets } from '../db/schema.js';
@@ -14,7 +15,7 @@ import { canonicalJson } from '../domain/canonical-json.js';
 import { compactEvent, type ViolationEvent, violationEventSchema } from '../domain/event.js';
 import { deriveSeverity } from '../domain/severity.js';
 import { violationsReceived } from '../infra/metrics.js';
-import { startViolation } from '../infra/workflow-client.js';
+import { startViolation, temporalRejection } from '../infra/workflow-client.js';
 import { violationWorkflowId } from '../workflows/contract.js';
 import { logFields } from './access-log.js';
 import type { ApiDeps } from './deps.js';
@@ -26,11 +27,13 @@ const AcceptedSchema = z
   .object({ event_id: z.string(), workflow_id: z.string(), status_url: z.string() })
   .openapi('ViolationAccepted');
 
+const VIOLATION_STATUSES = ['processing', 'completed', 'partially_failed', 'failed'] as const;
+
 export const ViolationSchema = z
   .object({
     event_id: z.string(),
     workflow_id: z.string(),
-    status: z.enum(['processing', 'completed', 'partially_failed', 'failed']),
+    status: z.enum(VIOLATION_STATUSES),
     severity: z.string(),
     payload: z.record(z.string(), z.unknown()),
     decisions: z.array(z.unknown()),
@@ -38,6 +41,8 @@ export const ViolationSchema = z
     deliveries: z.array(DeliverySchema),
     received_at: z.string(),
     completed_at: z.string().nullable(),
+    /** Why Temporal refused to start the workflow (the violation then failed before any delivery). */
+    start_error: z.string().nullable(),
   })
   .openapi('Violation');
 
@@ -54,7 +59,10 @@ const accepted = (eventId: string) => ({
 
 type AcceptOutcome =
   | { kind: 'accepted' | 'duplicate'; body: ReturnType<typeof accepted> }
-  | { kind: 'conflict'; message: string };
+  /** Same event_id, another body. */
+  | { kind: 'conflict'; message: string }
+  /** Temporal refused the workflow start as invalid (the row is flagged, the violation failed). */
+  | { kind: 'rejected'; message: string };
 
 /**
  * Stores the violation, then starts its workflow; answers only once Temporal acknowledged it.
@@ -92,7 +100,15 @@ export async function acceptViolation(
     };
   }
   if (inserted || !row.startedAt) {
-    await startViolation(deps.workflows, inserted ? compact : storedCompactEvent(row), acceptedBy);
+    try {
+      await startViolation(deps.workflows, inserted ? compact : storedCompactEvent(row), acceptedBy);
+    } catch (err) {
+      const reason = temporalRejection(err);
+      if (!reason) throw err;
+      await markViolationStartRefused(deps.database.db, event.event_id, reason);
+      count('rejected');
+      return { kind: 'rejected', message: `Temporal refused to start the workflow: ${reason}` };
+    }
     await markViolationStarted(deps.database.db, event.event_id);
   }
   // A retry that completed an earlier, unacknowledged acceptance (it got a 503) is the accepting one.
@@ -116,7 +132,9 @@ export function violationsRouter(deps: ApiDeps) {
           AcceptedSchema,
           'Already accepted with the same body (a retry after a 503 gets 202: the 503 acknowledged nothing)',
         ),
-        400: errorResponse('Invalid event (details lists every offending field)'),
+        400: errorResponse(
+          'Invalid event (details lists every offending field), or a workflow start Temporal refused',
+        ),
         409: errorResponse('Same event_id, different body'),
         413: errorResponse('Body over 256 KiB'),
         415: errorResponse('Body is not JSON'),
@@ -132,6 +150,7 @@ export function violationsRouter(deps: ApiDeps) {
       );
       logFields(c, { event_id: event.event_id, workflow_id: violationWorkflowId(event.event_id) });
       if (outcome.kind === 'conflict') return apiError(c, 409, 'conflict', outcome.message);
+      if (outcome.kind === 'rejected') return apiError(c, 400, 'temporal_rejected', outcome.message);
       return c.json(outcome.body, outcome.kind === 'accepted' ? 202 : 200);
     },
   );
@@ -180,6 +199,7 @@ export function violationsRouter(deps: ApiDeps) {
           deliveries: deliveryRows.map((d) => ({ ...toPublicDelivery(d), status: d.status as 'pending' })),
           received_at: row.receivedAt.toISOString(),
           completed_at: row.completedAt?.toISOString() ?? null,
+          start_error: row.startError,
         },
         200,
       );

@@ -1,10 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, or } from 'drizzle-orm';
 import type { Context } from 'hono';
-import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
+import { getConnectorRow, readSecrets } from '../db/repos/connectors.js';
+import { installDefaults } from '../db/repos/install.js';
 import { addTicketEvent, recordItsmComment } from '../db/repos/tickets.js';
-import { recordWebhookReceipt, webhookSeen } from '../db/repos/webhook-receipts.js';
+import { claimReceipt, purgeReceipts, releaseReceipt } from '../db/repos/webhook-receipts.js';
 import { tickets } from '../db/schema.js';
 import type { JiraConfig, ServiceNowConfig } from '../domain/connector.js';
 import {
@@ -106,6 +107,11 @@ async function webhookOutcome(res: Response): Promise<string> {
 
 const WEBHOOK_SOURCES = new Set(['itsm', 'jira', 'servicenow']);
 
+/** Signatures are checked against this when a connector has no secret, so that takes as long. */
+const NO_SECRET = randomBytes(32).toString('hex');
+/** Receipts of used generic-webhook signatures (single use within the timestamp window). */
+const ITSM_SIGNATURES = 'itsm:signature';
+
 const sameSecret = (given: string, expected: string) => {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
@@ -125,11 +131,28 @@ export function webhooksRouter(deps: ApiDeps) {
     webhooks.inc({ source, outcome: await webhookOutcome(c.res) });
   });
 
-  async function connectorOf(id: string, kind: 'jira' | 'servicenow') {
+  /**
+   * The connector a native webhook names, or undefined when there is none of that kind (or its
+   * secrets cannot be read): the caller then answers exactly as for a bad signature, so the
+   * endpoint does not tell which connector ids exist.
+   */
+  async function webhookConnector(id: string, kind: 'jira' | 'servicenow') {
     const row = await getConnectorRow(db, id);
-    if (!row || row.kind !== kind) throw new ApiProblem(404, 'not_found', `no ${kind} connector ${id}`);
-    return toConnector(row, deps.box);
+    if (!row || row.kind !== kind) return undefined;
+    const secrets = readSecrets(row, deps.box);
+    if (!secrets.readable) {
+      deps.logger.warn(
+        { connector_id: id, reason: secrets.reason },
+        'webhook refused: connector secrets unreadable',
+      );
+      return undefined;
+    }
+    return { id: row.id, config: { ...row.config, ...secrets.values } };
   }
+
+  /** Constant-time signature check, also run (against a throwaway secret) when there is no secret. */
+  const verified = (secret: string | undefined, body: string, header: string | undefined) =>
+    verifyEscalateSignature(secret ?? NO_SECRET, body, header) && secret !== undefined;
 
   async function apply(
     c: Context,
@@ -154,8 +177,9 @@ export function webhooksRouter(deps: ApiDeps) {
       method: 'post',
       path: '/webhooks/itsm',
       summary:
-        'Generic ITSM status webhook {external_ticket_id, status}, signed X-Escalate-Signature: sha256=<hex HMAC of the body> ' +
-        '(with X-Escalate-Timestamp: HMAC of "<timestamp>.<body>", within 5 minutes)',
+        'Generic ITSM status webhook {external_ticket_id, status}, signed X-Escalate-Signature: sha256=<hex HMAC> ' +
+        'of "<X-Escalate-Timestamp>.<body>" (timestamp within 5 minutes, each signature used once; required unless ' +
+        'settings.webhooks.require_timestamp is false or the install predates it, then the HMAC of the body alone is accepted)',
       security: [],
       responses,
     }),
@@ -164,15 +188,28 @@ export function webhooksRouter(deps: ApiDeps) {
       if (!deps.webhookSecret)
         throw unauthorized('ESCALATE_WEBHOOK_SECRET is not configured: generic webhooks are disabled');
       const timestamp = c.req.header('x-escalate-timestamp');
-      if (timestamp !== undefined) {
+      if (timestamp === undefined) {
+        const required =
+          deps.settings.webhooks.require_timestamp ??
+          (await installDefaults(db)).itsm_webhook_require_timestamp;
+        if (required)
+          throw unauthorized('X-Escalate-Timestamp is required (the HMAC then covers "<timestamp>.<body>")');
+      } else {
         const ts = Number(timestamp);
         if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() / 1000 - ts) > TIMESTAMP_TOLERANCE_S) {
           throw unauthorized('X-Escalate-Timestamp missing from tolerance (±5 minutes)');
         }
       }
+      const signature = c.req.header('x-escalate-signature');
       const signed = timestamp !== undefined ? `${timestamp}.${raw}` : raw;
-      if (!verifyEscalateSignature(deps.webhookSecret, signed, c.req.header('x-escalate-signature'))) {
+      if (!verifyEscalateSignature(deps.webhookSecret, signed, signature)) {
         throw unauthorized('bad or missing X-Escalate-Signature');
+      }
+      // A timestamped signature is good once: a replay within the tolerance window is refused.
+      if (timestamp !== undefined) {
+        await purgeReceipts(db, ITSM_SIGNATURES, new Date(Date.now() - 2 * TIMESTAMP_TOLERANCE_S * 1000));
+        if (!(await claimReceipt(db, ITSM_SIGNATURES, signature!)))
+          throw unauthorized('this signature was already used (a replayed request)');
       }
       const body = parse(genericWebhookBody, raw);
       const found = await db
@@ -230,75 +267,94 @@ export function webhooksRouter(deps: ApiDeps) {
       responses,
     }),
     async (c) => {
-      const connector = await connectorOf(c.req.valid('param').connector_id, 'jira');
+      const connector = await webhookConnector(c.req.valid('param').connector_id, 'jira');
       const raw = await readRawBody(c, MAX_WEBHOOK_BYTES);
-      const config = connector.config as JiraConfig;
-      if (!config.webhook_secret) throw unauthorized(`connector ${connector.id} has no webhook_secret`);
-      if (!verifyEscalateSignature(config.webhook_secret, raw, c.req.header('x-hub-signature'))) {
+      const config = connector?.config as JiraConfig | undefined;
+      if (!connector || !config || !verified(config.webhook_secret, raw, c.req.header('x-hub-signature'))) {
         throw unauthorized('bad or missing X-Hub-Signature');
       }
       const body = parse(jiraWebhookBody, raw);
       const source = `jira:${connector.id}`;
       const identifier = c.req.header('x-atlassian-webhook-identifier');
-      if (identifier) {
-        if (await webhookSeen(db, source, identifier)) return c.json({ result: 'duplicate' as const }, 200);
-      }
-      const ticketOf = async () => {
-        const [ticket] = await db
-          .select()
-          .from(tickets)
-          .where(and(eq(tickets.connectorId, connector.id), eq(tickets.externalId, body.issue.key)));
-        return ticket;
-      };
-      if (body.webhookEvent === 'comment_created' && body.comment) {
-        const res = await recordComment(c, connector.id, await ticketOf(), body.comment);
-        if (identifier && res.status < 500) await recordWebhookReceipt(db, source, identifier);
+      // The receipt first: of concurrent deliveries with one identifier, exactly one goes on.
+      if (identifier && !(await claimReceipt(db, source, identifier)))
+        return c.json({ result: 'duplicate' as const }, 200);
+      try {
+        const res = await jiraDelivery(c, body, connector.id, config, source);
+        if (identifier && res.status >= 500) await releaseReceipt(db, source, identifier);
         return res;
+      } catch (err) {
+        // Our failure, not the payload's: Jira's retry of this delivery must be processed.
+        if (identifier && !(err instanceof ApiProblem && err.status < 500))
+          await releaseReceipt(db, source, identifier);
+        throw err;
       }
-      const statusChanged = body.changelog?.items?.some((i) => i.field === 'status') ?? true;
-      if (body.webhookEvent !== 'jira:issue_updated' || !statusChanged) {
-        return c.json({ result: 'ignored' as const, reason: 'not a status change' }, 200);
-      }
-      const status = jiraStatusFromWebhook(body.issue as never, config.status_map);
-      if (!status)
-        throw new ApiProblem(
-          400,
-          'validation_failed',
-          'issue.fields.status.statusCategory.key is missing or unknown',
-          [
-            {
-              path: 'issue.fields.status.statusCategory.key',
-              message: 'expected new, indeterminate or done (or a status_map name)',
-            },
-          ],
-        );
-      const res = await apply(c, await ticketOf(), status, source);
-      if (identifier && res.status < 500) await recordWebhookReceipt(db, source, identifier);
-      return res;
     },
   );
+
+  /** A verified, first-seen Jira delivery: a comment for the history, or a status change. */
+  async function jiraDelivery(
+    c: Context,
+    body: z.output<typeof jiraWebhookBody>,
+    connectorId: string,
+    config: JiraConfig,
+    source: string,
+  ) {
+    const ticketOf = async () => {
+      const [ticket] = await db
+        .select()
+        .from(tickets)
+        .where(and(eq(tickets.connectorId, connectorId), eq(tickets.externalId, body.issue.key)));
+      return ticket;
+    };
+    if (body.webhookEvent === 'comment_created' && body.comment)
+      return recordComment(c, connectorId, await ticketOf(), body.comment);
+    const statusChanged = body.changelog?.items?.some((i) => i.field === 'status') ?? true;
+    if (body.webhookEvent !== 'jira:issue_updated' || !statusChanged) {
+      return c.json({ result: 'ignored' as const, reason: 'not a status change' }, 200);
+    }
+    const status = jiraStatusFromWebhook(body.issue as never, config.status_map);
+    if (!status)
+      throw new ApiProblem(
+        400,
+        'validation_failed',
+        'issue.fields.status.statusCategory.key is missing or unknown',
+        [
+          {
+            path: 'issue.fields.status.statusCategory.key',
+            message: 'expected new, indeterminate or done (or a status_map name)',
+          },
+        ],
+      );
+    return apply(c, await ticketOf(), status, source);
+  }
 
   router.openapi(
     createRoute({
       method: 'post',
       path: '/webhooks/servicenow/{connector_id}',
       summary:
-        'ServiceNow business-rule webhook {sys_id|number, state, work_notes?}; X-Escalate-Signature HMAC or Authorization: Bearer <webhook_secret>',
+        'ServiceNow business-rule webhook {sys_id|number, state, work_notes?}; X-Escalate-Signature HMAC, or Authorization: Bearer <webhook_secret> for a connector with webhook_auth: bearer',
       security: [],
       request: { params: z.object({ connector_id: z.string().min(1).max(64) }) },
       responses,
     }),
     async (c) => {
-      const connector = await connectorOf(c.req.valid('param').connector_id, 'servicenow');
+      const found = await webhookConnector(c.req.valid('param').connector_id, 'servicenow');
       const raw = await readRawBody(c, MAX_WEBHOOK_BYTES);
-      const config = connector.config as ServiceNowConfig;
-      const secret = config.webhook_secret;
-      if (!secret) throw unauthorized(`connector ${connector.id} has no webhook_secret`);
-      const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
-      const ok = bearer
-        ? sameSecret(bearer.trim(), secret)
-        : verifyEscalateSignature(secret, raw, c.req.header('x-escalate-signature'));
-      if (!ok) throw unauthorized('bad or missing X-Escalate-Signature / bearer secret');
+      const secret = (found?.config as ServiceNowConfig | undefined)?.webhook_secret;
+      // Bearer mode only for connectors that opted in (`webhook_auth: bearer`); else the HMAC.
+      const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]?.trim();
+      const ok =
+        (found?.config as ServiceNowConfig | undefined)?.webhook_auth === 'bearer'
+          ? bearer !== undefined && secret !== undefined && sameSecret(bearer, secret)
+          : verified(secret, raw, c.req.header('x-escalate-signature'));
+      if (!found || !ok)
+        throw unauthorized(
+          'bad or missing X-Escalate-Signature (or bearer secret, for a connector in bearer mode)',
+        );
+      const connector = found;
+      const config = found.config as ServiceNowConfig;
       const body = parse(servicenowWebhookBody, raw);
       // The table's state values (its state_map over the built-in one), read in reverse.
       const states = serviceNowStateMap(config.table, config.state_map);

@@ -76,11 +76,16 @@ async function webhookStep(
     seconds: cfg.webhookSeconds,
     fire: async (at) => {
       const body = JSON.stringify({ external_ticket_id: nextExternalId(), status: 'in_progress' });
-      const signature = `sha256=${createHmac('sha256', stack.webhookSecret).update(body).digest('hex')}`;
+      const ts = String(Math.floor(Date.now() / 1000));
+      const signature = `sha256=${createHmac('sha256', stack.webhookSecret).update(`${ts}.${body}`).digest('hex')}`;
       try {
         const res = await fetch(`${stack.apiUrl}/v1/webhooks/itsm`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-escalate-signature': signature },
+          headers: {
+            'content-type': 'application/json',
+            'x-escalate-timestamp': ts,
+            'x-escalate-signature': signature,
+          },
           body,
         });
         const answer = (await res.json().catch(() => ({}))) as { result?: string };

@@ -17,6 +17,7 @@ import type {
   DeliveryDetail,
   DryRun,
   Rule,
+  SecretsReencrypted,
   Ticket,
   Violation,
 } from './types.js';
@@ -434,6 +435,21 @@ export async function connectorTest(ctx: Ctx, id: string): Promise<ExitCode> {
   ];
   const present = extra.filter(([, v]) => v !== undefined && v !== null && v !== '');
   if (present.length > 0) ctx.out(fields(present));
+  return code;
+}
+
+/** Runs on the API (it holds the keys): the CLI never sees a secret or a key. */
+export async function connectorsReencrypt(ctx: Ctx): Promise<ExitCode> {
+  const res = await ctx.client.post<SecretsReencrypted>('/v1/connectors:reencrypt');
+  const code: ExitCode = res.unreadable.length ? 1 : 0;
+  if (ctx.json) {
+    ctx.printJson(res);
+    return code;
+  }
+  ctx.out(
+    `sealed again under the current key: ${res.reencrypted.length}${res.reencrypted.length ? ` (${res.reencrypted.join(', ')})` : ''}; already current: ${res.current}`,
+  );
+  for (const u of res.unreadable) ctx.out(`✗ ${u.id}: ${u.reason}`);
   return code;
 }
 

@@ -8,6 +8,7 @@ import {
   connectorCheck,
   connectorsCreate,
   connectorsList,
+  connectorsReencrypt,
   connectorTest,
   deliveriesList,
   deliveryGet,
@@ -198,6 +199,7 @@ ${examples(
       'escalate connectors create -f jira-sec.yaml',
       'escalate connectors check jira-sec',
       'escalate connectors test jira-sec',
+      'escalate connectors reencrypt',
     ),
   );
   sub(connectors, 'list', 'list connectors with their last check and test (the default subcommand)', true)
@@ -247,6 +249,13 @@ ${examples('escalate connectors check jira-sec', 'escalate connectors check jira
       examples('escalate connectors test jira-sec', 'escalate --json connectors test splunk-prod'),
     )
     .action(run((ctx, id: string) => connectorTest(ctx, id)));
+  sub(
+    connectors,
+    'reencrypt',
+    "seal every connector's secrets again under the API's ESCALATE_SECRET_KEY (after a key rotation); exit 1 if some cannot be decrypted",
+  )
+    .addHelpText('after', examples('escalate connectors reencrypt'))
+    .action(run((ctx) => connectorsReencrypt(ctx)));
 
   const rules = sub(program, 'rules', 'routing rules').addHelpText(
     'after',

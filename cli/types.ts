@@ -126,6 +126,12 @@ export interface ConnectorCheck {
   checks: CheckStep[];
 }
 
+export interface SecretsReencrypted {
+  reencrypted: string[];
+  current: number;
+  unreadable: { id: string; reason: string }[];
+}
+
 export interface ConnectorTest {
   ok: boolean;
   action: string;

@@ -6,21 +6,28 @@
  *   `NO_PROXY`), else a direct connection. HTTPS goes through a CONNECT tunnel, so TLS is end to
  *   end with the service and the proxy sees only the host name.
  *
- * Where an egress policy plugs in: `setConnectPolicy` wraps every socket escalate opens itself —
- * to the service when direct, to the proxy otherwise. Through a proxy, the address finally
- * connected to is chosen by the proxy (it resolves the service's name), so such a policy sees and
- * can refuse only the proxy's address; the proxy's own rules govern the rest.
+ * The egress policy (connectors/egress.ts, from ESCALATE_EGRESS_DENY / ESCALATE_EGRESS_ALLOW unless
+ * `setConnectPolicy` says otherwise) wraps every socket escalate opens itself — to the service when
+ * direct, to the proxy otherwise. Through a proxy, the address finally connected to is chosen by
+ * the proxy (it resolves the service's name), so the policy sees and can refuse only the proxy's
+ * address; the proxy's own rules govern the rest.
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { Agent, buildConnector, type Dispatcher, EnvHttpProxyAgent, Pool, ProxyAgent } from 'undici';
 import type { TransportConfig } from '../domain/connector.js';
+import { EgressPolicy, egressConnectPolicy } from './egress.js';
 import { ConnectorError } from './http.js';
 
 /** Wraps how a socket is opened (e.g. to refuse addresses an egress policy denies). */
 export type ConnectPolicy = (connect: buildConnector.connector) => buildConnector.connector;
 
-let policy: ConnectPolicy = (connect) => connect;
+/** Until set otherwise: the egress policy of ESCALATE_EGRESS_DENY / ESCALATE_EGRESS_ALLOW. */
+let policy: ConnectPolicy | undefined;
+const currentPolicy = (): ConnectPolicy => {
+  policy ??= egressConnectPolicy(EgressPolicy.fromEnv());
+  return policy;
+};
 const dispatchers = new Map<string, Dispatcher>();
 
 /** Sets the policy every new connection goes through; agents built before are dropped. */
@@ -76,7 +83,7 @@ export function dispatcherFor(config: TransportConfig, env: NodeJS.ProcessEnv = 
   const proxyTls = { rejectUnauthorized, ...(ca ? { ca: [...rootCertificates, ca] } : {}) };
   // The connection to the proxy goes through the policy too.
   const proxyClient = (origin: URL | string, opts: object) =>
-    new Pool(origin, { ...opts, connect: policy(buildConnector(proxyTls)) });
+    new Pool(origin, { ...opts, connect: currentPolicy()(buildConnector(proxyTls)) });
 
   let dispatcher: Dispatcher;
   if (config.proxy_url) {
@@ -89,13 +96,13 @@ export function dispatcherFor(config: TransportConfig, env: NodeJS.ProcessEnv = 
   } else if (proxyEnv.httpProxy || proxyEnv.httpsProxy) {
     dispatcher = new EnvHttpProxyAgent({
       ...proxyEnv,
-      connect: policy(buildConnector(serviceTls)),
+      connect: currentPolicy()(buildConnector(serviceTls)),
       requestTls: serviceTls,
       proxyTls,
       clientFactory: proxyClient,
     } as ConstructorParameters<typeof EnvHttpProxyAgent>[0]);
   } else {
-    dispatcher = new Agent({ connect: policy(buildConnector(serviceTls)) });
+    dispatcher = new Agent({ connect: currentPolicy()(buildConnector(serviceTls)) });
   }
   dispatchers.set(key, dispatcher);
   return dispatcher;

@@ -22,6 +22,7 @@ import {
 } from './http.js';
 import {
   errorInResponse,
+  nowOf,
   occurredAt,
   type SiemContext,
   type SiemResult,
@@ -51,13 +52,25 @@ export function elasticsearchHeaders(
   };
 }
 
-/** `{prefix}-YYYY.MM.DD` of the day (UTC) the violation occurred. */
+const DAY_MS = 86_400_000;
+/** `occurred_at` picks the index only this close to the receipt: 7 days before, 1 day after. */
+export const INDEX_WINDOW = { beforeMs: 7 * DAY_MS, afterMs: DAY_MS };
+
+/**
+ * `{prefix}-YYYY.MM.DD` of the day (UTC) the violation occurred, when that is within
+ * INDEX_WINDOW of when escalate received it; else of the day it was received. The sender sets
+ * `occurred_at`: without the window, an ingest key could create one index per day of any year.
+ */
 export function elasticsearchIndexName(
   config: ElasticsearchConfig,
   event: ViolationEvent,
   ctx: SiemContext,
 ): string {
-  const day = occurredAt(event, ctx).toISOString().slice(0, 10).replaceAll('-', '.');
+  const received = ctx.receivedAt ?? nowOf(ctx);
+  const occurred = occurredAt(event, ctx);
+  const offset = occurred.getTime() - received.getTime();
+  const inWindow = offset >= -INDEX_WINDOW.beforeMs && offset <= INDEX_WINDOW.afterMs;
+  const day = (inWindow ? occurred : received).toISOString().slice(0, 10).replaceAll('-', '.');
   return `${config.index_prefix}-${day}`;
 }
 

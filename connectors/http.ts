@@ -1,11 +1,15 @@
 /**
- * The one HTTP layer every connector uses: timeouts, error classification (retry or fail at once;
- * certificate problems fail at once and say so), Retry-After parsing, and a request shape that
- * previews can show with secrets masked. Requests go through undici with the connector's agent
- * (dispatcher.ts: TLS trust, proxy). No Temporal imports: activities translate ConnectorError into
- * Temporal failures.
+ * The one HTTP layer every connector uses: timeouts, the calling activity's cancellation, bounded
+ * response bodies, error classification (retry or fail at once; certificate problems and egress
+ * refusals fail at once and say so; whether a failed request may still have had its effect),
+ * Retry-After parsing, and a request shape that previews can show with secrets masked. Requests go
+ * through undici with the connector's agent (dispatcher.ts: TLS trust, proxy, egress policy). No
+ * Temporal imports: activities translate ConnectorError into Temporal failures.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Dispatcher, fetch } from 'undici';
+import { dispatcherFor } from './dispatcher.js';
+import { EgressDeniedError } from './egress.js';
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -17,9 +21,17 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   headers: Headers;
+  /** The body as text, at most MAX_RESPONSE_BYTES of it. */
   text: string;
+  /** The body was longer than MAX_RESPONSE_BYTES: the rest was not read. */
+  truncated?: boolean;
   durationMs: number;
 }
+
+/** Response bodies are read up to this many bytes (none of the APIs we call answers more). */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+/** Messages we store (attempts, deliveries, failures) are at most this long. */
+export const MAX_MESSAGE_CHARS = 1000;
 
 /** Statuses that fail at once: retrying the same request cannot help. */
 const PERMANENT = new Set([400, 401, 403, 404, 405, 410, 413, 415, 422]);
@@ -32,6 +44,8 @@ export class ConnectorError extends Error {
   /** Remote error code (Splunk HEC code, Elasticsearch error type...). */
   readonly remoteCode?: string;
   readonly durationMs?: number;
+  /** The request may have been carried out though no answer came back (timeout, lost response). */
+  readonly outcomeUnknown: boolean;
 
   constructor(
     message: string,
@@ -41,9 +55,11 @@ export class ConnectorError extends Error {
       retryAfterMs?: number;
       remoteCode?: string;
       durationMs?: number;
+      outcomeUnknown?: boolean;
     },
   ) {
-    super(message);
+    super(sanitizeMessage(message));
+    this.outcomeUnknown = opts.outcomeUnknown ?? false;
     this.status = opts.status;
     this.retryable = opts.retryable;
     this.retryAfterMs = opts.retryAfterMs;
@@ -69,6 +85,26 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
 
 export const excerpt = (text: string, max = 2000): string =>
   text.length > max ? `${text.slice(0, max)}…` : text;
+
+/**
+ * One line, printable, at most `max` characters: remote bodies end up in stored messages and
+ * logs, and must neither forge lines nor fill the database.
+ */
+export function sanitizeMessage(text: string, max = MAX_MESSAGE_CHARS): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed.
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/ {2,}/g, ' ');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/**
+ * The call a connector request belongs to: activities run with the activity's cancellation signal
+ * here (activities/context.ts), so every HTTP call stops when its attempt is cancelled or times
+ * out, without each connector passing the signal along.
+ */
+export const callScope = new AsyncLocalStorage<{ signal?: AbortSignal }>();
+
+/** Network failures that prove nothing reached the remote: the request was not carried out. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** TLS verification failures: the server's certificate is not trusted as configured. */
 const CERTIFICATE_CODES = new Set([
@@ -103,13 +139,21 @@ function transportError(
   timeoutMs: number,
   durationMs: number,
 ): ConnectorError {
-  const e = err as Error;
+  const e = err as Error & { cause?: unknown };
   const where = `${req.method} ${safeUrl(req.url)}`;
+  if (e.cause instanceof EgressDeniedError) {
+    return new ConnectorError(`${where}: ${e.cause.message}`, {
+      retryable: false,
+      remoteCode: 'egress_denied',
+      durationMs,
+    });
+  }
   if (e.name === 'TimeoutError' || e.name === 'AbortError') {
     return new ConnectorError(`${where}: timeout: no response within ${timeoutMs} ms`, {
       retryable: true,
       remoteCode: 'timeout',
       durationMs,
+      outcomeUnknown: true,
     });
   }
   const cause = rootCause(err);
@@ -140,6 +184,7 @@ function transportError(
     retryable: true,
     remoteCode: cause.code ?? 'network',
     durationMs,
+    outcomeUnknown: !NOT_SENT.has(cause.code ?? ''),
   });
 }
 
@@ -149,40 +194,83 @@ export async function send(
   opts: { dispatcher?: Dispatcher } = {},
 ): Promise<HttpResponse> {
   const started = performance.now();
+  const cancelled = callScope.getStore()?.signal;
+  if (cancelled?.aborted) throw cancelledError(req, 0);
+  const signal = cancelled
+    ? AbortSignal.any([AbortSignal.timeout(timeoutMs), cancelled])
+    : AbortSignal.timeout(timeoutMs);
   let res: Awaited<ReturnType<typeof fetch>>;
   try {
     res = await fetch(req.url, {
       method: req.method,
       headers: req.headers,
       body: req.body,
-      signal: AbortSignal.timeout(timeoutMs),
+      signal,
       redirect: 'manual',
-      ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
+      // Without one of its own, a request still goes through an agent with the egress policy.
+      dispatcher: opts.dispatcher ?? dispatcherFor({}),
     });
   } catch (err) {
-    throw transportError(req, err, timeoutMs, Math.round(performance.now() - started));
+    const durationMs = Math.round(performance.now() - started);
+    if (cancelled?.aborted) throw cancelledError(req, durationMs);
+    throw transportError(req, err, timeoutMs, durationMs);
   }
-  let text: string;
+  let body: { text: string; truncated: boolean };
   try {
-    text = await res.text();
+    body = await readCapped(res.body as ReadableStream<Uint8Array> | null, MAX_RESPONSE_BYTES);
   } catch (err) {
+    const durationMs = Math.round(performance.now() - started);
+    if (cancelled?.aborted) throw cancelledError(req, durationMs);
     throw new ConnectorError(
       `${req.method} ${safeUrl(req.url)}: response interrupted: ${(err as Error).message}`,
-      {
-        retryable: true,
-        status: res.status,
-        remoteCode: 'network',
-        durationMs: Math.round(performance.now() - started),
-      },
+      { retryable: true, status: res.status, remoteCode: 'network', durationMs, outcomeUnknown: true },
     );
   }
   return {
     status: res.status,
     headers: res.headers as unknown as Headers,
-    text,
+    text: body.text,
+    truncated: body.truncated,
     durationMs: Math.round(performance.now() - started),
   };
 }
+
+/** Reads at most `max` bytes of a body, then stops reading (the rest is never buffered). */
+async function readCapped(body: ReadableStream<Uint8Array> | null, max: number) {
+  if (!body) return { text: '', truncated: false };
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let truncated = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (size + value.byteLength > max) {
+      chunks.push(value.subarray(0, max - size));
+      truncated = true;
+      await reader.cancel();
+      break;
+    }
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  return { text: new TextDecoder().decode(Buffer.concat(chunks)), truncated };
+}
+
+/** The attempt was cancelled (or timed out) while its call ran: the call stopped, its effect unknown. */
+const cancelledError = (req: HttpRequest, durationMs: number) =>
+  new ConnectorError(
+    `${req.method} ${safeUrl(req.url)}: cancelled (the attempt was cancelled or timed out)`,
+    {
+      retryable: true,
+      remoteCode: 'cancelled',
+      durationMs,
+      outcomeUnknown: durationMs > 0,
+    },
+  );
+
+/** Gateway answers: the origin may have carried the request out behind them. */
+const GATEWAY_STATUSES = new Set([502, 504]);
 
 /** Builds the error for a non-success response, keeping the remote message verbatim enough to act on. */
 export function errorFromResponse(
@@ -190,16 +278,14 @@ export function errorFromResponse(
   remoteMessage: string,
   opts: { retryable?: boolean; remoteCode?: string } = {},
 ) {
-  return new ConnectorError(
-    `HTTP ${res.status}: ${excerpt(remoteMessage || res.text || '(empty body)', 1000)}`,
-    {
-      status: res.status,
-      retryable: opts.retryable ?? isRetryableStatus(res.status),
-      retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
-      remoteCode: opts.remoteCode,
-      durationMs: res.durationMs,
-    },
-  );
+  return new ConnectorError(`HTTP ${res.status}: ${remoteMessage || res.text || '(empty body)'}`, {
+    status: res.status,
+    retryable: opts.retryable ?? isRetryableStatus(res.status),
+    retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
+    remoteCode: opts.remoteCode,
+    durationMs: res.durationMs,
+    outcomeUnknown: GATEWAY_STATUSES.has(res.status),
+  });
 }
 
 export function parseJson(text: string): unknown {

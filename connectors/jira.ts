@@ -73,7 +73,7 @@ export function jiraCreateCall(
       fields,
       // An issue property keeps the key machine-readable even if someone edits the labels.
       properties: [
-        { key: 'escalate', value: { idempotency_key: draft.idempotencyKey, event_id: draft.eventId } },
+        { key: PROPERTY_KEY, value: { idempotency_key: draft.idempotencyKey, event_id: draft.eventId } },
       ],
     },
   };
@@ -109,10 +109,30 @@ export function jiraSearchCall(config: JiraConfig, idempotencyKey: string): Jira
   return {
     method: 'GET',
     path: config.api === 'cloud' ? '/search/jql' : '/search',
-    query: { jql, fields: 'key', maxResults: '2' },
+    query: { jql, fields: 'key', maxResults: String(LOOKUP_CANDIDATES) },
   };
 }
 
+/** Issues carrying the label that are checked for the property (labels are copied by clones). */
+const LOOKUP_CANDIDATES = 3;
+const PROPERTY_KEY = 'escalate';
+
+/** Whether the issue's `escalate` property names this idempotency key (404: no such property). */
+async function carriesKey(config: JiraConfig, issueKey: string, idempotencyKey: string, timeoutMs: number) {
+  const path = `/issue/${encodeURIComponent(issueKey)}/properties/${PROPERTY_KEY}`;
+  const res = await jiraSend(config, { method: 'GET', path }, timeoutMs);
+  if (res.status === 404) return false;
+  if (res.status !== 200) throw errorFromResponse(res, jiraErrorMessage(res));
+  const body = parseJson(res.text) as { value?: { idempotency_key?: unknown } } | undefined;
+  return body?.value?.idempotency_key === idempotencyKey;
+}
+
+/**
+ * The issue an earlier create made for this key: found by its idempotency label, confirmed by its
+ * `escalate` issue property (a clone copies the labels, not the property). Jira's search is
+ * eventually consistent: an issue created moments ago may not be found yet (see the settle delay
+ * in activities/tickets.ts).
+ */
 export async function findJiraIssueByKey(
   config: JiraConfig,
   idempotencyKey: string,
@@ -121,7 +141,9 @@ export async function findJiraIssueByKey(
   const res = await jiraSend(config, jiraSearchCall(config, idempotencyKey), timeoutMs);
   if (res.status !== 200) throw errorFromResponse(res, jiraErrorMessage(res));
   const body = parseJson(res.text) as { issues?: { id: string; key: string }[] } | undefined;
-  return body?.issues?.[0];
+  for (const issue of body?.issues ?? [])
+    if (await carriesKey(config, issue.key, idempotencyKey, timeoutMs)) return issue;
+  return undefined;
 }
 
 /**

@@ -14,6 +14,8 @@ export interface SiemContext {
   host?: string;
   /** Clock (tests, previews); default `new Date()`. */
   now?: () => Date;
+  /** When escalate received the violation (default: now). */
+  receivedAt?: Date;
   /**
    * The event's derived severity (rules may use configured risk bands). Default: the payload's
    * `severity`, else derived from `risk_score` with the default bands.

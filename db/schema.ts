@@ -13,6 +13,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { TicketSpec } from '../domain/plan.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -33,6 +34,8 @@ export const violations = pgTable(
     workflowId: text('workflow_id').notNull(),
     /** Set once Temporal acknowledged the workflow start. */
     startedAt: ts('started_at'),
+    /** Why Temporal refused the start (not an outage): the pending-start sweep skips the row. */
+    startError: text('start_error'),
     status: text('status').notNull().default('processing'),
     decisions: jsonb('decisions').$type<unknown[]>(),
     completedAt: ts('completed_at'),
@@ -132,6 +135,13 @@ export const deliveries = pgTable(
     lastError: text('last_error'),
     lastAttemptAt: ts('last_attempt_at'),
     ticketId: uuid('ticket_id'),
+    /** ITSM: the ticket planning decided (rule labels, priority...), for every later attempt. */
+    ticketSpec: jsonb('ticket_spec').$type<TicketSpec>(),
+    /** ITSM: the severity word the ticket's priority comes from, as planned. */
+    priority: text('priority'),
+    /** Who holds the per-delivery lock over lookup + create, until when (a lease: a dead holder's expires). */
+    leaseToken: text('lease_token'),
+    leaseUntil: ts('lease_until'),
     deliveredAt: ts('delivered_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
@@ -165,6 +175,8 @@ export const deliveryAttempts = pgTable(
     remoteCode: text('remote_code'),
     message: text('message'),
     retryable: boolean('retryable'),
+    /** The request may have had its effect though no answer came (timeout, lost response). */
+    outcomeUnknown: boolean('outcome_unknown'),
   },
   (t) => [uniqueIndex('delivery_attempts_delivery_attempt_uq').on(t.deliveryId, t.attempt)],
 );
@@ -280,3 +292,13 @@ export const notificationThreads = pgTable(
   },
   (t) => [uniqueIndex('notification_threads_pk').on(t.connectorId, t.ticketId)],
 );
+
+/**
+ * Defaults decided once per database, when a version that has them first starts (see
+ * db/repos/install.ts): a new install gets the strict ones, an upgraded one keeps working as before.
+ */
+export const installSettings = pgTable('install_settings', {
+  key: text('key').primaryKey(),
+  value: jsonb('value').$type<unknown>().notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});

@@ -34,10 +34,40 @@ export const durationSchema = z
     message: 'invalid duration: use e.g. "250ms", "60s", "24h", "5d" or ms',
   });
 
+/**
+ * A connector's base URL: http(s), and nothing that would let it aim requests elsewhere than the
+ * paths the connector appends (a query string or fragment swallowing them, or credentials).
+ */
+export const MAX_URL_LENGTH = 2048;
+
+/** `url` without trailing slashes; a loop, not /\/+$/ (which backtracks on long runs of slashes). */
+function trimTrailingSlashes(url: string): string {
+  let end = url.length;
+  while (end > 0 && url.charCodeAt(end - 1) === 0x2f) end--;
+  return url.slice(0, end);
+}
+
 export const httpUrl = z
-  .url()
+  .string()
+  .max(MAX_URL_LENGTH, `URLs are at most ${MAX_URL_LENGTH} characters`)
+  .pipe(z.url())
   .refine((u) => /^https?:\/\//i.test(u), { message: 'only http(s) URLs are allowed' })
-  .transform((u) => u.replace(/\/+$/, ''));
+  .superRefine((u, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(u);
+    } catch {
+      return; // z.url() reported it
+    }
+    if (url.username || url.password)
+      ctx.addIssue({
+        code: 'custom',
+        message: 'credentials in the URL are not allowed: use the secret fields',
+      });
+    if (u.includes('?') || u.includes('#'))
+      ctx.addIssue({ code: 'custom', message: 'a base URL has no query string or fragment' });
+  })
+  .transform(trimTrailingSlashes);
 
 /**
  * A URL that is itself the credential (Slack incoming webhook, Teams Workflows trigger with its
@@ -219,6 +249,8 @@ export const servicenowConfigSchema = z
     subcategory: z.string().max(256).optional(),
     caller_id: z.string().max(256).optional(),
     webhook_secret: secret.optional(),
+    /** How inbound webhooks authenticate: an HMAC signature, or (opt-in) the secret as a bearer token. */
+    webhook_auth: z.enum(['signature', 'bearer']).default('signature'),
     urgency_impact_map: severityMap(
       z.strictObject({ urgency: z.enum(['1', '2', '3']), impact: z.enum(['1', '2', '3']) }),
     ).optional(),
@@ -390,6 +422,19 @@ export const SECRET_FIELDS: Record<ConnectorKind, readonly string[]> = {
   // Whoever holds a Slack or Teams webhook URL can post to the channel: it is a credential.
   slack: ['webhook_url', 'bot_token', 'proxy_url'],
   teams: ['webhook_url', 'proxy_url'],
+};
+
+/** Config fields holding a URL the connector sends its secrets to. */
+export const URL_FIELDS: Record<ConnectorKind, readonly string[]> = {
+  jira: ['base_url', 'token_url', 'api_url'],
+  servicenow: ['instance_url'],
+  splunk: ['hec_url'],
+  datadog: ['logs_url', 'metrics_url'],
+  elasticsearch: ['url'],
+  webhook: ['url'],
+  // A webhook URL is itself the secret; a bot token goes to `api_url`.
+  slack: ['api_url'],
+  teams: [],
 };
 
 export const filtersSchema = z.strictObject({

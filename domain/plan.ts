@@ -15,7 +15,10 @@ export interface Target {
   /** `notify` only: what the notification tells (the rest of the notice is on the delivery row). */
   notice?: NoticeType;
   retry: RetryPolicyMs;
+  /** One HTTP call's timeout (a ticket attempt may make two: the lookup, then the create). */
   timeoutMs: number;
+  /** Jira: an attempt may first wait this long for the search to settle (see settings.jira). */
+  lookupSettleMs?: number;
   /** ITSM only: the severity word the ticket's priority comes from. */
   priority?: Severity;
   /** ITSM only: how the rule shapes the ticket and its lifecycle. */
@@ -63,6 +66,8 @@ export interface Decision {
 export interface Plan {
   targets: Target[];
   decisions: Decision[];
+  /** Chosen but not attempted (the connector is unavailable): recorded as failed deliveries. */
+  unavailable?: TargetOutcome[];
   /**
    * What the connectors listening to this event (notification connectors, webhooks) are told of,
    * all together: the workflow asks for notifications only of these. Absent in runs planned

@@ -28,6 +28,17 @@ export interface PlanningConnector {
   filters: ConnectorFilters;
   /** Effective: the kind's default when none is stored; empty for kinds that are never told. */
   notify_on: readonly NoticeType[];
+  /** Why the connector cannot be used now (its secrets cannot be decrypted); absent when it can. */
+  unavailable?: string;
+}
+
+/** A ticket or event the plan chose for a connector that cannot be used now. */
+export interface UnavailableTarget {
+  connectorId: string;
+  purpose: 'ticket' | 'event';
+  /** The ticket the plan wanted (ITSM only). */
+  ticket?: TicketTarget;
+  reason: string;
 }
 
 /** A connector told about this event's ticket and deliveries, and of what. */
@@ -50,6 +61,8 @@ export interface EventPlan {
   /** One per connector considered, with the reason. */
   decisions: Decision[];
   explanations: RuleExplanation[];
+  /** Chosen, but skipped: the connector is unavailable (never also in `tickets` or `siem`). */
+  unavailable: UnavailableTarget[];
   /** No rule matched, so the default (auto_push) connectors were considered. */
   defaultRouting: boolean;
 }
@@ -59,6 +72,8 @@ export interface EventPlan {
  * connectors when severity ≥ auto_push.min_severity. SIEM: every enabled connector whose own
  * filters pass, rules or not. Notifications: every enabled slack/teams connector whose filters
  * pass or that a matching rule names; webhooks hear of failed deliveries of events they would get.
+ * A chosen connector that is unavailable (secrets that cannot be decrypted) is skipped with a
+ * decision saying why; the other targets are unaffected.
  */
 export function planEvent(
   event: CompactEvent,
@@ -67,23 +82,43 @@ export function planEvent(
   settings: Pick<Settings, 'auto_push'>,
 ): EventPlan {
   const evaluation = evaluateRules(event, rules, connectors, settings);
+  const why = new Map(connectors.flatMap((c) => (c.unavailable ? [[c.id, c.unavailable] as const] : [])));
+  const unavailable: UnavailableTarget[] = [];
+  const tickets = evaluation.targets.filter((t) => {
+    const reason = why.get(t.connectorId);
+    if (reason) unavailable.push({ connectorId: t.connectorId, purpose: 'ticket', ticket: t, reason });
+    return !reason;
+  });
   const siem: string[] = [];
   const listeners: Listener[] = [];
   const named = new Map(evaluation.notify.map((n) => [n.connectorId, n.ruleName]));
-  const decisions = [...evaluation.decisions];
+  const decisions = evaluation.decisions.map((d) => {
+    const reason = why.get(d.connector_id);
+    return d.action === 'ticket' && reason
+      ? { ...d, action: 'skip' as const, reason: `${d.reason}; skipped: ${reason}` }
+      : d;
+  });
   for (const c of connectors) {
     const decide = (action: Decision['action'], reason: string) =>
       decisions.push({ connector_id: c.id, connector_name: c.name, action, reason });
     const filtersPass = passesFilters(c.filters, event);
     if (isSiemKind(c.kind)) {
       if (!c.enabled) decide('skip', 'connector disabled');
-      else if (filtersPass) {
+      else if (!filtersPass) decide('skip', `SIEM filters exclude ${event.event_type}/${event.severity}`);
+      else if (c.unavailable) {
+        decide('skip', `SIEM filters pass; skipped: ${c.unavailable}`);
+        unavailable.push({ connectorId: c.id, purpose: 'event', reason: c.unavailable });
+      } else {
         decide('deliver', 'SIEM filters pass');
         siem.push(c.id);
-      } else decide('skip', `SIEM filters exclude ${event.event_type}/${event.severity}`);
+      }
     }
     if (!NOTIFY_ON_DEFAULTS[c.kind] || !c.enabled) {
       if (isNotifyKind(c.kind)) decide('skip', 'connector disabled');
+      continue;
+    }
+    if (c.unavailable) {
+      if (isNotifyKind(c.kind)) decide('skip', `not told: ${c.unavailable}`);
       continue;
     }
     const rule = named.get(c.id);
@@ -97,11 +132,12 @@ export function planEvent(
     else decide('skip', `filters exclude ${event.event_type}/${event.severity}`);
   }
   return {
-    tickets: evaluation.targets,
+    tickets,
     siem,
     listeners,
     decisions,
     explanations: evaluation.explanations,
+    unavailable,
     defaultRouting: !evaluation.explanations.some((e) => e.status === 'matched'),
   };
 }

@@ -26,6 +26,13 @@ export const settingsSchema = z.strictObject({
     .prefault({}),
   /** Close resolved tickets after this long (unset: resolved tickets stay until the ITSM closes them). */
   auto_close_after: durationSchema.optional(),
+  /**
+   * Jira's search is eventually consistent: after an attempt whose outcome is unknown (timeout, lost
+   * response), the next one does not look the issue up sooner than this.
+   */
+  jira: z.strictObject({ lookup_settle_delay: durationSchema.default('30s') }).prefault({}),
+  /** Inbound webhooks. `require_timestamp` unset: the install default (on for new installs). */
+  webhooks: z.strictObject({ require_timestamp: z.boolean().optional() }).prefault({}),
   /** Retry overrides per connector kind (a connector's own `retry` still wins). */
   retry: z.partialRecord(z.enum(CONNECTOR_KINDS), retrySpecSchema).default({}),
   notifications: z

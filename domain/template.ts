@@ -251,10 +251,13 @@ const FILTERS: Readonly<Record<string, FilterDef>> = {
   oneline: {
     params: [],
     required: 0,
+    // Split, trim, join: linear (a regex with \s* around the break backtracks on long runs of spaces).
     apply: (value) =>
       toText(value)
-        .replace(/\s*[\r\n]+\s*/g, ' ')
-        .trim(),
+        .split(/[\r\n]+/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '')
+        .join(' '),
     doc: 'line breaks (and the spaces around them) become one space',
   },
   json: {

@@ -23,3 +23,14 @@ export function resolveSecretKey(opts: { devKeyFile?: string; warn?: (m: string)
   }
   return readFileSync(opts.devKeyFile, 'utf8').trim();
 }
+
+/** ESCALATE_SECRET_KEY_PREVIOUS: comma-separated keys that still open (never seal) stored secrets. */
+export const previousSecretKeys = (raw = process.env.ESCALATE_SECRET_KEY_PREVIOUS): string[] =>
+  (raw ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+
+/** The process's SecretBox: the current key seals, the previous ones still open. */
+export const secretBoxFromEnv = (opts: Parameters<typeof resolveSecretKey>[0] = {}): SecretBox =>
+  new SecretBox(resolveSecretKey(opts), previousSecretKeys());

@@ -20,6 +20,7 @@ import {
   createdSignal,
   type DeliveryWorkflowInput,
   deliveryStart,
+  deliveryWorkflowId,
   type Recurrence,
   type ReplayWorkflowInput,
   recurrenceSignal,
@@ -33,6 +34,7 @@ import {
   ticketStart,
   ticketWorkflowId,
   violationStart,
+  violationWorkflowId,
 } from '../workflows/contract.js';
 import { encryptsPayloads } from './payload-codec.js';
 
@@ -67,6 +69,50 @@ export async function startViolation(w: Workflows, event: CompactEvent, accepted
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
   return spec.options.workflowId;
+}
+
+/** gRPC INVALID_ARGUMENT: the server refused the request itself; retrying it cannot help. */
+const GRPC_INVALID_ARGUMENT = 3;
+
+/**
+ * The server's reason when it refused a request as invalid (gRPC INVALID_ARGUMENT), else
+ * undefined. The client's ServiceError carries the gRPC error (`code`, `details`) as its cause.
+ */
+export function temporalRejection(err: unknown): string | undefined {
+  type Grpcish = { code?: unknown; details?: unknown; message?: unknown; cause?: unknown };
+  for (let e = err as Grpcish | undefined; e; e = e.cause as Grpcish | undefined) {
+    if (e.code === GRPC_INVALID_ARGUMENT)
+      return typeof e.details === 'string' && e.details ? e.details : String(e.message);
+  }
+  return undefined;
+}
+
+/** Whether the workflow with this ID has a run still running. */
+async function isRunning(w: Workflows, workflowId: string): Promise<boolean> {
+  try {
+    return (await w.client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+/**
+ * The workflow whose attempt at this delivery is in flight (running, or waiting to retry), if
+ * any: its own replay/push workflow, or the violation's workflow for a delivery its planning
+ * opened. A pending delivery nothing attempts any more (its workflow was terminated) has none.
+ */
+export async function deliveryInFlight(
+  w: Workflows,
+  delivery: { id: string; eventId: string; status: string; purpose: string; ticketSpec: unknown },
+  opts: { fromItsOwnWorkflow?: boolean } = {},
+): Promise<string | undefined> {
+  if (delivery.status !== 'pending') return undefined;
+  const own = deliveryWorkflowId(delivery.id);
+  if (!opts.fromItsOwnWorkflow && (await isRunning(w, own))) return own;
+  const planned = delivery.purpose === 'event' || delivery.ticketSpec !== null;
+  const violation = violationWorkflowId(delivery.eventId);
+  return planned && (await isRunning(w, violation)) ? violation : undefined;
 }
 
 /** Runs (or joins the running) manual push / replay of one delivery. */

@@ -5,8 +5,7 @@
 import { temporalConnectionFromEnv } from '../config.js';
 import { loadConfigFile } from '../infra/config-file.js';
 import { createLogger } from '../infra/logger.js';
-import { SecretBox } from '../infra/secret-box.js';
-import { resolveSecretKey } from '../infra/secret-key.js';
+import { secretBoxFromEnv } from '../infra/secret-key.js';
 import { tracingFromEnv } from '../infra/tracing.js';
 import type { Services, ServicesOptions } from '../services.js';
 
@@ -19,7 +18,7 @@ export function productionOptions(name: string) {
     logger,
     databaseUrl,
     temporal: temporalConnectionFromEnv(),
-    box: new SecretBox(resolveSecretKey()),
+    box: secretBoxFromEnv(),
     configFile: loadConfigFile(process.env.ESCALATE_CONFIG),
     tracing: tracingFromEnv(name),
   } satisfies ServicesOptions;

@@ -13,8 +13,7 @@ import { loadConfigFile } from '../infra/config-file.js';
 import { type EmbeddedPg, startEmbeddedPostgres } from '../infra/embedded-postgres.js';
 import { createLogger } from '../infra/logger.js';
 import { metricsPortFromEnv } from '../infra/metrics.js';
-import { SecretBox } from '../infra/secret-box.js';
-import { resolveSecretKey } from '../infra/secret-key.js';
+import { secretBoxFromEnv } from '../infra/secret-key.js';
 import { resolveTemporalCli } from '../infra/temporal-cli.js';
 import { type DevServer, portOpen, startDevServer } from '../infra/temporal-dev-server.js';
 import { tracingFromEnv } from '../infra/tracing.js';
@@ -125,7 +124,7 @@ async function main() {
     logger,
     databaseUrl: process.env.DATABASE_URL!,
     temporal: conn,
-    box: new SecretBox(resolveSecretKey({ devKeyFile: resolve(dataDir, 'secret.key'), warn: say })),
+    box: secretBoxFromEnv({ devKeyFile: resolve(dataDir, 'secret.key'), warn: say }),
     configFile: loadConfigFile(process.env.ESCALATE_CONFIG),
     tracing,
     worker: { workflowBundle: bundle },

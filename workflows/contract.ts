@@ -10,6 +10,7 @@ import type {
 } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CompactEvent } from '../domain/event.js';
+import { fitJsonBytes } from '../domain/json-text.js';
 import type { RetryPolicyMs } from '../domain/retry.js';
 import { EscalateEventType, EscalateSeverity, EscalateTicketStatus } from '../domain/search-attributes.js';
 import type { Severity } from '../domain/severity.js';
@@ -207,22 +208,34 @@ export interface StartSpec<Args extends unknown[]> {
   };
 }
 
+/**
+ * Temporal servers refuse a start whose static summary payload exceeds 400 bytes
+ * (`limit.userMetadataSummarySize`, counted on the serialised payload) or whose details exceed
+ * 20,000 (`limit.userMetadataDetailsSize`). The budgets, in bytes of the JSON-encoded text, leave
+ * room for the payload's own metadata and for an encrypting payload codec.
+ */
+export const SUMMARY_MAX_BYTES = 256;
+export const DETAILS_MAX_BYTES = 16_000;
+const summaryText = (s: string) => fitJsonBytes(s, SUMMARY_MAX_BYTES);
+
 const oneLine = (s: string, max: number) => {
   const flat = s.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
 
 /**
- * "critical policy_violation — max-tokens exceeded — alice@example.com". `redacted` (payload
- * encryption on): no free text and no personal data, "critical policy_violation — policy
- * pol-max-tokens (block)".
+ * "critical policy_violation — max-tokens exceeded — alice@example.com", within SUMMARY_MAX_BYTES.
+ * `redacted` (payload encryption on): no free text and no personal data, "critical
+ * policy_violation — policy pol-max-tokens (block)".
  */
 export function violationSummary(e: CompactEvent, redacted = false): string {
   if (redacted) {
     const policy = e.policy?.id ? `policy ${e.policy.id} (${e.policy.action ?? 'no action'})` : undefined;
-    return [`${e.severity} ${e.event_type}`, policy].filter(Boolean).join(' — ');
+    return summaryText([`${e.severity} ${e.event_type}`, policy].filter(Boolean).join(' — '));
   }
-  return [`${e.severity} ${e.event_type}`, oneLine(e.summary, 120), e.user_email].filter(Boolean).join(' — ');
+  return summaryText(
+    [`${e.severity} ${e.event_type}`, oneLine(e.summary, 120), e.user_email].filter(Boolean).join(' — '),
+  );
 }
 
 /** The run's details in the Web UI; `redacted` as for the summary (ids, no text, no user). */
@@ -239,7 +252,7 @@ export function violationDetails(e: CompactEvent, redacted = false): string {
   if (e.model) lines.push(`- model: ${e.provider ? `${e.provider}/` : ''}${e.model}`);
   if (e.risk_score !== undefined) lines.push(`- risk score: ${e.risk_score}`);
   lines.push(`- event id: ${e.event_id}`, `- occurred at: ${e.occurred_at}`);
-  return lines.join('\n');
+  return fitJsonBytes(lines.join('\n'), DETAILS_MAX_BYTES);
 }
 
 /**
@@ -292,7 +305,9 @@ export const ticketStart = (t: TicketFacts): StartSpec<[TicketSyncInput]> => ({
       { key: EscalateSeverity, value: t.severity },
       { key: EscalateTicketStatus, value: t.status },
     ],
-    staticSummary: `${t.priority} ${t.kind} ticket ${t.externalId ?? '(being created)'} for ${t.eventId}`,
+    staticSummary: summaryText(
+      `${t.priority} ${t.kind} ticket ${t.externalId ?? '(being created)'} for ${t.eventId}`,
+    ),
   },
 });
 
@@ -307,7 +322,7 @@ export const deliveryStart = (
     args: [input],
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
     workflowIdConflictPolicy: 'USE_EXISTING',
-    staticSummary: summary,
+    staticSummary: summaryText(summary),
   },
 });
 
@@ -317,7 +332,7 @@ export const replayStart = (input: ReplayWorkflowInput, total: number): StartSpe
     workflowId: replayWorkflowId(input.replayId),
     args: [input],
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    staticSummary: `bulk replay of ${total} deliveries requested by ${input.requestedBy}`,
+    staticSummary: summaryText(`bulk replay of ${total} deliveries requested by ${input.requestedBy}`),
   },
 });
 
@@ -330,6 +345,6 @@ export const connectorActionStart = (
     workflowId: connectorActionWorkflowId(input.connectorId, input.action, requestId),
     args: [input],
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    staticSummary: `${input.action} connector ${input.connectorId}`,
+    staticSummary: summaryText(`${input.action} connector ${input.connectorId}`),
   },
 });

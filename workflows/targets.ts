@@ -39,10 +39,22 @@ export const bookkeepingActivities = (): Bookkeeping =>
 
 const KIND_LABEL: Record<string, string> = { jira: 'Jira issue', servicenow: 'ServiceNow incident' };
 
+/** Covers the bookkeeping around the HTTP calls (and, in a ticket attempt, the wait for its lock). */
+const ATTEMPT_MARGIN_MS = 15_000;
+
+/**
+ * How long one attempt may run: a SIEM delivery is one HTTP call; a ticket attempt may wait for
+ * Jira's search to settle, look the ticket up, then create it.
+ */
+export const attemptTimeoutMs = (target: Target): number =>
+  target.purpose === 'ticket'
+    ? (target.lookupSettleMs ?? 0) + 2 * target.timeoutMs + ATTEMPT_MARGIN_MS
+    : target.timeoutMs + ATTEMPT_MARGIN_MS;
+
 function targetActivities(target: Target, summary: string) {
   return proxyActivities<Activities>({
-    // The HTTP timeout fires first; the margin covers the bookkeeping around it.
-    startToCloseTimeout: target.timeoutMs + 15_000,
+    // The HTTP timeouts fire first; past this, the attempt is cancelled (its HTTP calls stop).
+    startToCloseTimeout: attemptTimeoutMs(target),
     summary,
     retry: {
       maximumAttempts: target.retry.maximumAttempts,

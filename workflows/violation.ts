@@ -25,13 +25,15 @@ export async function violationWorkflow(input: ViolationWorkflowInput): Promise<
   setCurrentDetails(`delivering to ${plan.targets.map((t) => t.connectorName).join(', ') || 'no target'}`);
 
   const telling: Promise<void>[] = [];
-  const outcomes = await Promise.all(
+  const attempted = await Promise.all(
     plan.targets.map(async (t) => {
       const outcome = await runTarget(event, t, bk);
       telling.push(tellOutcome(bk, t, outcome, plan.notifyOn ?? []));
       return outcome;
     }),
   );
+  // Targets planning could not attempt (unavailable connector) count as failed; older plans have none.
+  const outcomes = [...(plan.unavailable ?? []), ...attempted];
 
   const keys = outcomes.flatMap((o) => (o.externalId ? [o.externalId] : []));
   if (keys.length) upsertSearchAttributes([{ key: EscalateTicketKeys, value: keys }]);

@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, isNotNull } from 'drizzle-orm';
 import {
   type Connector,
   type ConnectorFilters,
@@ -7,9 +7,11 @@ import {
   notifyOnOf,
   SECRET_FIELDS,
 } from '../../domain/connector.js';
+import { MASK } from '../../domain/connector-patch.js';
 import type { NoticeType } from '../../domain/notification.js';
 import type { PlanningConnector } from '../../domain/planning.js';
 import type { RetrySpec } from '../../domain/retry.js';
+import { SecretsUnreadableError, UNREADABLE_REMEDY } from '../../domain/secrets.js';
 import type { SecretBox } from '../../infra/secret-box.js';
 import type { Db } from '../client.js';
 import { connectors } from '../schema.js';
@@ -17,34 +19,61 @@ import { audit } from './audit.js';
 
 export type ConnectorRow = typeof connectors.$inferSelect;
 
-export const MASK = '********';
+export { MASK } from '../../domain/connector-patch.js';
 
 /** Splits a validated config into the plain part and the secret part (sealed as one blob). */
-export function splitSecrets(kind: ConnectorKind, config: Record<string, unknown>, box: SecretBox) {
+export function splitSecrets(kind: ConnectorKind, config: Record<string, unknown>) {
   const plain: Record<string, unknown> = {};
   const secrets: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(config)) {
     if (SECRET_FIELDS[kind].includes(k)) secrets[k] = v;
     else plain[k] = v;
   }
-  return { config: plain, secrets: Object.keys(secrets).length ? box.seal(JSON.stringify(secrets)) : null };
+  return { config: plain, secrets };
 }
 
-export function openSecrets(row: Pick<ConnectorRow, 'secrets'>, box: SecretBox): Record<string, unknown> {
-  return row.secrets ? (JSON.parse(box.open(row.secrets)) as Record<string, unknown>) : {};
+/** Seals a connector's secrets under the current key, bound to its id. */
+export const sealSecrets = (id: string, secrets: Record<string, unknown>, box: SecretBox): string | null =>
+  Object.keys(secrets).length ? box.seal(JSON.stringify(secrets), id) : null;
+
+export type StoredSecrets =
+  | { readable: true; values: Record<string, unknown> }
+  | { readable: false; reason: string };
+
+/** The stored secrets, or why they cannot be read (a key that is not configured, an altered row). */
+export function readSecrets(row: Pick<ConnectorRow, 'id' | 'secrets'>, box: SecretBox): StoredSecrets {
+  if (!row.secrets) return { readable: true, values: {} };
+  try {
+    return { readable: true, values: JSON.parse(box.open(row.secrets, row.id)) as Record<string, unknown> };
+  } catch (err) {
+    if (!(err instanceof SecretsUnreadableError)) throw err;
+    return { readable: false, reason: err.message };
+  }
 }
+
+/** The stored secrets; throws SecretsUnreadableError when no configured key opens them. */
+export function openSecrets(
+  row: Pick<ConnectorRow, 'id' | 'secrets'>,
+  box: SecretBox,
+): Record<string, unknown> {
+  return row.secrets ? (JSON.parse(box.open(row.secrets, row.id)) as Record<string, unknown>) : {};
+}
+
+const connectorFields = (row: ConnectorRow) => ({
+  id: row.id,
+  name: row.name,
+  kind: row.kind as ConnectorKind,
+  enabled: row.enabled,
+  auto_push: row.autoPush,
+  filters: row.filters as ConnectorFilters,
+  retry: (row.retry as RetrySpec | null) ?? null,
+  notify_on: storedNotifyOn(row),
+});
 
 export function toConnector(row: ConnectorRow, box: SecretBox): Connector {
   return {
-    id: row.id,
-    name: row.name,
-    kind: row.kind as ConnectorKind,
-    enabled: row.enabled,
-    auto_push: row.autoPush,
+    ...connectorFields(row),
     config: { ...row.config, ...openSecrets(row, box) } as Connector['config'],
-    filters: row.filters as ConnectorFilters,
-    retry: (row.retry as RetrySpec | null) ?? null,
-    notify_on: storedNotifyOn(row),
   };
 }
 
@@ -54,8 +83,8 @@ export const storedNotifyOn = (row: Pick<ConnectorRow, 'kind' | 'notifyOn'>): No
 
 /** What the API returns: secrets masked, status fields added. */
 export function toPublicConnector(row: ConnectorRow, box: SecretBox) {
-  const secretNames = Object.keys(openSecrets(row, box));
-  const masked = Object.fromEntries(secretNames.map((k) => [k, MASK]));
+  const stored = readSecrets(row, box);
+  const masked = stored.readable ? Object.fromEntries(Object.keys(stored.values).map((k) => [k, MASK])) : {};
   return {
     id: row.id,
     name: row.name,
@@ -76,6 +105,12 @@ export function toPublicConnector(row: ConnectorRow, box: SecretBox) {
       last_check_at: row.lastCheckAt?.toISOString() ?? null,
       last_check_ok: row.lastCheckOk ?? null,
       last_check: row.lastCheck ?? null,
+      /** `undecryptable`: no configured key opens them; the connector is skipped until they are sent again. */
+      secrets: (row.secrets ? (stored.readable ? 'sealed' : 'undecryptable') : 'none') as
+        | 'none'
+        | 'sealed'
+        | 'undecryptable',
+      secrets_error: stored.readable ? null : `${stored.reason}; ${UNREADABLE_REMEDY}`,
     },
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
@@ -104,7 +139,7 @@ export interface ConnectorValues {
 }
 
 export function toRowValues(v: ConnectorValues, box: SecretBox, origin: 'api' | 'config') {
-  const { config, secrets } = splitSecrets(v.kind, v.config, box);
+  const { config, secrets } = splitSecrets(v.kind, v.config);
   return {
     id: v.id,
     name: v.name,
@@ -112,7 +147,7 @@ export function toRowValues(v: ConnectorValues, box: SecretBox, origin: 'api' | 
     enabled: v.enabled,
     autoPush: v.auto_push,
     config,
-    secrets,
+    secrets: sealSecrets(v.id, secrets, box),
     filters: v.filters as Record<string, unknown>,
     retry: (v.retry ?? null) as Record<string, unknown> | null,
     notifyOn: v.notify_on ? [...v.notify_on] : null,
@@ -171,16 +206,17 @@ export async function recordConnectorAction(
   });
 }
 
-/** What planning reads of a connector: no config, no secrets (nothing to decrypt). */
-export const toPlanningConnector = (row: ConnectorRow): PlanningConnector => ({
-  id: row.id,
-  name: row.name,
-  kind: row.kind as ConnectorKind,
-  enabled: row.enabled,
-  auto_push: row.autoPush,
-  filters: row.filters as ConnectorFilters,
-  notify_on: storedNotifyOn(row),
-});
+/**
+ * What planning reads of a connector: no config, no secrets (none is needed to decide), and
+ * `unavailable` saying why when its secrets cannot be decrypted.
+ */
+export function toPlanningConnector(row: ConnectorRow, box: SecretBox): PlanningConnector {
+  const secrets = readSecrets(row, box);
+  return {
+    ...connectorFields(row),
+    unavailable: secrets.readable ? undefined : `${secrets.reason}; ${UNREADABLE_REMEDY}`,
+  };
+}
 
 export type ConnectorRowValues = ReturnType<typeof toRowValues>;
 
@@ -204,7 +240,7 @@ export function updateConnector(
   db: Db,
   id: string,
   values: ConnectorRowValues,
-  audited: { actor: string; changed: string[] },
+  audited: { actor: string; changed: string[]; details?: Record<string, unknown> },
 ): Promise<ConnectorRow | undefined> {
   return db.transaction(async (tx) => {
     const [row] = await tx.update(connectors).set(values).where(eq(connectors.id, id)).returning();
@@ -214,7 +250,7 @@ export function updateConnector(
       action: 'connector.updated',
       subjectType: 'connector',
       subjectId: id,
-      details: { changed: audited.changed },
+      details: { changed: audited.changed, ...audited.details },
     });
     return row;
   });
@@ -231,4 +267,57 @@ export function deleteConnector(db: Db, id: string, actor: string): Promise<bool
     await audit(tx, { actor, action: 'connector.deleted', subjectType: 'connector', subjectId: id });
     return true;
   });
+}
+
+export interface ReencryptReport {
+  /** Sealed again under the current key (v1 rows, rows under a previous key). */
+  reencrypted: string[];
+  /** Already sealed under the current key. */
+  current: number;
+  /** Opened by no configured key: left as they are. */
+  unreadable: { id: string; reason: string }[];
+}
+
+/**
+ * Seals every connector's secrets again under the current key, in the current format. Each row is
+ * written only if its ciphertext is still the one read, so a concurrent PATCH is never undone.
+ */
+export async function reencryptAllSecrets(db: Db, box: SecretBox, actor: string): Promise<ReencryptReport> {
+  const rows = await db
+    .select({ id: connectors.id, secrets: connectors.secrets })
+    .from(connectors)
+    .where(isNotNull(connectors.secrets))
+    .orderBy(asc(connectors.id));
+  const report: ReencryptReport = { reencrypted: [], current: 0, unreadable: [] };
+  for (const row of rows) {
+    const sealed = row.secrets!;
+    if (box.isCurrent(sealed)) {
+      report.current += 1;
+      continue;
+    }
+    const stored = readSecrets(row, box);
+    if (!stored.readable) {
+      report.unreadable.push({ id: row.id, reason: stored.reason });
+      continue;
+    }
+    const [written] = await db
+      .update(connectors)
+      .set({ secrets: sealSecrets(row.id, stored.values, box) })
+      .where(and(eq(connectors.id, row.id), eq(connectors.secrets, sealed)))
+      .returning({ id: connectors.id });
+    if (written) report.reencrypted.push(row.id);
+    else report.current += 1; // changed meanwhile: whoever wrote it sealed it under the current key
+  }
+  await audit(db, {
+    actor,
+    action: 'connector.secrets_reencrypted',
+    subjectType: 'connector',
+    subjectId: '*',
+    details: {
+      reencrypted: report.reencrypted,
+      current: report.current,
+      unreadable: report.unreadable.map((u) => u.id),
+    },
+  });
+  return report;
 }

@@ -1,5 +1,7 @@
-import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import { type Notice, publicNotice } from '../../domain/notification.js';
+import type { TicketSpec } from '../../domain/plan.js';
+import type { Severity } from '../../domain/severity.js';
 import type { Db } from '../client.js';
 import { deliveries, deliveryAttempts, notificationThreads } from '../schema.js';
 import { audit } from './audit.js';
@@ -7,24 +9,77 @@ import { audit } from './audit.js';
 export type DeliveryRow = typeof deliveries.$inferSelect;
 export type AttemptRow = typeof deliveryAttempts.$inferSelect;
 
+/**
+ * The delivery of one event to one connector, opened once. An ITSM delivery keeps the ticket
+ * planning decided (`ticketSpec`, `priority`) for every later attempt: the first one recorded
+ * stays.
+ */
 export async function ensureDelivery(
   db: Db,
-  d: { eventId: string; connectorId: string; kind: string; purpose: 'ticket' | 'event' },
+  d: {
+    eventId: string;
+    connectorId: string;
+    kind: string;
+    purpose: 'ticket' | 'event';
+    ticketSpec?: TicketSpec;
+    priority?: Severity;
+  },
 ): Promise<DeliveryRow> {
-  const [created] = await db.insert(deliveries).values(d).onConflictDoNothing().returning();
-  if (created) return created;
-  const [existing] = await db
-    .select()
-    .from(deliveries)
+  const [row] = await db
+    .insert(deliveries)
+    .values(d)
+    .onConflictDoUpdate({
+      // The unique index on (event, connector) covers only deliveries that are not notices.
+      target: [deliveries.eventId, deliveries.connectorId],
+      targetWhere: isNull(deliveries.noticeKey),
+      set: {
+        ticketSpec: sql`coalesce(${deliveries.ticketSpec}, excluded.ticket_spec)`,
+        priority: sql`coalesce(${deliveries.priority}, excluded.priority)`,
+      },
+    })
+    .returning();
+  return row!;
+}
+
+/**
+ * Takes the per-delivery lock that covers a ticket's lookup and create, as a lease until
+ * `until` (a holder that dies leaves it to expire, nothing is held open meanwhile). True when
+ * taken; false while another attempt holds it.
+ */
+export async function acquireDeliveryLease(db: Db, deliveryId: string, token: string, until: Date) {
+  const [taken] = await db
+    .update(deliveries)
+    .set({ leaseToken: token, leaseUntil: until })
     .where(
       and(
-        eq(deliveries.eventId, d.eventId),
-        eq(deliveries.connectorId, d.connectorId),
-        isNull(deliveries.noticeKey),
+        eq(deliveries.id, deliveryId),
+        or(
+          isNull(deliveries.leaseUntil),
+          lt(deliveries.leaseUntil, sql`now()`),
+          eq(deliveries.leaseToken, token),
+        ),
       ),
-    );
-  if (!existing) throw new Error(`delivery for ${d.eventId}/${d.connectorId} vanished`);
-  return existing;
+    )
+    .returning({ id: deliveries.id });
+  return taken !== undefined;
+}
+
+export async function releaseDeliveryLease(db: Db, deliveryId: string, token: string): Promise<void> {
+  await db
+    .update(deliveries)
+    .set({ leaseToken: null, leaseUntil: null })
+    .where(and(eq(deliveries.id, deliveryId), eq(deliveries.leaseToken, token)));
+}
+
+/** The last finished attempt of a delivery (to know whether its outcome is unknown, and since when). */
+export async function lastFinishedAttempt(db: Db, deliveryId: string): Promise<AttemptRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(deliveryAttempts)
+    .where(and(eq(deliveryAttempts.deliveryId, deliveryId), isNotNull(deliveryAttempts.finishedAt)))
+    .orderBy(desc(deliveryAttempts.attempt))
+    .limit(1);
+  return row;
 }
 
 /** The delivery of one notice to one connector: opened once, found again by its key. */
@@ -88,12 +143,14 @@ export async function startAttempt(db: Db, deliveryId: string): Promise<AttemptR
 }
 
 export interface AttemptResult {
-  outcome: 'succeeded' | 'failed';
+  /** `interrupted`: the attempt was cancelled (its HTTP call stopped). */
+  outcome: 'succeeded' | 'failed' | 'interrupted';
   httpStatus?: number;
   remoteCode?: string;
   message?: string;
   durationMs?: number;
   retryable?: boolean;
+  outcomeUnknown?: boolean;
 }
 
 export async function finishAttempt(db: Db, attempt: AttemptRow, result: AttemptResult): Promise<void> {
@@ -108,9 +165,10 @@ export async function finishAttempt(db: Db, attempt: AttemptRow, result: Attempt
       remoteCode: result.remoteCode,
       message: result.message?.slice(0, 4000),
       retryable: result.retryable,
+      outcomeUnknown: result.outcomeUnknown,
     })
     .where(eq(deliveryAttempts.id, attempt.id));
-  if (result.outcome === 'failed') {
+  if (result.outcome !== 'succeeded') {
     await db
       .update(deliveries)
       .set({ lastError: result.message?.slice(0, 4000), updatedAt: finishedAt })

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import type { TicketSpec } from '../../domain/plan.js';
 import { raiseSeverity, type Severity } from '../../domain/severity.js';
 import type { TicketStatus, TransitionSource } from '../../domain/ticket-status.js';
@@ -12,6 +12,15 @@ type TicketEventInsert = Omit<typeof ticketEvents.$inferInsert, 'ticketId'>;
 
 export async function getTicket(db: Db, id: string): Promise<TicketRow | undefined> {
   const [row] = await db.select().from(tickets).where(eq(tickets.id, id));
+  return row;
+}
+
+/** The ticket a delivery's idempotency key names, once it exists remotely (an external id). */
+export async function createdTicketByKey(db: Db, idempotencyKey: string): Promise<TicketRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(tickets)
+    .where(and(eq(tickets.idempotencyKey, idempotencyKey), isNotNull(tickets.externalId)));
   return row;
 }
 

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, sql } from 'drizzle-orm';
 import { type CompactEvent, compactEvent, type ViolationEvent } from '../../domain/event.js';
 import { type Decision, overallStatus, type TargetOutcome, type ViolationStatus } from '../../domain/plan.js';
 import type { Severity } from '../../domain/severity.js';
@@ -30,9 +30,41 @@ export async function getViolation(db: Db, eventId: string): Promise<ViolationRo
   return row;
 }
 
+/** The start was acknowledged (a start refused earlier and since accepted is processing again). */
 export async function markViolationStarted(db: Db, eventId: string): Promise<void> {
-  await db.update(violations).set({ startedAt: new Date() }).where(eq(violations.eventId, eventId));
+  await db
+    .update(violations)
+    .set({
+      startedAt: new Date(),
+      startError: null,
+      status: sql`case when ${violations.startError} is null then ${violations.status} else 'processing' end`,
+    })
+    .where(eq(violations.eventId, eventId));
 }
+
+/** Temporal refused the start as invalid: the violation failed, and the sweep leaves it alone. */
+export async function markViolationStartRefused(db: Db, eventId: string, reason: string): Promise<void> {
+  const now = new Date();
+  await db
+    .update(violations)
+    .set({ startError: reason.slice(0, 2000), status: 'failed', completedAt: now, updatedAt: now })
+    .where(and(eq(violations.eventId, eventId), isNull(violations.startedAt)));
+}
+
+/** Stored violations whose start was never acknowledged (and not refused), oldest first. */
+export const pendingStarts = (db: Db, receivedBefore: Date, limit: number) =>
+  db
+    .select()
+    .from(violations)
+    .where(
+      and(
+        isNull(violations.startedAt),
+        isNull(violations.startError),
+        lt(violations.receivedAt, receivedBefore),
+      ),
+    )
+    .orderBy(asc(violations.receivedAt), asc(violations.eventId))
+    .limit(limit);
 
 /** The compact event a workflow carries, rebuilt from the stored row (severity as derived at accept). */
 export function storedCompactEvent(

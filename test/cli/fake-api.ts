@@ -46,6 +46,8 @@ export interface FakeApiState {
   replays: Map<string, FakeReplay>;
   /** Deliveries whose replay fails again. */
   failOnReplay: Set<string>;
+  /** What `POST /v1/connectors:reencrypt` reports as not decryptable. */
+  unreadableSecrets: { id: string; reason: string }[];
   /** Answer rules dry-run with camelCase explanations (as `domain/rules.ts` names them). */
   camelCaseDryRun: boolean;
   /** Rules as the API stores them (PATCH replaces `when`/`then` whole). */
@@ -141,6 +143,7 @@ export async function startFakeApi() {
     camelCaseDryRun: false,
     rules: makeRules(),
     createdConnectors: [],
+    unreadableSecrets: [],
   };
   const app = new Hono();
 
@@ -227,6 +230,8 @@ export async function startFakeApi() {
     }
     if (path === '/v1/deliveries:replay') return replay(c, body);
     if (path === '/v1/rules/dry-run') return dryRun(c, body);
+    if (path === '/v1/connectors:reencrypt')
+      return c.json({ reencrypted: ['jira-sec'], current: 1, unreadable: state.unreadableSecrets }, 200);
     const test = /^\/v1\/connectors\/([^/]+)\/test$/.exec(path);
     if (test) return connectorTest(c, decodeURIComponent(test[1]!));
     const check = /^\/v1\/connectors\/([^/]+)\/check$/.exec(path);

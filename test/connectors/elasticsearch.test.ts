@@ -52,16 +52,34 @@ describe('Elasticsearch bulk request', () => {
   });
 
   it('derives the index day in UTC and uses the prefix', () => {
+    const newYear = { ...ctx, receivedAt: new Date('2026-01-01T08:00:00Z') };
     expect(
       elasticsearchIndexName(
         config({ index_prefix: 'sec' }),
         sampleEvent({ occurred_at: '2025-12-31T23:59:59Z' }),
-        ctx,
+        newYear,
       ),
     ).toBe('sec-2025.12.31');
     expect(
-      elasticsearchIndexName(config(), sampleEvent({ occurred_at: '2026-01-01T00:30:00+01:00' }), ctx),
+      elasticsearchIndexName(config(), sampleEvent({ occurred_at: '2026-01-01T00:30:00+01:00' }), newYear),
     ).toBe('escalate-2025.12.31');
+  });
+
+  it('takes the day from occurred_at only within 7 days before / 1 day after the receipt', () => {
+    const received = { ...ctx, receivedAt: new Date('2026-05-20T12:00:00Z') };
+    const at = (occurred_at: string) =>
+      elasticsearchIndexName(config(), sampleEvent({ occurred_at }), received);
+    expect(at('2026-05-14T00:00:00Z')).toBe('escalate-2026.05.14');
+    expect(at('2026-05-21T11:00:00Z')).toBe('escalate-2026.05.21');
+    // Far past, far future, or a year of indices from one ingest key: the day it was received.
+    expect(at('2026-05-12T00:00:00Z')).toBe('escalate-2026.05.20');
+    expect(at('2026-05-22T00:00:00Z')).toBe('escalate-2026.05.20');
+    expect(at('1970-01-01T00:00:00Z')).toBe('escalate-2026.05.20');
+    expect(at('9999-12-31T23:59:59Z')).toBe('escalate-2026.05.20');
+    // Without a receipt time (a connector test), the delivery time is the reference.
+    expect(elasticsearchIndexName(config(), sampleEvent({ occurred_at: '2019-01-01T00:00:00Z' }), ctx)).toBe(
+      'escalate-2025.03.04',
+    );
   });
 
   it('uses Basic auth with username + password', () => {

@@ -163,6 +163,24 @@ describe('POST /v1/violations:batch', () => {
     expect((await json<ErrorBody>(await batch(overall), 413)).error.code).toBe('payload_too_large');
   }, 120_000);
 
+  it('refuses an 8 MiB array of zeros from its value count, before parsing it (413)', async () => {
+    const body = `{"events":[${'0,'.repeat(4 * 1024 * 1024 - 8)}0]}`;
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(8 * 1024 * 1024);
+    const res = await stack.api('/v1/violations:batch', {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+    const answer = await json<ErrorBody>(res, 413);
+    expect(answer.error.code).toBe('too_many_values');
+    // A single event has its own, smaller budget.
+    const deep = makeEvent({ details: { samples: new Array(60_000).fill(0) } });
+    expect(
+      (await json<ErrorBody>(await stack.api('/v1/violations', { method: 'POST', json: deep }), 413)).error
+        .code,
+    ).toBe('too_many_values');
+  });
+
   it('is its own route: not swallowed by /violations/{event_id}, POST only, JSON only', async () => {
     expect((await stack.api('/v1/violations:batch')).status).toBe(404);
     expect((await stack.api(`/v1/violations/${randomUUID()}`)).status).toBe(404);

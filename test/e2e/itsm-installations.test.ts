@@ -69,6 +69,8 @@ beforeAll(async () => {
         table: 'sn_si_incident',
         close_code: 'Investigation completed',
         webhook_secret: 'snow-secret',
+        // Its business rule sends the secret as a bearer token: opted in per connector.
+        webhook_auth: 'bearer',
       },
     },
   });

@@ -113,9 +113,19 @@ async function finished(eventId: string): Promise<View> {
   );
 }
 
+/**
+ * An event that occurred yesterday, and its daily index (occurred_at picks the index only near
+ * the time escalate receives the event).
+ */
+function recentEvent() {
+  const occurred = new Date(Date.now() - 86_400_000).toISOString();
+  const index = `escalate-${occurred.slice(0, 10).replaceAll('-', '.')}`;
+  return { event: makeEvent({ occurred_at: occurred }), index };
+}
+
 describe('SIEM delivery', () => {
   it('delivers one event to every kind, signed, and opens a ticket in each ITSM', async () => {
-    const event = makeEvent();
+    const { event, index } = recentEvent();
     expect((await stack.api('/v1/violations', { method: 'POST', json: event })).status).toBe(202);
     const v = await finished(event.event_id as string);
     expect(v.status).toBe('completed');
@@ -137,7 +147,7 @@ describe('SIEM delivery', () => {
     const log = datadog.logs.find((l) => JSON.stringify(l.item).includes(event.event_id as string))!;
     expect(log.headers['x-escalate-signature']).toBe(hmac(log.rawBody));
 
-    const doc = es.docs('escalate-2026.11.20').find((d) => d.id === event.event_id);
+    const doc = es.docs(index).find((d) => d.id === event.event_id);
     expect(doc).toBeDefined();
 
     const msg = hook.received.find((r) => r.rawBody.includes(event.event_id as string))!;
@@ -179,13 +189,13 @@ describe('SIEM delivery', () => {
 
   it('Elasticsearch retries after a lost response never duplicate the document', async () => {
     es.faults.loseResponse('/_bulk');
-    const event = makeEvent();
+    const { event, index } = recentEvent();
     expect((await stack.api('/v1/violations', { method: 'POST', json: event })).status).toBe(202);
     const v = await finished(event.event_id as string);
     expect(v.deliveries.find((d) => d.connector_id === ids.es)).toMatchObject({
       status: 'delivered',
       attempts: 2,
     });
-    expect(es.docs('escalate-2026.11.20').filter((d) => d.id === event.event_id)).toHaveLength(1);
+    expect(es.docs(index).filter((d) => d.id === event.event_id)).toHaveLength(1);
   });
 });

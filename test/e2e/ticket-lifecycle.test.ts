@@ -47,7 +47,13 @@ beforeAll(async () => {
       kind: 'servicenow',
       auto_push: false,
       retry: FAST_RETRY,
-      config: { instance_url: snow.url, username: 'svc', password: 'pw', webhook_secret: 'snow-secret' },
+      config: {
+        instance_url: snow.url,
+        username: 'svc',
+        password: 'pw',
+        webhook_secret: 'snow-secret',
+        webhook_auth: 'bearer',
+      },
     },
   });
   snowId = ((await s.json()) as { id: string }).id;
@@ -292,10 +298,15 @@ describe('TicketSyncWorkflow', () => {
 
 function signedGeneric(payload: unknown) {
   const body = JSON.stringify(payload);
+  const ts = String(Math.floor(Date.now() / 1000));
   return {
     key: null,
     method: 'POST',
     body,
-    headers: { 'content-type': 'application/json', 'x-escalate-signature': sign(WEBHOOK_SECRET, body) },
+    headers: {
+      'content-type': 'application/json',
+      'x-escalate-timestamp': ts,
+      'x-escalate-signature': sign(WEBHOOK_SECRET, `${ts}.${body}`),
+    },
   };
 }

@@ -10,7 +10,11 @@ let jira: FakeJira;
 let connectorId: string;
 
 beforeAll(async () => {
-  [stack, jira] = await Promise.all([startStack(), startFakeJira()]);
+  [stack, jira] = await Promise.all([
+    // The fake's search is immediate: no need for the 30 s default settle delay (unit/retry-delay).
+    startStack({ settings: { jira: { lookup_settle_delay: '100ms' } } }),
+    startFakeJira(),
+  ]);
   const res = await stack.api('/v1/connectors', { method: 'POST', json: jiraConnector(jira.url) });
   expect(res.status).toBe(201);
   connectorId = ((await res.json()) as { id: string }).id;

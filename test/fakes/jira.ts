@@ -6,8 +6,9 @@
  * and strings on v2, labels without spaces, summary ≤ 255 chars without newlines, known project /
  * issue type / priority / components, create metadata (`/issue/createmeta/{project}/issuetypes`
  * and `…/{issueTypeId}`) and typed custom fields checked against it, Jira's error body
- * `{errorMessages, errors}`, 201 `{id, key, self}`, search by label (`/3/search/jql`,
- * `/2/search`), issue properties, a configurable workflow whose transition screens may carry a
+ * `{errorMessages, errors}`, 201 `{id, key, self}`, descriptions within 32,767 characters,
+ * search by label (`/3/search/jql`, `/2/search`; eventually consistent with `searchLagMs`), issue
+ * properties, a configurable workflow whose transition screens may carry a
  * resolution, and comments. Faults from `fault.ts` (status codes with Retry-After, delays, hangs,
  * dropped or lost responses).
  */
@@ -37,6 +38,7 @@ export interface FakeJiraIssue {
   comments: unknown[];
   commentLog: FakeJiraComment[];
   transitions: string[];
+  createdAt: number;
 }
 
 export interface FakeTransition {
@@ -54,6 +56,8 @@ export interface FakeJiraOptions {
   projects?: string[];
   issueTypes?: string[];
   priorities?: string[];
+  /** Jira's search index lags behind creates: an issue is found by JQL only this long after. */
+  searchLagMs?: number;
   /** Custom fields on every create screen (createmeta lists them; creates are checked against them). */
   customFields?: FakeJiraField[];
   /** Component names of every project; unset: components are not checked. */
@@ -290,6 +294,10 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
     if (v === 2 && f.description !== undefined && typeof f.description !== 'string') {
       errors.description = 'Operation value must be a string';
     }
+    // Jira's text field limit, counted on what it stores (the ADF document's JSON on v3).
+    const stored = typeof f.description === 'string' ? f.description : JSON.stringify(f.description ?? '');
+    if (!errors.description && stored.length > 32_767)
+      errors.description = 'The entered text is too long. It exceeds the allowed limit of 32,767 characters.';
     const labels = (f.labels ?? []) as unknown[];
     for (const l of labels) {
       if (typeof l !== 'string' || /\s/.test(l))
@@ -331,6 +339,7 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
       comments: [],
       commentLog: [],
       transitions: [],
+      createdAt: Date.now(),
     };
     issues.set(key, issue);
     for (const l of issue.fields.labels) createsByLabel.set(l, (createsByLabel.get(l) ?? 0) + 1);
@@ -340,7 +349,10 @@ export async function startFakeJira(opts: FakeJiraOptions = {}) {
   const search = (jql: string | undefined) => {
     const m = /labels\s*=\s*"?([^"\s]+)"?/i.exec(jql ?? '');
     if (!m) return undefined;
-    return [...issues.values()].filter((i) => i.fields.labels.includes(m[1]!));
+    const indexedBefore = Date.now() - (opts.searchLagMs ?? 0);
+    return [...issues.values()].filter(
+      (i) => i.createdAt <= indexedBefore && i.fields.labels.includes(m[1]!),
+    );
   };
   api.get('/rest/api/3/search/jql', (c) => {
     const found = search(c.req.query('jql'));

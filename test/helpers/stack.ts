@@ -62,6 +62,8 @@ export async function startStack(
   opts: {
     settings?: Partial<Settings>;
     logger?: Logger;
+    /** ESCALATE_SECRET_KEY and ESCALATE_SECRET_KEY_PREVIOUS (default: a fresh key). */
+    secretKeys?: { current: string; previous?: string[] };
     /** With its own bundle (made with `bundleWorkflows({ tracing: true })`). */
     tracing?: { tracing: Tracing; workflowBundle: WorkflowBundleWithSourceMap };
     /** ESCALATE_PAYLOAD_KEY for the client, the worker and the codec endpoint. */
@@ -72,7 +74,9 @@ export async function startStack(
 ): Promise<Stack> {
   installRuntimeOnce();
   const taskQueue = `test-${randomUUID()}`;
-  const box = new SecretBox(SecretBox.generateKey());
+  const box = opts.secretKeys
+    ? new SecretBox(opts.secretKeys.current, opts.secretKeys.previous)
+    : new SecretBox(SecretBox.generateKey());
   const services = await startServices({
     logger: opts.logger ?? createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
     databaseUrl: await createTestDatabase(),

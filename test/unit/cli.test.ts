@@ -440,6 +440,24 @@ describe('read commands', () => {
     expect(unknown.stderr).toBe('error: not_found: no connector ghost\n');
   });
 
+  it('connectors reencrypt asks the API and exits 1 when some secrets cannot be decrypted', async () => {
+    const ok = await cli(['connectors', 'reencrypt']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('sealed again under the current key: 1 (jira-sec); already current: 1');
+    expect(requestsTo('POST', '/v1/connectors:reencrypt')).toHaveLength(1);
+
+    api.state.unreadableSecrets = [
+      { id: 'splunk-prod', reason: 'sealed with a key this process does not have' },
+    ];
+    try {
+      const bad = await cli(['connectors', 'reencrypt']);
+      expect(bad.code).toBe(1);
+      expect(bad.stdout).toContain('✗ splunk-prod: sealed with a key this process does not have');
+    } finally {
+      api.state.unreadableSecrets = [];
+    }
+  });
+
   it('rules dry-run prints each rule with ✓/✗ conditions, the decisions and the planned tickets', async () => {
     const file = join(dir, 'event.json');
     await writeFile(file, JSON.stringify(event({ severity: 'high' })));

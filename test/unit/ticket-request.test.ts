@@ -45,6 +45,41 @@ const buildJiraCreateRequest = async (
   customFields: Record<string, unknown> = {},
 ) => jiraRequest(config, jiraCreateCall(config, d, customFields), await jiraAuthorization(config, 1_000));
 
+/** A payload whose JSON is mostly quotes and newlines: twice as long once escaped. */
+const quoteHeavy = {
+  ...payload,
+  details: Object.fromEntries(Array.from({ length: 4000 }, (_, i) => [`k${i}`, `"${'\\'.repeat(3)}"`])),
+};
+
+describe("Jira descriptions stay within Jira's 32,767 characters", () => {
+  const longTemplate = `{{summary}}${'\n\nparagraph with "quotes" and \\backslashes\\ '.repeat(2000)}`;
+  it.each([
+    ['cloud (ADF, measured as the JSON Jira stores)', 'cloud'],
+    ['data center (wiki text)', 'datacenter'],
+  ])('%s, with an escape-heavy payload and a huge description template', async (_what, api) => {
+    const config = jira(api === 'cloud' ? {} : { api, pat: 'p' });
+    for (const d of [
+      buildTicketDraft({ payload: quoteHeavy, severity: 'high', priority: 'high', idempotencyKey: 'k' }),
+      buildTicketDraft({
+        payload: quoteHeavy,
+        severity: 'high',
+        priority: 'high',
+        idempotencyKey: 'k',
+        config: { description_template: longTemplate },
+      }),
+    ]) {
+      const { fields } = body(await buildJiraCreateRequest(config, d));
+      const size =
+        typeof fields.description === 'string'
+          ? fields.description.length
+          : JSON.stringify(fields.description).length;
+      expect(size).toBeLessThanOrEqual(32_767);
+      expect(size).toBeGreaterThan(30_000);
+      if (api === 'cloud') expect(adfProblem(fields.description)).toBeUndefined();
+    }
+  });
+});
+
 describe('ticket requests', () => {
   it('Jira Cloud: default title, ADF description within 32,767 chars, labels, priority, idempotency property', async () => {
     const req = await buildJiraCreateRequest(jira(), draft());
@@ -52,7 +87,7 @@ describe('ticket requests', () => {
     const { fields } = body(req);
     expect(fields.summary).toBe('[escalate] policy_violation: max-tokens exceeded');
     expect(adfProblem(fields.description)).toBeUndefined();
-    expect(JSON.stringify(fields.description).length).toBeLessThan(40_000);
+    expect(JSON.stringify(fields.description).length).toBeLessThanOrEqual(32_767);
     expect(JSON.stringify(fields.description)).toContain('payload truncated');
     expect(fields.labels).toEqual(['escalate', 'ai-policy', 'high', 'escalate-abc']);
     expect(fields.priority).toEqual({ name: 'High' });
