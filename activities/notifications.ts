@@ -106,7 +106,12 @@ export function notificationActivities(deps: ActivityDeps) {
       if (!violation) return null;
       const event = storedCompactEvent(violation);
       const [rows, rules] = await Promise.all([listConnectorRows(db), listRules(db)]);
-      const plan = planEvent(event, rows.map(toPlanningConnector), rules, deps.settings);
+      const plan = planEvent(
+        event,
+        rows.map((r) => toPlanningConnector(r, deps.box)),
+        rules,
+        deps.settings,
+      );
       const byId = new Map(rows.map((r) => [r.id, r]));
       const key = noticeKey(subject.notice);
       const targets: Target[] = [];
