@@ -11,6 +11,7 @@ import { planEvent } from '../domain/planning.js';
 import type { RetrySpec } from '../domain/retry.js';
 import type { Settings } from '../domain/settings.js';
 import type { Severity } from '../domain/severity.js';
+import { countDelivery } from '../infra/metrics.js';
 import type { ActivityDeps } from './deps.js';
 
 /** What carrying out a delivery needs of its connector: the plain (non-secret) part of a row. */
@@ -86,8 +87,10 @@ export function planActivities(deps: ActivityDeps) {
       // Chosen, but its connector cannot be used: a failed delivery saying why (replay it once repaired).
       const unavailable: TargetOutcome[] = [];
       for (const u of plan.unavailable) {
-        const { delivery } = await open(u.connectorId, u.purpose, u.ticket);
+        const { c, delivery } = await open(u.connectorId, u.purpose, u.ticket);
         const error = `not attempted: ${u.reason}`;
+        // Counted once (a retried plan finds it failed already): the "failed for good" alert sees it.
+        if (delivery.status !== 'failed') countDelivery(u.connectorId, c.kind, 'failed');
         await recordDeliveryFailed(deps.db, {
           deliveryId: delivery.id,
           eventId: event.event_id,

@@ -9,6 +9,7 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../../infra/secret-box.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
+import { type FakeSlack, startFakeSlack } from '../fakes/slack.js';
 import { type FakeSplunk, startFakeSplunk } from '../fakes/splunk.js';
 import { eventually, FAST_RETRY, jiraConnector, makeEvent } from '../helpers/events.js';
 import { type Stack, startStack } from '../helpers/stack.js';
@@ -20,6 +21,7 @@ const LOST_KEY = SecretBox.generateKey();
 let stack: Stack;
 let jira: FakeJira;
 let splunk: FakeSplunk;
+let slack: FakeSlack;
 
 type ConnectorView = {
   id: string;
@@ -59,20 +61,41 @@ const splunkConnector = (name: string) => ({
 });
 
 beforeAll(async () => {
-  [stack, jira, splunk] = await Promise.all([
+  [stack, jira, splunk, slack] = await Promise.all([
     startStack({ secretKeys: { current: CURRENT_KEY, previous: [OLD_KEY] } }),
     startFakeJira(),
     startFakeSplunk({ token: 'hec-token' }),
+    startFakeSlack(),
   ]);
 });
 afterAll(async () => {
-  await Promise.all([stack?.close(), jira?.close(), splunk?.close()]);
+  await Promise.all([stack?.close(), jira?.close(), splunk?.close(), slack?.close()]);
 });
 
+/** `escalate_deliveries_total` for one connector and outcome, 0 when absent. */
+async function deliveriesCounted(connectorId: string, outcome: string): Promise<number> {
+  const text = await (await stack.api('/metrics')).text();
+  const line = text
+    .split('\n')
+    .find(
+      (l) =>
+        l.startsWith('escalate_deliveries_total{') &&
+        l.includes(`connector_id="${connectorId}"`) &&
+        l.includes(`outcome="${outcome}"`),
+    );
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
 describe('secrets no configured key opens', () => {
-  it('are a status on reads, a skipped target with a reason, and replaced by a PATCH', async () => {
+  it('are a status on reads, a skipped target with a reason, told and counted as failed, and replaced by a PATCH', async () => {
     const jiraId = await create(jiraConnector(jira.url, { name: 'jira-lost-key' }));
     const splunkId = await create(splunkConnector('splunk-fine'));
+    const slackId = await create({
+      name: 'slack-told',
+      kind: 'slack',
+      config: { webhook_url: slack.webhookUrl },
+      retry: FAST_RETRY,
+    });
     await setSecrets(jiraId, new SecretBox(LOST_KEY).seal('{"api_token":"cloud-token"}', jiraId));
 
     const list = await json<{ items: ConnectorView[] }>(await stack.api('/v1/connectors'), 200);
@@ -104,6 +127,20 @@ describe('secrets no configured key opens', () => {
     expect(jiraDelivery.last_error).toMatch(/not attempted: connector secrets cannot be decrypted/);
     expect(done.deliveries.find((d) => d.connector_id === splunkId)!.status).toBe('delivered');
     expect(jira.issues.size).toBe(0);
+    // Failed for good, like any other: the "deliveries failed" alert and the people listening hear of it.
+    expect(await deliveriesCounted(jiraId, 'failed')).toBe(1);
+    type Notice = { connector_id: string; status: string; notice: { type: string; delivery_id?: string } };
+    const told = await eventually(async () => {
+      const page = await json<{ items: Notice[] }>(
+        await stack.api('/v1/deliveries?purpose=notify&limit=100'),
+        200,
+      );
+      return page.items.find(
+        (d) =>
+          d.connector_id === slackId && d.notice.delivery_id === jiraDelivery.id && d.status === 'delivered',
+      );
+    });
+    expect(told.notice.type).toBe('delivery_failed');
 
     // A PATCH without config leaves the unreadable blob as it is.
     const before = await storedSecrets(jiraId);
