@@ -86,7 +86,10 @@ export function connectorActionActivities(deps: ActivityDeps) {
   async function run(input: ConnectorActionInput): Promise<ConnectorActionResult> {
     const { action } = input;
     if (action === 'check') return check(input.connectorId);
-    const c = await loadConnector(deps, input.connectorId);
+    // Secrets that cannot be decrypted (changed since the API looked) are the answer, not a crash.
+    const loaded = await loadConnector(deps, input.connectorId).catch((err: Error) => err);
+    if (loaded instanceof Error) return failed(action, input.connectorId, loaded, input.eventId);
+    const c = loaded;
     if (action === 'preview') return preview(c, input.eventId).catch((err) => failed(action, c.id, err));
     const timeoutMs = 30_000;
     if (action === 'install-template') {

@@ -51,6 +51,16 @@ export function readSecrets(row: Pick<ConnectorRow, 'id' | 'secrets'>, box: Secr
   }
 }
 
+/**
+ * Refuses (SecretsUnreadableError, answered 409 `secrets_undecryptable`) an action that would need
+ * secrets no configured key opens: a test, a preview, a push or a replay on that connector.
+ */
+export function requireReadableSecrets(row: Pick<ConnectorRow, 'id' | 'secrets'>, box: SecretBox): void {
+  const stored = readSecrets(row, box);
+  if (!stored.readable)
+    throw new SecretsUnreadableError(`connector ${row.id}: ${stored.reason}; ${UNREADABLE_REMEDY}`);
+}
+
 /** The stored secrets; throws SecretsUnreadableError when no configured key opens them. */
 export function openSecrets(
   row: Pick<ConnectorRow, 'id' | 'secrets'>,

@@ -142,6 +142,44 @@ describe('secrets no configured key opens', () => {
     });
     expect(told.notice.type).toBe('delivery_failed');
 
+    // Actions that need the secrets are refused with the reason, never a 500 or a stuck delivery.
+    type Problem = { error: { code: string; message: string } };
+    const refusedWith = async (path: string, body?: Record<string, unknown>) => {
+      const problem = await json<Problem>(await stack.api(path, { method: 'POST', json: body }), 409);
+      expect(problem.error.code).toBe('secrets_undecryptable');
+      expect(problem.error.message).toMatch(/cannot be decrypted.*ESCALATE_SECRET_KEY_PREVIOUS/);
+    };
+    await refusedWith(`/v1/connectors/${jiraId}/test`);
+    await refusedWith(`/v1/violations/${event.event_id}/tickets:preview`, { connector_id: jiraId });
+    await refusedWith(`/v1/violations/${event.event_id}/tickets`, { connector_id: jiraId });
+    await refusedWith(`/v1/deliveries/${jiraDelivery.id}/replay`);
+    // A bulk replay (the worker finds the secrets unreadable) skips it, failed with the reason.
+    type Replay = {
+      done: number;
+      total: number;
+      items: { delivery_id: string; outcome: string; error: string | null }[];
+    };
+    const bulk = await json<{ replay_id: string }>(
+      await stack.api('/v1/deliveries:replay', {
+        method: 'POST',
+        json: { filter: { delivery_ids: [jiraDelivery.id] } },
+      }),
+      202,
+    );
+    const replay = await eventually(async () => {
+      const r = await json<Replay>(await stack.api(`/v1/replays/${bulk.replay_id}`), 200);
+      return r.done === r.total && r;
+    });
+    expect(replay.items[0]).toMatchObject({ delivery_id: jiraDelivery.id, outcome: 'skipped' });
+    expect(replay.items[0]!.error).toMatch(/not attempted: .*cannot be decrypted/);
+    const afterReplay = await json<{ status: string; last_error: string }>(
+      await stack.api(`/v1/deliveries/${jiraDelivery.id}`),
+      200,
+    );
+    expect(afterReplay.status).toBe('failed');
+    expect(afterReplay.last_error).toMatch(/not attempted: .*cannot be decrypted/);
+    expect(jira.issues.size).toBe(0);
+
     // A PATCH without config leaves the unreadable blob as it is.
     const before = await storedSecrets(jiraId);
     await json(
