@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { ticketIdempotencyKey } from '../connectors/idempotency.js';
 import { createTicket, type ItsmConnector } from '../connectors/itsm.js';
 import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
-import { acquireDeliveryLease, lastFinishedAttempt, releaseDeliveryLease } from '../db/repos/deliveries.js';
+import { lastFinishedAttempt } from '../db/repos/deliveries.js';
 import { createdTicketByKey, recordTicketCreated, type TicketRow } from '../db/repos/tickets.js';
 import { getViolation } from '../db/repos/violations.js';
 import { type Connector, isItsmKind, retryPolicyFor } from '../domain/connector.js';
@@ -13,7 +12,8 @@ import type { TicketDraft, TicketRef } from '../domain/ticket.js';
 import { buildTicketDraft, type DraftConfig } from '../domain/ticket-draft.js';
 import { ticketsCreated } from '../infra/metrics.js';
 import { recordedAttempt } from './attempts.js';
-import { attemptTimeoutMs, currentAttempt, pause } from './context.js';
+import { currentAttempt, pause } from './context.js';
+import { underDeliveryLease } from './delivery-lease.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable, policyDelayMs } from './failures.js';
 
@@ -92,25 +92,6 @@ async function settleAfterUnknownOutcome(deps: ActivityDeps, deliveryId: string,
   if (!last?.outcomeUnknown || !last.finishedAt) return;
   const wait = last.finishedAt.getTime() + settleMs - Date.now();
   if (wait > 0) await pause(wait);
-}
-
-const LEASE_POLL_MS = 200;
-
-/** Runs `fn` holding the delivery's lease (waiting for it while another attempt holds it). */
-async function underDeliveryLease<T>(
-  deps: ActivityDeps,
-  deliveryId: string,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const token = randomUUID();
-  // As long as this attempt may run: a holder that dies leaves a lease that expires with it.
-  const until = () => new Date(Date.now() + attemptTimeoutMs(5 * 60_000));
-  while (!(await acquireDeliveryLease(deps.db, deliveryId, token, until()))) await pause(LEASE_POLL_MS);
-  try {
-    return await fn();
-  } finally {
-    await releaseDeliveryLease(deps.db, deliveryId, token);
-  }
 }
 
 export function ticketActivities(deps: ActivityDeps) {
