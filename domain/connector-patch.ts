@@ -28,7 +28,12 @@ export type ConfigPatchOutcome =
     }
   | { kind: 'invalid'; error: z.ZodError; hint?: string }
   /** The URLs move to a host the stored secrets were never sent to: they must be sent again. */
-  | { kind: 'secrets_required'; fields: string[]; hosts: string[] };
+  | { kind: 'secrets_required'; fields: string[]; hosts: string[] }
+  /**
+   * The stored secrets cannot be decrypted, so none can be kept, and which of them the connector
+   * used is unknown: every secret field of the kind must be in the PATCH (a value, or null).
+   */
+  | { kind: 'secrets_incomplete'; fields: string[]; reason: string };
 
 /** Scheme, host and port of every URL in `config` the connector sends its secrets to. */
 function secretDestinations(kind: ConnectorKind, config: Record<string, unknown>): Set<string> {
@@ -75,7 +80,8 @@ function newTransport(
  * Merges a PATCH's `config` into the stored one and validates the result for the connector's
  * kind. `null` removes a key; `********` keeps a stored secret. When the stored secrets cannot be
  * decrypted, the merge starts from the plain config: the secrets the PATCH sends replace the
- * unreadable ones (none of them is decrypted), and a kind's required secrets must all be sent.
+ * unreadable ones (none of them is decrypted), and every secret field of the kind must be sent
+ * (null for the ones the connector does not use), so none is dropped unnoticed.
  * Secrets follow their host: when a URL would send them to a scheme, host or port they were not
  * sent to before, or through a new proxy, or to a server trusted through a new CA or without
  * verifying its certificate, every stored secret must be in the PATCH (a masked value does not
@@ -90,6 +96,10 @@ export function mergeConfigPatch(args: {
   if (args.patch === undefined) return { kind: 'unchanged' };
   const { storedSecrets } = args;
   const changes = Object.fromEntries(Object.entries(args.patch).filter(([, v]) => v !== MASK));
+  if (!storedSecrets.readable) {
+    const missing = SECRET_FIELDS[args.kind].filter((k) => !(k in changes));
+    if (missing.length) return { kind: 'secrets_incomplete', fields: missing, reason: storedSecrets.reason };
+  }
   const current = storedSecrets.readable
     ? { ...args.storedConfig, ...storedSecrets.values }
     : args.storedConfig;

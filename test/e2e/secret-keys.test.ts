@@ -197,14 +197,39 @@ describe('secrets no configured key opens', () => {
     );
     expect(refused.error.message).toMatch(/cannot be decrypted.*send them again/);
     expect(refused.error.details.map((d) => d.path)).toContain('config.api_token');
-    // New values replace them without decrypting the old ones.
-    const repaired = await json<ConnectorView>(
+    // Which secrets the connector used cannot be read either: each one is sent, or null, so a
+    // webhook secret or a proxy is never dropped unnoticed.
+    const partial = await json<{ error: { code: string; details: { path: string }[] } }>(
       await stack.api(`/v1/connectors/${jiraId}`, {
         method: 'PATCH',
         json: { config: { api_token: 'cloud-token' } },
       }),
+      400,
+    );
+    expect(partial.error.code).toBe('secrets_incomplete');
+    expect(partial.error.details.map((d) => d.path).sort()).toEqual([
+      'config.client_secret',
+      'config.pat',
+      'config.proxy_url',
+      'config.webhook_secret',
+    ]);
+    // New values replace them without decrypting the old ones.
+    const repaired = await json<ConnectorView>(
+      await stack.api(`/v1/connectors/${jiraId}`, {
+        method: 'PATCH',
+        json: {
+          config: {
+            api_token: 'cloud-token',
+            pat: null,
+            client_secret: null,
+            webhook_secret: 'hook-secret',
+            proxy_url: null,
+          },
+        },
+      }),
       200,
     );
+    expect(repaired.config.webhook_secret).toBe('********');
     expect(repaired.status.secrets).toBe('sealed');
     expect(repaired.config.api_token).toBe('********');
     expect(await storedSecrets(jiraId)).toMatch(new RegExp(`^v2:${stack.box.keyId}:`));
