@@ -301,13 +301,14 @@ export async function reencryptAllSecrets(db: Db, box: SecretBox, actor: string)
   const report: ReencryptReport = { reencrypted: [], current: 0, unreadable: [] };
   for (const row of rows) {
     const sealed = row.secrets!;
-    if (box.isCurrent(sealed)) {
-      report.current += 1;
-      continue;
-    }
+    // Opened even when sealed under the current key: an altered or misplaced row is reported.
     const stored = readSecrets(row, box);
     if (!stored.readable) {
       report.unreadable.push({ id: row.id, reason: stored.reason });
+      continue;
+    }
+    if (box.isCurrent(sealed)) {
+      report.current += 1;
       continue;
     }
     const [written] = await db

@@ -303,6 +303,12 @@ describe('key rotation', () => {
     const view = await json<ConnectorView>(await stack.api(`/v1/connectors/${b}`), 200);
     expect(view.status.secrets).toBe('undecryptable');
     expect(view.status.secrets_error).toMatch(/authentication failed/);
+    // Sealed under the current key, yet unreadable here: reencrypt reports it, never "current".
+    const report = await json<{ unreadable: { id: string; reason: string }[] }>(
+      await stack.api('/v1/connectors:reencrypt', { method: 'POST' }),
+      200,
+    );
+    expect(report.unreadable.find((u) => u.id === b)?.reason).toMatch(/authentication failed/);
   });
 
   it('derives the AES key with HKDF: the key bytes alone do not open a v2 ciphertext', () => {
