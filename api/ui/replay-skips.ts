@@ -2,11 +2,18 @@
  * Why a bulk replay skipped a delivery. The replay records a skip with no error when the delivery
  * had been delivered since, with the reason when another workflow is attempting it, and with the
  * failure when its run could not start (the delivery, its violation or its connector gone, a run
- * already going): see workflows/replay.ts and activities/redeliver.ts.
+ * already going), `not attempted: …` when its connector cannot be used: see workflows/replay.ts
+ * and activities/redeliver.ts.
  */
 import type { Replay } from './api-types.js';
 
-export const SKIP_REASONS = ['already delivered', 'in flight', 'vanished', 'not started'] as const;
+export const SKIP_REASONS = [
+  'already delivered',
+  'in flight',
+  'connector unusable',
+  'vanished',
+  'not started',
+] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 const VANISHED = /^(delivery|violation) \S+ (does not exist|is not stored)$|^connector \S+ no longer exists$/;
@@ -14,6 +21,7 @@ const VANISHED = /^(delivery|violation) \S+ (does not exist|is not stored)$|^con
 export function skipReason(error: string | null): SkipReason {
   if (!error) return 'already delivered';
   if (error.startsWith('in flight:')) return 'in flight';
+  if (error.startsWith('not attempted:')) return 'connector unusable';
   if (VANISHED.test(error)) return 'vanished';
   return 'not started';
 }
@@ -22,6 +30,8 @@ export function skipReason(error: string | null): SkipReason {
 export const SKIP_MEANING: Record<SkipReason, string> = {
   'already delivered': 'delivered since it was selected: nothing to do',
   'in flight': 'another workflow is attempting it: let that one finish',
+  'connector unusable':
+    'its connector is gone or its secrets cannot be decrypted: the delivery is failed with the reason',
   vanished: 'its delivery, violation or connector is no longer stored',
   'not started': 'its run could not start: see the error',
 };

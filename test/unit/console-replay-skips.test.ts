@@ -24,6 +24,12 @@ describe('replay skip reasons', () => {
     expect(skipReason('connector jira-sec no longer exists')).toBe('vanished');
     expect(skipReason('Workflow execution already started')).toBe('not started');
     expect(skipReason('connector jira-sec: secrets cannot be decrypted')).toBe('not started');
+    expect(
+      skipReason(
+        'not attempted: connector jira-sec: connector secrets cannot be decrypted: no key opens them',
+      ),
+    ).toBe('connector unusable');
+    expect(skipReason('not attempted: connector jira-sec no longer exists')).toBe('connector unusable');
   });
 
   it('counts skipped items only, per reason, in a fixed order', () => {
