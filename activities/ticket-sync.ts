@@ -27,6 +27,7 @@ import {
   type ServiceNowConfig,
 } from '../domain/connector.js';
 import { tryParseDuration } from '../domain/duration.js';
+import type { RetrySpec } from '../domain/retry.js';
 import type { Severity } from '../domain/severity.js';
 import type { TicketStatus } from '../domain/ticket-status.js';
 import { slaBreaches } from '../infra/metrics.js';
@@ -72,8 +73,8 @@ export function ticketSyncActivities(deps: ActivityDeps) {
     async loadTicketForSync(input: { ticketId: string }): Promise<TicketSyncInit | null> {
       const t = await getTicket(db, input.ticketId);
       if (!t) return null;
+      // Only plain fields (retry, timeout): the ticket's workflow starts even if the secrets cannot be read.
       const connector = await getConnectorRow(db, t.connectorId);
-      const c = connector ? toConnector(connector, deps.box) : undefined;
       return {
         status: t.status as TicketStatus,
         created: t.externalId !== null,
@@ -95,10 +96,10 @@ export function ticketSyncActivities(deps: ActivityDeps) {
         recurrenceWindowMs: tryParseDuration(deps.settings.notifications.recurrence_window),
         retry: retryPolicyFor(
           t.kind as Connector['kind'],
-          c?.retry,
+          (connector?.retry as RetrySpec | null | undefined) ?? null,
           deps.settings.retry[t.kind as Connector['kind']],
         ),
-        timeoutMs: c ? connectorTimeoutMs(c.config) : 30_000,
+        timeoutMs: connector ? connectorTimeoutMs(connector.config) : 30_000,
       };
     },
 
