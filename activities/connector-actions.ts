@@ -5,13 +5,13 @@ import { ConnectorError } from '../connectors/http.js';
 import { createTicket, previewTicketRequest } from '../connectors/itsm.js';
 import { sendNotification } from '../connectors/notify.js';
 import { deliverToSiem } from '../connectors/siem.js';
-import { listConnectorRows, recordConnectorAction, toPlanningConnector } from '../db/repos/connectors.js';
-import { listRules } from '../db/repos/rules.js';
+import { recordConnectorAction } from '../db/repos/connectors.js';
+import { findDelivery } from '../db/repos/deliveries.js';
 import { getViolation, storedCompactEvent } from '../db/repos/violations.js';
 import type { Connector, ElasticsearchConfig, SiemKind } from '../domain/connector.js';
 import { connectorTimeoutMs, isItsmKind, isNotifyKind } from '../domain/connector.js';
 import { compactEvent, type ViolationEvent } from '../domain/event.js';
-import { planEvent } from '../domain/planning.js';
+import type { Severity } from '../domain/severity.js';
 import type { ConnectorAction, ConnectorActionInput, ConnectorActionResult } from '../workflows/contract.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable } from './failures.js';
@@ -50,30 +50,25 @@ function failed(
 
 export function connectorActionActivities(deps: ActivityDeps) {
   /**
-   * The ticket request a stored violation would produce on this connector, secrets masked: the
-   * connector's templates and fields, and the rule shaping the plan gives this event and connector
-   * (`planEvent`, as the violation workflow plans); no rule → the event's severity, no shaping.
+   * The ticket request a push of this stored violation to this connector would send, secrets
+   * masked: the connector's templates and fields, and the ticket planning decided for this
+   * delivery (rule labels, priority...), which every later attempt uses. Never planned for this
+   * connector: the event's severity, no rule shaping, as a push would create it.
    */
   async function preview(c: Connector, eventId: string | undefined): Promise<ConnectorActionResult> {
     const violation = eventId ? await getViolation(deps.db, eventId) : undefined;
     if (!violation) throw connectorUnavailable(`violation ${eventId} is not stored`);
-    const [rows, rules] = await Promise.all([listConnectorRows(deps.db), listRules(deps.db)]);
     const event = storedCompactEvent(violation);
-    const plan = planEvent(
-      event,
-      rows.map((r) => toPlanningConnector(r, deps.box)),
-      rules,
-      deps.settings,
-    );
-    const target = plan.tickets.find((t) => t.connectorId === c.id);
+    const delivery = await findDelivery(deps.db, event.event_id, c.id);
+    const spec = delivery?.ticketSpec ?? undefined;
     const draft = ticketDraftFor(c, violation, {
-      priority: target?.priority ?? event.severity,
-      spec: target?.spec,
+      priority: (delivery?.priority as Severity | null) ?? event.severity,
+      spec,
     });
     const request = await previewTicketRequest(asItsm(c), draft, { timeoutMs: connectorTimeoutMs(c.config) });
-    const shaping = target
-      ? `rule ${target.spec.ruleName ?? 'default routing'}`
-      : 'no rule targets this connector';
+    const shaping = spec
+      ? `as planned: rule ${spec.ruleName ?? 'default routing'}`
+      : 'no rule shaping: never planned for this connector';
     return { ok: true, action: 'preview', connector_id: c.id, message: `rendered (${shaping})`, request };
   }
 
@@ -91,7 +86,10 @@ export function connectorActionActivities(deps: ActivityDeps) {
   async function run(input: ConnectorActionInput): Promise<ConnectorActionResult> {
     const { action } = input;
     if (action === 'check') return check(input.connectorId);
-    const c = await loadConnector(deps, input.connectorId);
+    // Secrets that cannot be decrypted (changed since the API looked) are the answer, not a crash.
+    const loaded = await loadConnector(deps, input.connectorId).catch((err: Error) => err);
+    if (loaded instanceof Error) return failed(action, input.connectorId, loaded, input.eventId);
+    const c = loaded;
     if (action === 'preview') return preview(c, input.eventId).catch((err) => failed(action, c.id, err));
     const timeoutMs = 30_000;
     if (action === 'install-template') {

@@ -23,6 +23,7 @@ import { planEvent } from '../domain/planning.js';
 import type { RetrySpec } from '../domain/retry.js';
 import type { Severity } from '../domain/severity.js';
 import { recordedAttempt } from './attempts.js';
+import { underDeliveryLease } from './delivery-lease.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable } from './failures.js';
 import { toTarget } from './plan.js';
@@ -153,34 +154,39 @@ export function notificationActivities(deps: ActivityDeps) {
       if (!violation) throw connectorUnavailable(`violation ${delivery.eventId} is not stored`);
       const message = await composeNotification(deps, notice, storedCompactEvent(violation));
       const ticketId = noticeTicketId(notice);
-      const thread =
-        ticketId && connector.kind === 'slack'
-          ? await getNotificationThread(db, connector.id, ticketId)
-          : undefined;
-      // The previous attempt began here: a message it posted but never heard back about is newer.
-      const since = delivery.lastAttemptAt ?? delivery.createdAt;
-      const result = await recordedAttempt(deps, delivery.id, input.maxRetryDelayMs, async (attempt) => {
-        const r = await sendNotification(connector, message, {
-          deliveryId: delivery.id,
-          noticeKey: delivery.noticeKey!,
-          threadTs: thread?.ts,
-          broadcast: notice.type === 'sla_breached',
-          lookupFirst: attempt.attempt > 1,
-          since,
+      // One attempt at a time: a replay beside the workflow's own attempt waits, then finds it sent.
+      return underDeliveryLease(deps, delivery.id, async () => {
+        const current = (await getDelivery(db, delivery.id)) ?? delivery;
+        if (current.status === 'delivered') return { message: 'already sent by another attempt' };
+        const thread =
+          ticketId && connector.kind === 'slack'
+            ? await getNotificationThread(db, connector.id, ticketId)
+            : undefined;
+        // The previous attempt began here: a message it posted but never heard back about is newer.
+        const since = current.lastAttemptAt ?? current.createdAt;
+        const result = await recordedAttempt(deps, delivery.id, input.maxRetryDelayMs, async (attempt) => {
+          const r = await sendNotification(connector, message, {
+            deliveryId: delivery.id,
+            noticeKey: delivery.noticeKey!,
+            threadTs: thread?.ts,
+            broadcast: notice.type === 'sla_breached',
+            lookupFirst: attempt.attempt > 1,
+            since,
+          });
+          return { value: r, httpStatus: r.status, remoteCode: r.remoteCode, message: r.message };
         });
-        return { value: r, httpStatus: r.status, remoteCode: r.remoteCode, message: r.message };
+        await recordNotificationSent(db, {
+          deliveryId: delivery.id,
+          eventId: delivery.eventId,
+          connectorId: connector.id,
+          message: result.message,
+          thread:
+            ticketId && !thread && result.ts && result.channel
+              ? { ticketId, channel: result.channel, ts: result.ts }
+              : undefined,
+        });
+        return { message: result.message };
       });
-      await recordNotificationSent(db, {
-        deliveryId: delivery.id,
-        eventId: delivery.eventId,
-        connectorId: connector.id,
-        message: result.message,
-        thread:
-          ticketId && !thread && result.ts && result.channel
-            ? { ticketId, channel: result.channel, ts: result.ts }
-            : undefined,
-      });
-      return { message: result.message };
     },
   };
 }

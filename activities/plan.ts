@@ -11,6 +11,7 @@ import { planEvent } from '../domain/planning.js';
 import type { RetrySpec } from '../domain/retry.js';
 import type { Settings } from '../domain/settings.js';
 import type { Severity } from '../domain/severity.js';
+import { countDelivery } from '../infra/metrics.js';
 import { claimFor } from './claims.js';
 import type { ActivityDeps } from './deps.js';
 
@@ -110,8 +111,10 @@ export function planActivities(deps: ActivityDeps) {
       // Chosen, but its connector cannot be used: a failed delivery saying why (replay it once repaired).
       const unavailable: TargetOutcome[] = [];
       for (const u of plan.unavailable) {
-        const { id: deliveryId } = delivery(u.connectorId);
+        const { id: deliveryId, status, kind } = delivery(u.connectorId);
         const error = `not attempted: ${u.reason}`;
+        // Counted once (a retried plan finds it failed already): the "failed for good" alert sees it.
+        if (status !== 'failed') countDelivery(u.connectorId, kind, 'failed');
         await recordDeliveryFailed(deps.db, {
           deliveryId,
           eventId: event.event_id,

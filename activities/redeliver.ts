@@ -1,10 +1,10 @@
-import { getDelivery, reopenDelivery } from '../db/repos/deliveries.js';
+import { getDelivery, recordDeliveryFailed, reopenDelivery } from '../db/repos/deliveries.js';
 import { getTicket } from '../db/repos/tickets.js';
 import { getViolation, refreshViolationStatus, storedCompactEvent } from '../db/repos/violations.js';
 import type { CompactEvent } from '../domain/event.js';
 import type { Target, TargetOutcome } from '../domain/plan.js';
 import type { Severity } from '../domain/severity.js';
-import { replays } from '../infra/metrics.js';
+import { countDelivery, replays } from '../infra/metrics.js';
 import { deliveryInFlight } from '../infra/workflow-client.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable } from './failures.js';
@@ -45,7 +45,16 @@ export function redeliveryActivities(deps: ActivityDeps) {
         const reason = `in flight: workflow ${inFlight} is attempting it`;
         return { kind: 'skip', reason, outcome: { ...base, ok: false, error: reason } };
       }
-      const connector = await loadConnector(deps, delivery.connectorId);
+      const connector = await loadConnector(deps, delivery.connectorId).catch((err: Error) => err);
+      if (connector instanceof Error) {
+        // Nothing to attempt with (connector gone, secrets that cannot be decrypted): failed, saying why.
+        replays.inc({ reason: input.reason, result: 'skipped' });
+        const error = `not attempted: ${connector.message}`;
+        if (delivery.status !== 'failed') countDelivery(delivery.connectorId, delivery.kind, 'failed');
+        await recordDeliveryFailed(deps.db, { ...base, eventId: delivery.eventId, error });
+        await refreshViolationStatus(deps.db, delivery.eventId);
+        return { kind: 'skip', reason: error, outcome: { ...base, ok: false, error } };
+      }
       const violation = await getViolation(deps.db, delivery.eventId);
       if (!violation) throw connectorUnavailable(`violation ${delivery.eventId} is not stored`);
       await reopenDelivery(deps.db, delivery, input);

@@ -28,6 +28,7 @@ import {
   type ServiceNowConfig,
 } from '../domain/connector.js';
 import { tryParseDuration } from '../domain/duration.js';
+import type { RetrySpec } from '../domain/retry.js';
 import type { Settings } from '../domain/settings.js';
 import type { Severity } from '../domain/severity.js';
 import type { TicketStatus } from '../domain/ticket-status.js';
@@ -39,7 +40,7 @@ import { connectorUnavailable, toTemporalFailure } from './failures.js';
 /** What a ticket's workflow follows it with: the row, its connector's policy, the settings. */
 export function ticketSyncInit(
   t: TicketRow,
-  c: Pick<Connector, 'name' | 'retry' | 'config'> | undefined,
+  c: { name: string; retry: RetrySpec | null; config: Parameters<typeof connectorTimeoutMs>[0] } | undefined,
   settings: Settings,
 ): TicketSyncInit {
   return {
@@ -102,8 +103,10 @@ export function ticketSyncActivities(deps: ActivityDeps) {
     async loadTicketForSync(input: { ticketId: string }): Promise<TicketSyncInit | null> {
       const t = await getTicket(db, input.ticketId);
       if (!t) return null;
+      // Only plain fields (retry, timeout): the ticket's workflow starts even if the secrets cannot be read.
       const connector = await getConnectorRow(db, t.connectorId);
-      return ticketSyncInit(t, connector ? toConnector(connector, deps.box) : undefined, deps.settings);
+      const plain = connector && { ...connector, retry: connector.retry as RetrySpec | null };
+      return ticketSyncInit(t, plain, deps.settings);
     },
 
     /** Mirrors a status change to PostgreSQL (ticket row, its story, the audit trail). */

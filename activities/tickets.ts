@@ -3,7 +3,7 @@ import { ticketIdempotencyKey } from '../connectors/idempotency.js';
 import { createTicket, type ItsmConnector } from '../connectors/itsm.js';
 import { beginTicketAttempt, type FinishedAttempt, type TicketAttemptStart } from '../db/repos/attempts.js';
 import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
-import { acquireDeliveryLease, releaseDeliveryLease } from '../db/repos/deliveries.js';
+import { releaseDeliveryLease } from '../db/repos/deliveries.js';
 import { createdTicketByKey, recordTicketCreated, type TicketRow } from '../db/repos/tickets.js';
 import { getViolation } from '../db/repos/violations.js';
 import { type Connector, isItsmKind, retryPolicyFor } from '../domain/connector.js';
@@ -15,7 +15,8 @@ import { buildTicketDraft, type DraftConfig } from '../domain/ticket-draft.js';
 import { ticketsCreated } from '../infra/metrics.js';
 import { ticketCreated } from '../infra/workflow-client.js';
 import { recordedAttempt } from './attempts.js';
-import { attemptTimeoutMs, currentAttempt, pause } from './context.js';
+import { currentAttempt, pause } from './context.js';
+import { takeDeliveryLease } from './delivery-lease.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable, policyDelayMs } from './failures.js';
 import { ticketSyncInit } from './ticket-sync.js';
@@ -84,8 +85,6 @@ const recordedRef = (t: TicketRow): TicketRef => ({
   adopted: true,
 });
 
-const LEASE_POLL_MS = 200;
-
 /**
  * Takes the delivery's lease (waiting while another attempt holds it), then opens the attempt.
  * After an attempt whose outcome is unknown (timeout, lost response), the lookup waits until
@@ -96,10 +95,7 @@ async function leaseAndBegin(
   deps: ActivityDeps,
   input: { deliveryId: string; token: string; idempotencyKey: string; settleMs: number },
 ): Promise<Exclude<TicketAttemptStart, { status: 'settling' }>> {
-  // As long as this attempt may run: a holder that dies leaves a lease that expires with it.
-  const until = () => new Date(Date.now() + attemptTimeoutMs(5 * 60_000));
-  while (!(await acquireDeliveryLease(deps.db, input.deliveryId, input.token, until())))
-    await pause(LEASE_POLL_MS);
+  await takeDeliveryLease(deps, input.deliveryId, input.token);
   for (;;) {
     const start = await beginTicketAttempt(deps.db, input);
     if (start.status !== 'settling') return start;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { getConnectorRow } from '../db/repos/connectors.js';
+import { getConnectorRow, requireReadableSecrets } from '../db/repos/connectors.js';
 import { startConnectorAction } from '../infra/workflow-client.js';
 import type { ConnectorActionInput, ConnectorActionResult } from '../workflows/contract.js';
 import type { ApiDeps } from './deps.js';
@@ -74,6 +74,7 @@ export function connectorActionsRouter(deps: ApiDeps) {
           200: jsonContent(ActionResultSchema, 'The remote verdict (ok false carries the remote error)'),
           400: errorResponse('Not applicable to this connector kind'),
           404: errorResponse('Unknown connector'),
+          409: errorResponse("The connector's secrets cannot be decrypted (secrets_undecryptable)"),
           504: errorResponse('No worker answered in time'),
         },
       }),
@@ -89,6 +90,7 @@ export function connectorActionsRouter(deps: ApiDeps) {
             `install-template applies to elasticsearch connectors, not ${row.kind}`,
           );
         }
+        requireReadableSecrets(row, deps.box);
         const { workflowId, result } = await runConnectorAction(deps, {
           connectorId: id,
           action,

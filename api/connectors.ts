@@ -174,7 +174,9 @@ export function connectorsRouter(deps: ApiDeps) {
       },
       responses: {
         200: jsonContent(PublicConnectorSchema, 'Updated'),
-        400: errorResponse('Invalid change, or a new host without the secrets sent again'),
+        400: errorResponse(
+          'Invalid change; a new host, proxy or TLS trust without the secrets sent again (secrets_required); undecryptable secrets not all sent again (secrets_incomplete)',
+        ),
         404: errorResponse('Unknown connector'),
         409: errorResponse('Name taken'),
       },
@@ -195,6 +197,18 @@ export function connectorsRouter(deps: ApiDeps) {
       if (merge.kind === 'invalid') {
         const details = fieldIssues(merge.error).map((d) => ({ ...d, path: `config.${d.path}` }));
         return apiError(c, 400, 'validation_failed', merge.hint ?? 'invalid connector config', details);
+      }
+      if (merge.kind === 'secrets_incomplete') {
+        return apiError(
+          c,
+          400,
+          'secrets_incomplete',
+          `the stored secrets cannot be decrypted (${merge.reason}), so none can be kept: send them again, every secret this connector uses, and null for the ones it does not (missing: ${merge.fields.join(', ')})`,
+          merge.fields.map((f) => ({
+            path: `config.${f}`,
+            message: 'send its value, or null if this connector does not use it',
+          })),
+        );
       }
       if (merge.kind === 'secrets_required') {
         return apiError(

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, getTableColumns, gte, lt, type SQL } from 'drizzle-orm';
+import { getConnectorRow, requireReadableSecrets } from '../db/repos/connectors.js';
 import { getDelivery, listAttempts, toPublicAttempt, toPublicDelivery } from '../db/repos/deliveries.js';
 import { deliveries } from '../db/schema.js';
 import { CONNECTOR_KINDS } from '../domain/connector.js';
@@ -140,7 +141,9 @@ export function deliveriesRouter(deps: ApiDeps) {
         202: jsonContent(ReplayAccepted, 'Replay started'),
         200: jsonContent(ReplayAccepted, 'Already delivered: nothing to do'),
         404: errorResponse('Unknown delivery'),
-        409: errorResponse('An attempt at this delivery is in flight'),
+        409: errorResponse(
+          "An attempt at this delivery is in flight (delivery_in_flight), or its connector's secrets cannot be decrypted (secrets_undecryptable)",
+        ),
       },
     }),
     async (c) => {
@@ -150,6 +153,8 @@ export function deliveriesRouter(deps: ApiDeps) {
       if (delivery.status === 'delivered')
         return c.json({ delivery_id: delivery.id, status: 'delivered', skipped: true, status_url }, 200);
       await refuseInFlight(deps, delivery);
+      const connector = await getConnectorRow(db, delivery.connectorId);
+      if (connector) requireReadableSecrets(connector, deps.box);
       const workflowId = await startDelivery(
         deps.workflows,
         { deliveryId: delivery.id, requestedBy: c.get('actor'), reason: 'replay' },

@@ -101,7 +101,9 @@ const responses = {
     headers: z.object({ 'Retry-After': z.string().openapi({ description: 'Seconds', example: '5' }) }),
   },
   invalidJson: errorResponse('Not JSON, invalid UTF-8, or a value that cannot be stored'),
-  tooLarge: errorResponse('Body over the size limit'),
+  tooLarge: errorResponse(
+    'Body over the size limit (payload_too_large) or holding too many JSON values (too_many_values)',
+  ),
   unsupported: errorResponse('Content-Type is not application/json'),
 };
 

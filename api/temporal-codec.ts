@@ -28,6 +28,8 @@ import { errorResponse, jsonContent } from './schemas.js';
 export const CODEC_PATH = '/v1/temporal-codec';
 /** Temporal's payload size limit is 2 MB; the UI sends one event's payloads per request. */
 const MAX_CODEC_BYTES = 8 * 1024 * 1024;
+/** A payload is a few JSON values (metadata entries, data); the UI sends a page of them at a time. */
+const MAX_CODEC_VALUES = 200_000;
 
 const Base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'base64');
 const PayloadJson = z
@@ -143,7 +145,7 @@ export function temporalCodecRouter(deps: ApiDeps) {
     }),
   );
   const auth = codecAuth(deps);
-  const body = jsonBody(MAX_CODEC_BYTES);
+  const body = jsonBody(MAX_CODEC_BYTES, MAX_CODEC_VALUES);
   for (const op of ['decode', 'encode'] as const) {
     router.use(`/temporal-codec/${op}`, auth, body);
     router.openapi(route(op), async (c) => {

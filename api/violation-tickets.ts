@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
-import { getConnectorRow } from '../db/repos/connectors.js';
+import { getConnectorRow, requireReadableSecrets } from '../db/repos/connectors.js';
 import { ensureDelivery } from '../db/repos/deliveries.js';
 import { toPublicTicket } from '../db/repos/tickets.js';
 import { getViolation } from '../db/repos/violations.js';
@@ -50,6 +50,7 @@ export function violationTicketsRouter(deps: ApiDeps) {
     if (!row) throw new ApiProblem(404, 'not_found', `no connector ${connectorId}`);
     if (!isItsmKind(row.kind))
       throw new ApiProblem(400, 'not_applicable', `connector ${connectorId} is ${row.kind}, not an ITSM`);
+    requireReadableSecrets(row, deps.box);
     return { violation, row };
   }
 
@@ -63,6 +64,7 @@ export function violationTicketsRouter(deps: ApiDeps) {
         200: jsonContent(PreviewSchema, 'The request'),
         400: errorResponse('Not an ITSM connector'),
         404: errorResponse('Unknown violation or connector'),
+        409: errorResponse("The connector's secrets cannot be decrypted (secrets_undecryptable)"),
         504: errorResponse('No worker answered in time'),
       },
     }),
@@ -107,7 +109,9 @@ export function violationTicketsRouter(deps: ApiDeps) {
         200: jsonContent(PushAccepted, 'The ticket exists already'),
         400: errorResponse('Not an ITSM connector, or disabled'),
         404: errorResponse('Unknown violation or connector'),
-        409: errorResponse('An attempt at this delivery is in flight'),
+        409: errorResponse(
+          "An attempt at this delivery is in flight (delivery_in_flight), or the connector's secrets cannot be decrypted (secrets_undecryptable)",
+        ),
       },
     }),
     async (c) => {

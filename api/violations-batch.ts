@@ -81,7 +81,9 @@ export function violationsBatchRouter(deps: ApiDeps) {
       responses: {
         200: jsonContent(BatchResultSchema, 'One result per event, in the order posted'),
         400: errorResponse('Not a batch (events missing, empty or over 500)'),
-        413: errorResponse('Body over 8 MiB'),
+        413: errorResponse(
+          'Body over 8 MiB (payload_too_large) or over 500,000 JSON values (too_many_values)',
+        ),
         415: errorResponse('Body is not JSON'),
         503: errorResponse('PostgreSQL or Temporal unavailable; retry the batch'),
       },

@@ -136,7 +136,9 @@ export function violationsRouter(deps: ApiDeps) {
           'Invalid event (details lists every offending field), or a workflow start Temporal refused',
         ),
         409: errorResponse('Same event_id, different body'),
-        413: errorResponse('Body over 256 KiB'),
+        413: errorResponse(
+          'Body over 256 KiB (payload_too_large) or over 50,000 JSON values (too_many_values)',
+        ),
         415: errorResponse('Body is not JSON'),
       },
     }),

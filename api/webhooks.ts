@@ -206,28 +206,50 @@ export function webhooksRouter(deps: ApiDeps) {
         throw unauthorized('bad or missing X-Escalate-Signature');
       }
       // A timestamped signature is good once: a replay within the tolerance window is refused.
-      if (timestamp !== undefined) {
-        await purgeReceipts(db, ITSM_SIGNATURES, new Date(Date.now() - 2 * TIMESTAMP_TOLERANCE_S * 1000));
-        if (!(await claimReceipt(db, ITSM_SIGNATURES, signature!)))
-          throw unauthorized('this signature was already used (a replayed request)');
-      }
       const body = parse(genericWebhookBody, raw);
-      const found = await db
-        .select()
-        .from(tickets)
-        .where(eq(tickets.externalId, body.external_ticket_id))
-        .limit(2);
-      if (found.length > 1) {
-        return apiError(
-          c,
-          409,
-          'ambiguous',
-          `${body.external_ticket_id} exists on several connectors: use /v1/webhooks/jira|servicenow/{connector_id}`,
-        );
-      }
-      return apply(c, found[0], body.status, 'itsm:webhook');
+      const process = async () => {
+        const found = await db
+          .select()
+          .from(tickets)
+          .where(eq(tickets.externalId, body.external_ticket_id))
+          .limit(2);
+        if (found.length > 1) {
+          return apiError(
+            c,
+            409,
+            'ambiguous',
+            `${body.external_ticket_id} exists on several connectors: use /v1/webhooks/jira|servicenow/{connector_id}`,
+          );
+        }
+        return apply(c, found[0], body.status, 'itsm:webhook');
+      };
+      if (timestamp === undefined) return process();
+      await purgeReceipts(db, ITSM_SIGNATURES, new Date(Date.now() - 2 * TIMESTAMP_TOLERANCE_S * 1000));
+      if (!(await claimReceipt(db, ITSM_SIGNATURES, signature!)))
+        throw unauthorized('this signature was already used (a replayed request)');
+      return releasingOnFailure(ITSM_SIGNATURES, signature!, process);
     },
   );
+
+  /**
+   * Processes a delivery whose receipt was claimed. Our own failure (a 5xx, an unexpected error)
+   * gives the receipt back, so the sender's retry of the same request is processed; a verdict on
+   * the request itself (4xx) keeps it.
+   */
+  async function releasingOnFailure<R extends Response>(
+    source: string,
+    key: string,
+    process: () => Promise<R>,
+  ): Promise<R> {
+    try {
+      const res = await process();
+      if (res.status >= 500) await releaseReceipt(db, source, key);
+      return res;
+    } catch (err) {
+      if (!(err instanceof ApiProblem && err.status < 500)) await releaseReceipt(db, source, key);
+      throw err;
+    }
+  }
 
   /**
    * A comment written in Jira joins the ticket's history (never posted back). One line per Jira
@@ -277,18 +299,11 @@ export function webhooksRouter(deps: ApiDeps) {
       const source = `jira:${connector.id}`;
       const identifier = c.req.header('x-atlassian-webhook-identifier');
       // The receipt first: of concurrent deliveries with one identifier, exactly one goes on.
-      if (identifier && !(await claimReceipt(db, source, identifier)))
-        return c.json({ result: 'duplicate' as const }, 200);
-      try {
-        const res = await jiraDelivery(c, body, connector.id, config, source);
-        if (identifier && res.status >= 500) await releaseReceipt(db, source, identifier);
-        return res;
-      } catch (err) {
-        // Our failure, not the payload's: Jira's retry of this delivery must be processed.
-        if (identifier && !(err instanceof ApiProblem && err.status < 500))
-          await releaseReceipt(db, source, identifier);
-        throw err;
-      }
+      if (!identifier) return jiraDelivery(c, body, connector.id, config, source);
+      if (!(await claimReceipt(db, source, identifier))) return c.json({ result: 'duplicate' as const }, 200);
+      return releasingOnFailure(source, identifier, () =>
+        jiraDelivery(c, body, connector.id, config, source),
+      );
     },
   );
 

@@ -11,6 +11,7 @@ import {
   WorkflowNotFoundError,
 } from '@temporalio/client';
 import type { CompactEvent } from '../domain/event.js';
+import type { Notice } from '../domain/notification.js';
 import {
   abandonedSignal,
   type ConnectorActionInput,
@@ -110,20 +111,35 @@ async function isRunning(w: Workflows, workflowId: string): Promise<boolean> {
 
 /**
  * The workflow whose attempt at this delivery is in flight (running, or waiting to retry), if
- * any: its own replay/push workflow, or the violation's workflow for a delivery its planning
- * opened. A pending delivery nothing attempts any more (its workflow was terminated) has none.
+ * any: its own replay/push workflow, or the workflow that opened it: the violation's for a
+ * delivery its planning opened; for a notification, the violation's, the ticket's (whose
+ * notices it tells) or the failed delivery's replay. A pending delivery nothing attempts any
+ * more (its workflow was terminated) has none.
  */
 export async function deliveryInFlight(
   w: Workflows,
-  delivery: { id: string; eventId: string; status: string; purpose: string; ticketSpec: unknown },
+  delivery: {
+    id: string;
+    eventId: string;
+    status: string;
+    purpose: string;
+    ticketSpec: unknown;
+    notice?: unknown;
+  },
   opts: { fromItsOwnWorkflow?: boolean } = {},
 ): Promise<string | undefined> {
   if (delivery.status !== 'pending') return undefined;
-  const own = deliveryWorkflowId(delivery.id);
-  if (!opts.fromItsOwnWorkflow && (await isRunning(w, own))) return own;
-  const planned = delivery.purpose === 'event' || delivery.ticketSpec !== null;
-  const violation = violationWorkflowId(delivery.eventId);
-  return planned && (await isRunning(w, violation)) ? violation : undefined;
+  const candidates: string[] = [];
+  if (!opts.fromItsOwnWorkflow) candidates.push(deliveryWorkflowId(delivery.id));
+  const notice = delivery.purpose === 'notify' ? (delivery.notice as Notice | null) : null;
+  if (delivery.purpose === 'event' || delivery.ticketSpec !== null || notice)
+    candidates.push(violationWorkflowId(delivery.eventId));
+  // The ticket's own workflow tells what happens to the ticket later; a failure, whoever failed.
+  if (notice && notice.type !== 'ticket_created' && notice.type !== 'delivery_failed')
+    candidates.push(ticketWorkflowId(notice.ticketId));
+  if (notice?.type === 'delivery_failed') candidates.push(deliveryWorkflowId(notice.deliveryId));
+  for (const id of candidates) if (await isRunning(w, id)) return id;
+  return undefined;
 }
 
 /** Runs (or joins the running) manual push / replay of one delivery. */

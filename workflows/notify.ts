@@ -46,6 +46,16 @@ export function tellOutcome(
   return Promise.all(notices.map((n) => notify(bk, n))).then(() => undefined);
 }
 
+/** A target planning could not attempt (its connector is unavailable) failed for good: tell it. */
+export function tellNotAttempted(
+  bk: Bookkeeping,
+  outcome: TargetOutcome,
+  listening: readonly NoticeType[],
+): Promise<void> {
+  if (!listening.includes('delivery_failed') || !patched(NOTIFY_PATCH)) return Promise.resolve();
+  return notify(bk, { type: 'delivery_failed', deliveryId: outcome.deliveryId });
+}
+
 /**
  * Notices told in the background of a long-lived workflow (the ticket's), so its timers and
  * updates never wait on Slack; `settled()` before it continues as new or ends.

@@ -2,7 +2,7 @@ import { patched, setCurrentDetails, upsertSearchAttributes } from '@temporalio/
 import { overallStatus, type TargetOutcome, type ViolationStatus } from '../domain/plan.js';
 import { EscalateConnectors, EscalateTicketKeys } from '../domain/search-attributes.js';
 import type { ViolationWorkflowInput } from './contract.js';
-import { tellOutcome } from './notify.js';
+import { tellNotAttempted, tellOutcome } from './notify.js';
 import { bookkeepingActivities, runTarget } from './targets.js';
 
 /** EscalateConnectors and EscalateTicketKeys in one upsert at the end (earlier runs: two). */
@@ -38,8 +38,10 @@ export async function violationWorkflow(input: ViolationWorkflowInput): Promise<
       return outcome;
     }),
   );
-  // Targets planning could not attempt (unavailable connector) count as failed; older plans have none.
-  const outcomes = [...(plan.unavailable ?? []), ...attempted];
+  // Targets planning could not attempt (unavailable connector) failed; older plans have none.
+  const notAttempted = plan.unavailable ?? [];
+  for (const o of notAttempted) telling.push(tellNotAttempted(bk, o, plan.notifyOn ?? []));
+  const outcomes = [...notAttempted, ...attempted];
 
   const keys = outcomes.flatMap((o) => (o.externalId ? [o.externalId] : []));
   const ticketKeys = keys.length ? [{ key: EscalateTicketKeys, value: keys }] : [];

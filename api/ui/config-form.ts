@@ -1,7 +1,7 @@
 /**
  * Connector forms drawn from the config schemas themselves (domain/connector.ts): a text input per
  * plain field, a select per enum, a password input per secret (write-only: empty keeps the stored
- * one), a textarea per template, and YAML for the structured fields (maps, lists). The API still
+ * one, a ticked "remove" box removes it), a textarea per template, and YAML for the structured fields (maps, lists). The API still
  * validates everything; this only turns form fields into the JSON it takes.
  */
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -75,9 +75,13 @@ export function yamlValue(text: string | undefined, path: string, errors: string
   }
 }
 
+/** The form field whose ticked box removes a stored secret. */
+export const removeFieldName = (name: string) => `remove.config.${name}`;
+
 /**
  * The config a form describes. On create, empty fields are left out; on edit, an emptied field
- * that is stored becomes null (the API removes it) and an empty secret keeps the stored one.
+ * that is stored becomes null (the API removes it), an empty secret keeps the stored one and a
+ * secret whose "remove" box is ticked becomes null.
  */
 export function configFromForm(
   kind: ConnectorKind,
@@ -89,6 +93,11 @@ export function configFromForm(
   for (const f of configFields(kind)) {
     const raw = form(`config.${f.name}`);
     const empty = raw === undefined || raw.trim() === '';
+    if (f.kind === 'secret' && form(removeFieldName(f.name)) === 'true') {
+      if (!empty) errors.push(`config.${f.name}: enter a new value or tick "remove", not both`);
+      else if (current?.[f.name] !== undefined) config[f.name] = null;
+      continue;
+    }
     if (empty) {
       if (current && f.kind !== 'secret' && current[f.name] !== undefined) config[f.name] = null;
       continue;
@@ -99,4 +108,15 @@ export function configFromForm(
     else config[f.name] = f.kind === 'template' ? raw : raw.trim();
   }
   return { config, errors };
+}
+
+/**
+ * An edit of a connector whose stored secrets cannot be decrypted: nothing stored can be kept, so
+ * the PATCH names every secret field of the kind, the ones left empty as null (removed).
+ */
+export function withEverySecret(
+  kind: ConnectorKind,
+  config: Record<string, unknown>,
+): Record<string, unknown> {
+  return { ...Object.fromEntries(SECRET_FIELDS[kind].map((name) => [name, null])), ...config };
 }

@@ -39,6 +39,11 @@ dl.fields dd { margin: 0; }
 .flash { padding: .6rem .8rem; border-radius: 6px; margin: 0 0 1rem; border: 1px solid; }
 .flash.ok { color: var(--ok); background: #eefbf1; }
 .flash.error { color: var(--bad); background: #fff0f0; white-space: pre-wrap; }
+.callout { padding: .6rem .8rem; border-radius: 6px; margin: 0 0 1rem; border: 1px solid var(--line); display: grid; gap: .3rem; }
+.callout.bad { color: var(--bad); border-color: var(--bad); background: #fff0f0; }
+.callout.bad a { font-weight: 600; }
+form.stack .secret { display: grid; gap: .2rem; }
+form.stack label.remove { display: flex; align-items: center; gap: .3rem; font-size: 12px; color: var(--muted); }
 form.filters { display: flex; flex-wrap: wrap; gap: .5rem .75rem; align-items: end; margin: 0 0 .75rem; padding: .6rem; background: var(--bg); border: 1px solid var(--line); border-radius: 6px; }
 form.filters label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); gap: .15rem; }
 form.stack { display: grid; gap: .6rem; max-width: 48rem; }

@@ -51,6 +51,16 @@ export function readSecrets(row: Pick<ConnectorRow, 'id' | 'secrets'>, box: Secr
   }
 }
 
+/**
+ * Refuses (SecretsUnreadableError, answered 409 `secrets_undecryptable`) an action that would need
+ * secrets no configured key opens: a test, a preview, a push or a replay on that connector.
+ */
+export function requireReadableSecrets(row: Pick<ConnectorRow, 'id' | 'secrets'>, box: SecretBox): void {
+  const stored = readSecrets(row, box);
+  if (!stored.readable)
+    throw new SecretsUnreadableError(`connector ${row.id}: ${stored.reason}; ${UNREADABLE_REMEDY}`);
+}
+
 /** The stored secrets; throws SecretsUnreadableError when no configured key opens them. */
 export function openSecrets(
   row: Pick<ConnectorRow, 'id' | 'secrets'>,
@@ -291,13 +301,14 @@ export async function reencryptAllSecrets(db: Db, box: SecretBox, actor: string)
   const report: ReencryptReport = { reencrypted: [], current: 0, unreadable: [] };
   for (const row of rows) {
     const sealed = row.secrets!;
-    if (box.isCurrent(sealed)) {
-      report.current += 1;
-      continue;
-    }
+    // Opened even when sealed under the current key: an altered or misplaced row is reported.
     const stored = readSecrets(row, box);
     if (!stored.readable) {
       report.unreadable.push({ id: row.id, reason: stored.reason });
+      continue;
+    }
+    if (box.isCurrent(sealed)) {
+      report.current += 1;
       continue;
     }
     const [written] = await db

@@ -95,6 +95,25 @@ export async function ensureNoticeDelivery(
   return existing;
 }
 
+/** The delivery of a violation to a connector (not a notice), if one was opened. */
+export async function findDelivery(
+  db: Db,
+  eventId: string,
+  connectorId: string,
+): Promise<DeliveryRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(deliveries)
+    .where(
+      and(
+        eq(deliveries.eventId, eventId),
+        eq(deliveries.connectorId, connectorId),
+        isNull(deliveries.noticeKey),
+      ),
+    );
+  return row;
+}
+
 export async function getDelivery(db: Db, id: string): Promise<DeliveryRow | undefined> {
   const [row] = await db.select().from(deliveries).where(eq(deliveries.id, id));
   return row;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { DEFAULT_EGRESS_DENY } from '../../connectors/egress.js';
 import { TEMPORAL_SERVER_VERSION } from '../cluster/temporal-server.js';
 import { composeSpecValidator, interpolate } from '../helpers/compose-spec.js';
 import { parseDockerfile } from '../helpers/dockerfile.js';
@@ -76,6 +77,25 @@ describe('docker-compose.yml against the Compose specification', () => {
 });
 
 describe('docker-compose.yml as escalate runs it', () => {
+  it("passes the rotation, egress and proxy settings through, with escalate's own defaults", () => {
+    for (const role of ['api', 'worker']) {
+      const env = service(role).environment ?? {};
+      for (const name of [
+        'ESCALATE_SECRET_KEY_PREVIOUS',
+        'ESCALATE_PAYLOAD_KEY_PREVIOUS',
+        'ESCALATE_EGRESS_ALLOW',
+        'HTTPS_PROXY',
+        'HTTP_PROXY',
+        'NO_PROXY',
+      ])
+        expect(env, `${role} ${name}`).toHaveProperty(name, '');
+      expect(env.ESCALATE_EGRESS_DENY, role).toBe(DEFAULT_EGRESS_DENY.join(','));
+    }
+    // Set, even to an empty string, the operator's value wins.
+    const denyNone = interpolate(raw, { ...ENV, ESCALATE_EGRESS_DENY: '' }) as typeof compose;
+    expect(denyNone.services.worker!.environment!.ESCALATE_EGRESS_DENY).toBe('');
+  });
+
   it('pins current images, none deprecated; escalate is built from the Dockerfile targets', () => {
     const stages = parseDockerfile(read('Dockerfile')).stages.map((s) => s.name);
     for (const [name, s] of Object.entries(services)) {

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../infra/ports.js';
 import { SecretBox } from '../../infra/secret-box.js';
@@ -35,6 +36,7 @@ const SHOTS = process.env.ESCALATE_UPDATE_SCREENSHOTS
 let app: ChildProcess | undefined;
 let output = '';
 let url: string;
+let databaseUrl: string;
 let jira: FakeJira;
 let splunk: FakeSplunk;
 let browser: Browser;
@@ -74,12 +76,24 @@ async function shot(name: string, fullPage = true): Promise<void> {
 
 const badgeText = async (selector: string) => (await page.locator(selector).first().textContent())?.trim();
 
+/** Reloads the page until its first badge under `selector` reads `text` (a run finishing). */
+const reloadUntilBadge = (selector: string, text: string, what: string) =>
+  eventually(
+    async () => {
+      await page.reload();
+      return (await badgeText(selector)) === text;
+    },
+    60_000,
+    what,
+  );
+
 beforeAll(async () => {
   [jira, splunk] = await Promise.all([startFakeJira(), startFakeSplunk({ token: 'hec-token' })]);
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
+  databaseUrl = await createTestDatabase();
   app = npmStart({
-    DATABASE_URL: await createTestDatabase(),
+    DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: `console-${randomUUID()}`,
     ESCALATE_SECRET_KEY: SecretBox.generateKey(),
@@ -207,14 +221,7 @@ describe('pages', () => {
     await rows.first().getByRole('button', { name: 'Replay' }).click();
     await page.waitForURL(/\/ui\/deliveries\/[0-9a-f-]{36}$/);
     await expect(page.getByRole('status').textContent()).resolves.toBe('Replay started.');
-    await eventually(
-      async () => {
-        await page.reload();
-        return (await badgeText('dl.fields .badge')) === 'delivered';
-      },
-      60_000,
-      'the replayed delivery to show delivered',
-    );
+    await reloadUntilBadge('dl.fields .badge', 'delivered', 'the replayed delivery to show delivered');
     await expect(page.locator('tbody tr').count()).resolves.toBe(2); // the failed attempt, then the one that worked
     await shot('delivery');
   });
@@ -232,18 +239,22 @@ describe('pages', () => {
     await shot('replay-dry-run');
     await page.getByRole('button', { name: 'Replay 2 now' }).click();
     await page.waitForURL(/\/ui\/replays\/[0-9a-f-]{36}$/);
-    await eventually(
-      async () => {
-        await page.reload();
-        return (await badgeText('main p .badge')) === 'completed';
-      },
-      60_000,
-      'the replay to complete',
-    );
+    await reloadUntilBadge('main p .badge', 'completed', 'the replay to complete');
     await expect(page.locator('main p').first().textContent()).resolves.toContain('2 of 2 done');
     await shot('replay');
     const failed = await api<{ items: unknown[] }>('/v1/deliveries?status=failed');
     expect(failed.items).toHaveLength(0);
+
+    // Replayed again now that they are delivered: each skip says why.
+    const again = await api<{ replay_id: string }>('/v1/deliveries:replay', {
+      json: { filter: { status: 'delivered', connector_id: 'splunk-prod' } },
+    });
+    await page.goto(`${url}/ui/replays/${again.replay_id}`);
+    await reloadUntilBadge('main p .badge', 'completed', 'the second replay to complete');
+    await expect(page.locator('dl.fields').textContent()).resolves.toContain(
+      'skipped: already delivered3 (delivered since it was selected: nothing to do)',
+    );
+    await shot('replay-skipped');
   });
 
   it('creates a connector from the form and passes its check, creating nothing in Jira', async () => {
@@ -274,6 +285,8 @@ describe('pages', () => {
     // A wrong token is reported by the check; the form keeps secrets write-only.
     await page.getByRole('link', { name: 'Edit' }).click();
     expect(await page.locator('input[name="config.api_token"]').inputValue()).toBe('');
+    await expect(page.locator('input[name="remove.config.api_token"]').isChecked()).resolves.toBe(false);
+    await shot('connector-edit');
     await page.fill('input[name="config.api_token"]', 'wrong-token');
     await page.getByRole('button', { name: 'Save' }).click();
     await expect(page.getByRole('status').textContent()).resolves.toBe('Saved.');
@@ -303,8 +316,45 @@ describe('pages', () => {
       'ticket_created',
       'recurrence',
     ]);
+    await page.getByRole('button', { name: 'Test: send a test message' }).waitFor();
     await page.goto(`${url}/ui/connectors`);
+    await expect(page.locator('tr', { hasText: 'Jira OPS' }).textContent()).resolves.toContain('sealed');
+  });
+
+  it('an undecryptable connector stands out, and its form takes every secret again', async () => {
+    await api('/v1/connectors', {
+      json: jiraConnector(jira.url, { id: 'jira-lost', name: 'Jira lost key', auto_push: false }),
+    });
+    // Sealed under a key escalate does not have: as after a lost ESCALATE_SECRET_KEY.
+    const sealed = new SecretBox(SecretBox.generateKey()).seal('{"api_token":"cloud-token"}', 'jira-lost');
+    const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+    try {
+      await sql`update connectors set secrets = ${sealed} where id = 'jira-lost'`;
+    } finally {
+      await sql.end();
+    }
+    await page.goto(`${url}/ui/connectors`);
+    await expect(page.locator('tr', { hasText: 'Jira lost key' }).textContent()).resolves.toContain(
+      'undecryptable',
+    );
     await shot('connectors');
+    await page.goto(`${url}/ui/connectors/jira-lost`);
+    await expect(page.locator('.callout.bad').textContent()).resolves.toMatch(
+      /planning skips this connector.*cannot be decrypted/,
+    );
+    await shot('connector-undecryptable');
+    await page.getByRole('link', { name: 'Re-enter its secrets', exact: true }).click();
+    await expect(page.locator('form .callout.bad').textContent()).resolves.toContain(
+      'enter every secret this connector uses; empty fields are removed',
+    );
+    await shot('connector-edit-undecryptable');
+    await page.fill('input[name="config.api_token"]', 'cloud-token');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByRole('status').textContent()).resolves.toBe('Saved.');
+    expect(await page.locator('.callout.bad').count()).toBe(0);
+    expect((await api<{ status: { secrets: string } }>('/v1/connectors/jira-lost')).status.secrets).toBe(
+      'sealed',
+    );
   });
 
   it('works a ticket: a forbidden transition is answered with the reason, a comment is queued', async () => {

@@ -332,6 +332,21 @@ describe('Slack retries', () => {
     ]);
   });
 
+  it('a notification whose attempt is in flight is not replayed beside it (409); it is sent once', async () => {
+    teams.faults.delay(4_000, '/workflows/');
+    const eventId = await post(makeEvent());
+    const pending = await eventually(async () =>
+      (await notifyDeliveries(eventId)).find((d) => d.connector_id === 'teams' && d.status === 'pending'),
+    );
+    const res = await stack.api(`/v1/deliveries/${pending.id}/replay`, { method: 'POST' });
+    const text = await res.text();
+    expect(res.status, text).toBe(409);
+    expect(JSON.parse(text).error.code).toBe('delivery_in_flight');
+    const notices = await settledNotifications(eventId, 3);
+    expect(notices.find((d) => d.id === pending.id)).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect(cardsAbout(eventId)).toHaveLength(1);
+  });
+
   it('a bot message whose answer was lost is found on the retry, not posted twice', async () => {
     slack.faults.loseResponse('/api/chat.postMessage');
     const eventId = await post(makeEvent());

@@ -99,7 +99,7 @@ const jiraConfig = (extra: Record<string, unknown> = {}) => ({
 });
 
 describe('preview equals the created request', () => {
-  it('Jira: templates, typed custom fields and the rule shaping; same method, URL and body as the create', async () => {
+  it('Jira: templates, typed custom fields and the planned rule shaping; same method, URL and body as the create', async () => {
     const id = await create(jiraConnector(jira.url, { auto_push: false, config: jiraConfig() }));
     const rule = await stack.api('/v1/rules', {
       method: 'POST',
@@ -122,6 +122,8 @@ describe('preview equals the created request', () => {
     const v = await settled(event.event_id as string);
     expect(v.status, JSON.stringify(v.deliveries)).toBe('completed');
     const key = v.tickets.find((t) => t.connector_id === id)!.external_id!;
+    // The delivery keeps what planning decided: the rule's shaping holds after the rule is gone.
+    await stack.api(`/v1/rules/${((await rule.json()) as { id: string }).id}`, { method: 'DELETE' });
 
     const p = await preview(event.event_id as string, id);
     // The only create this fake has seen so far.
@@ -141,7 +143,6 @@ describe('preview equals the created request', () => {
     expect(fields.assignee).toEqual({ accountId: '5b10ac8d82e05b22cc7d4ef5' });
     expect(fields.priority).toEqual({ name: 'High' });
     expect(fields.labels).toEqual(expect.arrayContaining(['team-payments', 'blocked']));
-    await stack.api(`/v1/rules/${((await rule.json()) as { id: string }).id}`, { method: 'DELETE' });
   });
 
   it('ServiceNow: the preview body is the body the create sent', async () => {

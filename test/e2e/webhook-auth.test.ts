@@ -4,6 +4,7 @@
  * and ServiceNow's bearer mode only when a connector opts in.
  */
 import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeys } from '../../api/api-keys.js';
 import { createApp } from '../../api/app.js';
@@ -113,6 +114,42 @@ describe('generic ITSM webhook signatures', () => {
     expect(
       (await post('/v1/webhooks/itsm', body, timestamped(Math.floor(Date.now() / 1000) + 1))).status,
     ).toBe(404);
+  });
+
+  it('gives the signature back when processing fails on our side (503), so the retry is applied', async () => {
+    const event = makeEvent();
+    expect((await stack.api('/v1/violations', { method: 'POST', json: event })).status).toBe(202);
+    const key = await eventually(async () => {
+      const v = (await (await stack.api(`/v1/violations/${event.event_id}`)).json()) as {
+        tickets: { connector_id: string; external_id: string | null }[];
+      };
+      return v.tickets.find((t) => t.connector_id === ids.jira && t.external_id)?.external_id ?? undefined;
+    });
+    const change = JSON.stringify({ external_ticket_id: key, status: 'in_progress' });
+    const ts = Math.floor(Date.now() / 1000);
+    const headers = {
+      'content-type': 'application/json',
+      'x-escalate-timestamp': String(ts),
+      'x-escalate-signature': sign(WEBHOOK_SECRET, `${ts}.${change}`),
+    };
+    // The same database, with a Temporal client that cannot reach any server.
+    const dead = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', interceptors: [] }) });
+    const down = createApp({
+      database: stack.database,
+      workflows: { client: dead, taskQueue: stack.taskQueue },
+      box: stack.box,
+      settings: defaultSettings(),
+      apiKeys: parseApiKeys(`${ADMIN_KEY}:admin`),
+      webhookSecret: WEBHOOK_SECRET,
+      logger: createLogger({ level: 'silent' }),
+    });
+    const failed = await down.request('/v1/webhooks/itsm', { method: 'POST', body: change, headers });
+    expect(failed.status).toBe(503);
+    const retried = await post('/v1/webhooks/itsm', change, headers);
+    expect(retried.status, await retried.clone().text()).toBe(200);
+    expect(((await retried.json()) as { result: string }).result).toBe('applied');
+    // Processed: now it is a replay.
+    expect((await post('/v1/webhooks/itsm', change, headers)).status).toBe(401);
   });
 
   it('accepts unstamped signatures where ESCALATE_CONFIG turns the requirement off', async () => {

@@ -12,7 +12,21 @@ import { NOTICE_TYPES, WEBHOOK_NOTICE_TYPES } from '../../../domain/notification
 import { describeApiError, needed } from '../api-client.js';
 import type { CheckResult, Connector } from '../api-types.js';
 import { Action, Csrf, Fields, Page, Table, Time, Yes } from '../components.js';
-import { configFields, configFromForm, type FormField, shownValue, yamlValue } from '../config-form.js';
+import {
+  configFields,
+  configFromForm,
+  type FormField,
+  removeFieldName,
+  shownValue,
+  withEverySecret,
+  yamlValue,
+} from '../config-form.js';
+import {
+  SecretsState,
+  testLabel,
+  UNREADABLE_FORM_NOTE,
+  UnreadableSecretsNotice,
+} from '../connector-secrets.js';
 import { done, field, type UiDeps, type UiEnv } from '../env.js';
 
 type CheckStep = CheckResult['checks'][number];
@@ -31,27 +45,51 @@ const Health = (props: { ok: boolean | null; at: string | null; text?: string | 
     <span class="muted">never</span>
   );
 
-function ConfigInput(props: { field: FormField; value: unknown; editing: boolean }) {
+function ConfigInput(props: {
+  field: FormField;
+  /** What the input shows: the stored value, or the text just submitted (after a refusal). */
+  text: string;
+  /** A secret with a value stored (the API masks it). */
+  stored: boolean;
+  /** Editing a connector whose stored secrets cannot be decrypted. */
+  unreadable?: boolean;
+  /** The "remove" box as just submitted (after a refusal). */
+  removeTicked?: boolean;
+}) {
   const { field: f } = props;
   const name = `config.${f.name}`;
   const label = `${f.name}${f.required ? '' : ' (optional)'}`;
   if (f.kind === 'secret') {
-    const stored = props.editing && props.value === MASK;
+    const { stored } = props;
     return (
-      <label>
-        {label}
-        <input
-          type="password"
-          name={name}
-          autocomplete="new-password"
-          placeholder={stored ? 'stored: leave empty to keep' : ''}
-          required={f.required && !stored}
-        />
-        <span class="hint">write-only: never shown again</span>
-      </label>
+      <div class="secret">
+        <label>
+          {label}
+          <input
+            type="password"
+            name={name}
+            autocomplete="new-password"
+            placeholder={
+              stored
+                ? 'stored: leave empty to keep'
+                : props.unreadable
+                  ? 'cannot be decrypted: empty removes it'
+                  : ''
+            }
+            required={f.required && !stored}
+          />
+          <span class="hint">write-only: never shown again</span>
+        </label>
+        {stored ? (
+          <label class="remove">
+            <input type="checkbox" name={removeFieldName(f.name)} value="true" checked={props.removeTicked} />
+            {`remove the stored ${f.name}`}
+          </label>
+        ) : null}
+      </div>
     );
   }
-  const value = shownValue(f, props.value);
+  const value = props.text;
   if (f.kind === 'select')
     return (
       <label>
@@ -95,7 +133,16 @@ function ConnectorForm(props: {
   const c = props.connector;
   const editing = c !== undefined;
   const submitted = props.submitted;
-  const value = (name: string, stored: unknown) => (submitted ? submitted(`config.${name}`) : stored);
+  const unreadable = c?.status.secrets === 'undecryptable';
+  const input = (f: FormField) => (
+    <ConfigInput
+      field={f}
+      text={submitted ? (submitted(`config.${f.name}`) ?? '') : shownValue(f, c?.config[f.name])}
+      stored={c?.config[f.name] === MASK}
+      unreadable={unreadable}
+      removeTicked={submitted?.(removeFieldName(f.name)) === 'true'}
+    />
+  );
   const all = configFields(props.kind);
   const plain = all.filter((f) => f.kind !== 'yaml' && f.kind !== 'template');
   const more = all.filter((f) => f.kind === 'yaml' || f.kind === 'template');
@@ -156,16 +203,19 @@ function ConnectorForm(props: {
         </label>
       ) : null}
       <h2>{`${props.kind} configuration`}</h2>
-      {plain.map((f) => (
-        <ConfigInput field={f} value={value(f.name, c?.config[f.name])} editing={editing} />
-      ))}
+      {unreadable ? (
+        <div class="callout bad">
+          <strong>{UNREADABLE_FORM_NOTE}</strong>
+          <span class="wrap">{c.status.secrets_error}</span>
+          <span>A save that changes no configuration field leaves the unreadable secrets as they are.</span>
+        </div>
+      ) : null}
+      {plain.map(input)}
       <details open={editing && more.some((f) => c?.config[f.name] !== undefined)}>
         <summary>
           More settings: mappings, templates{isItsmKind(props.kind) ? '' : ', filters'}, retry
         </summary>
-        {more.map((f) => (
-          <ConfigInput field={f} value={value(f.name, c?.config[f.name])} editing={editing} />
-        ))}
+        {more.map(input)}
         {isItsmKind(props.kind) ? null : (
           <label>
             filters (optional)
@@ -218,7 +268,12 @@ function bodyFromForm(c: Context<UiEnv>, kind: ConnectorKind, current?: Connecto
   }
   // An edit sends what changed only, so the audit entry names just that.
   const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
-  body.config = Object.fromEntries(Object.entries(config).filter(([k, v]) => !same(v, current.config[k])));
+  const changes = Object.fromEntries(Object.entries(config).filter(([k, v]) => !same(v, current.config[k])));
+  // Nothing stored can be kept when no key opens it: a config change names every secret.
+  body.config =
+    current.status.secrets === 'undecryptable' && Object.keys(changes).length
+      ? withEverySecret(kind, changes)
+      : changes;
   for (const k of ['name', 'enabled', 'auto_push', 'config', 'filters', 'retry', 'notify_on'] as const)
     if (body[k] === undefined || same(body[k], k === 'config' ? {} : current[k])) delete body[k];
   return { body, errors, submitted: get };
@@ -241,13 +296,14 @@ export function registerConnectorPages(router: Hono<UiEnv>, deps: UiDeps) {
           ))}
         </div>
         <Table
-          head={['id', 'name', 'kind', 'enabled', 'last check', 'last test']}
+          head={['id', 'name', 'kind', 'enabled', 'secrets', 'last check', 'last test']}
           empty="no connector yet"
           rows={page.items.map((x) => [
             <a href={`/ui/connectors/${encodeURIComponent(x.id)}`}>{x.id}</a>,
             x.name,
             x.kind,
             <Yes value={x.enabled} yes="enabled" no="disabled" />,
+            <SecretsState status={x.status} editHref={`/ui/connectors/${encodeURIComponent(x.id)}/edit`} />,
             <Health ok={x.status.last_check_ok} at={x.status.last_check_at} />,
             <Health ok={x.status.last_test_ok} at={x.status.last_test_at} text={x.status.last_test_result} />,
           ])}
@@ -298,12 +354,7 @@ export function registerConnectorPages(router: Hono<UiEnv>, deps: UiDeps) {
       <Page title={`Connector ${x.name}`} ctx={c.get('page')}>
         <div class="actions">
           <Action action={`${base}/check`} csrf={csrf} label="Check (no side effects)" />
-          <Action
-            action={`${base}/test`}
-            csrf={csrf}
-            label={isItsmKind(x.kind) ? 'Test: create a test ticket' : 'Test: send a test event'}
-            kind="secondary"
-          />
+          <Action action={`${base}/test`} csrf={csrf} label={testLabel(x.kind)} kind="secondary" />
           {x.kind === 'elasticsearch' ? (
             <Action
               action={`${base}/install-template`}
@@ -323,6 +374,7 @@ export function registerConnectorPages(router: Hono<UiEnv>, deps: UiDeps) {
             Edit
           </a>
         </div>
+        <UnreadableSecretsNotice status={x.status} editHref={`${base}/edit`} />
         <Fields
           rows={[
             ['id', <code>{x.id}</code>],
@@ -336,6 +388,7 @@ export function registerConnectorPages(router: Hono<UiEnv>, deps: UiDeps) {
         <h2>Health</h2>
         <Fields
           rows={[
+            ['secrets', <SecretsState status={x.status} editHref={`${base}/edit`} />],
             ['last check', <Health ok={x.status.last_check_ok} at={x.status.last_check_at} />],
             [
               'last test',

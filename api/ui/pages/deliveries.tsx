@@ -1,9 +1,11 @@
 import type { Hono } from 'hono';
+import type { Child } from 'hono/jsx';
 import { CONNECTOR_KINDS } from '../../../domain/connector.js';
 import { describeApiError, isoFromInput, needed } from '../api-client.js';
 import type { Attempt, Delivery, DeliveryDetail, Replay } from '../api-types.js';
 import { Action, Badge, Choice, Csrf, Fields, Page, Pager, Select, Table, Time } from '../components.js';
 import { done, field, fields, listPage, type UiDeps, type UiEnv } from '../env.js';
+import { SKIP_MEANING, skipCounts, skipReason } from '../replay-skips.js';
 
 const STATUSES = ['pending', 'delivered', 'failed'] as const;
 const FILTER = ['status', 'connector_id', 'kind', 'since', 'until'] as const;
@@ -230,7 +232,11 @@ export function registerDeliveryPages(router: Hono<UiEnv>, deps: UiDeps) {
           rows={[
             ['delivered', String(r.succeeded)],
             ['failed again', String(r.failed)],
-            ['skipped (already delivered)', String(r.skipped)],
+            ['skipped', String(r.skipped)],
+            ...skipCounts(r.items).map(([reason, n]): [string, Child] => [
+              `skipped: ${reason}`,
+              `${n} (${SKIP_MEANING[reason]})`,
+            ]),
             ['requested by', r.requested_by],
             ['started', <Time iso={r.created_at} />],
             ['completed', <Time iso={r.completed_at} />],
@@ -246,7 +252,13 @@ export function registerDeliveryPages(router: Hono<UiEnv>, deps: UiDeps) {
             <a href={`/ui/violations/${i.event_id}`} class="mono">
               {i.event_id.slice(0, 8)}
             </a>,
-            <Badge value={i.outcome} />,
+            i.outcome === 'skipped' ? (
+              <>
+                <Badge value="skipped" /> {skipReason(i.error)}
+              </>
+            ) : (
+              <Badge value={i.outcome} />
+            ),
             <span class="wrap">{i.error}</span>,
           ])}
         />
