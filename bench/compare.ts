@@ -101,6 +101,11 @@ export function compareRows(before: BenchResults, after: BenchResults): Row[] {
       cpuTotal(after.baseline?.saturation),
     ],
     [
+      'other processes on the box, cores (bare saturation; noise)',
+      before.baseline?.saturation.coresUsed.others,
+      after.baseline?.saturation.coresUsed.others,
+    ],
+    [
       'other processes on the box, cores (escalate saturation; noise)',
       before.escalate?.saturation.coresUsed.others,
       after.escalate?.saturation.coresUsed.others,

@@ -130,7 +130,7 @@ export function renderResults(r: BenchResults): string {
       `items done, at least ${r.config.saturationWarmupSeconds} s) a steady window is measured, ${r.config.saturationSeconds} s ` +
       `or three ramp-ups if longer (at most ${r.config.saturationMaxSeconds} s): throughput = ` +
       'completions in the window, percentiles = items started in it, CPU = over it (at saturation, latency ≈ ' +
-      'in-flight ÷ throughput: it is queueing, not service time). Order: (a) saturation, (b) saturation, (a) fixed, (b) fixed, (c). ' +
+      'in-flight ÷ throughput: it is queueing, not service time). Order: (a) saturation, (b) saturation, (a) fixed, (b) fixed, (b) burst, (c). ' +
       `${r.config.warmupItems} warm-up items per path before measuring.`,
     '',
   );
@@ -176,6 +176,15 @@ export function renderResults(r: BenchResults): string {
           `${r.ratio.fixedAcceptP50}×.`,
         '',
       );
+      const othersA = r.baseline!.saturation.coresUsed.others ?? 0;
+      const othersB = r.escalate!.saturation.coresUsed.others ?? 0;
+      if (Math.abs(othersA - othersB) > 0.3)
+        out.push(
+          `**Caution**: other processes on the box took ${othersA} cores during (a)'s saturation window and ` +
+            `${othersB} during (b)'s, so this throughput ratio is skewed ${othersA > othersB ? 'in escalate’s favour' : 'against escalate'}; ` +
+            'the CPU-per-item ratio below does not depend on them.',
+          '',
+        );
       const cpu = cpuRatio(r);
       if (cpu) {
         out.push(
@@ -386,7 +395,7 @@ export function renderResults(r: BenchResults): string {
       '',
       `${s.tickets} ticket rows inserted into PostgreSQL (${s.insertSeconds} s), then ${s.tickets} ` +
         '`ticketSyncWorkflow` started by the client as `createTicket` starts it (search attributes, summary, and the ' +
-        'ticket row just recorded, so the run needs no load); each arms its SLA timer (4 h). Signed `POST /v1/webhooks/itsm` ' +
+        'ticket row just recorded, so the run needs no load); each sleeps on its start delay until its SLA deadline (4 h): no workflow task until then. Signed `POST /v1/webhooks/itsm` ' +
         '`{external_ticket_id, status: "in_progress"}` at fixed rates, each to a distinct ticket: lookup by external id, ' +
         'Temporal Update-with-start `setStatus` (validator + `recordTransition` local activity: ticket row, ticket_events, audit in one transaction).',
       '',
@@ -413,8 +422,10 @@ export function renderResults(r: BenchResults): string {
             `${s.creationCores.bench} / ${s.creationCores.temporal} / ${s.creationCores.postgres} / ${s.creationCores.others ?? '?'}`,
           ],
           [
-            'API+worker RSS per cached TicketSyncWorkflow (slope while the cache filled)',
-            s.rssPerCachedWorkflowKiB !== undefined ? `≈ ${s.rssPerCachedWorkflowKiB} KiB` : 'n/a',
+            'API+worker RSS per cached TicketSyncWorkflow (slope over the scale run; webhooks wake and cache them)',
+            s.rssPerCachedWorkflowKiB !== undefined && s.rssPerCachedWorkflowKiB > 0
+              ? `≈ ${s.rssPerCachedWorkflowKiB} KiB`
+              : `n/a (${s.rssPerCachedWorkflowKiB ?? 'no'} KiB: garbage collection outweighed the cache's growth; see the tuning log's scale run)`,
           ],
           ['Temporal SDK warnings while arming', errs(s.creationWarnings ?? {})],
         ],
@@ -525,6 +536,7 @@ export function renderResults(r: BenchResults): string {
     `  BENCH_SATURATION_IN_FLIGHT=${r.config.saturationInFlight} BENCH_TICKETS=${r.config.tickets} \\`,
     `  BENCH_WEBHOOK_RATE=${(r.config.webhookRates ?? []).join(',')} BENCH_WEBHOOK_SECONDS=${r.config.webhookSeconds} \\`,
     `  BENCH_TICKET_START_BUDGET_SECONDS=${r.config.ticketStartBudgetSeconds} BENCH_ARM_TIMEOUT_SECONDS=${r.config.armTimeoutSeconds} \\`,
+    `  BENCH_BURST_ITEMS=${r.config.burstItems ?? 0} BENCH_BURST_RATE=${r.config.burstRate ?? 100} BENCH_STORM_WEBHOOK_RATE=${r.config.stormWebhookRate ?? 0} \\`,
     `  BENCH_TEMPORAL_DB=${r.config.temporalDb} npm run bench`,
     'BENCH_ONLY=baseline,escalate npm run bench   # skip the scale run',
     '```',
