@@ -94,8 +94,9 @@ export interface CreateWorkerOptions {
  * Connector calls are I/O bound: many activities in flight cost little. The sticky cache holds
  * the runs that are awake; a ticket's run sleeps uncached until its first deadline (it starts
  * with a start delay), so 10,000 open tickets do not need 10,000 cached runs. Measured
- * (bench/RESULTS.md, scale run): ≈ 170 KiB of RSS per cached ticket run, the bench process
- * (API, both workers, load generator) 604 MiB with 300 cached: a full cache of 2,000 ≈ 0.9 GiB.
+ * (bench/RESULTS.md, scale run): ≈ 140–170 KiB of RSS per cached ticket run, the bench process
+ * (API, both workers, load generator) 664 MiB with 300 cached and 835 MiB with 1,200: a full
+ * cache of 2,000 ≈ 0.95 GiB.
  */
 export const WORKER_DEFAULTS = {
   maxConcurrentActivityTaskExecutions: 200,
