@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
+import { Client, Connection, type ConnectionLike, type WorkflowClientInterceptor } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { payloadCodecFromEnv, payloadDataConverter } from './infra/payload-codec.js';
 
@@ -57,14 +57,17 @@ export function temporalConnectOptions(conn: TemporalConnection) {
   };
 }
 
-/** A Temporal client on its own connection (`client.connection.close()` ends it). */
+/**
+ * A Temporal client on its own connection (`client.connection.close()` ends it), or on
+ * `connection` when given (a worker's NativeConnection: starts it requests eagerly are then
+ * handed straight to that worker).
+ */
 export async function connectTemporalClient(
   conn: TemporalConnection,
-  opts: { interceptors?: WorkflowClientInterceptor[] } = {},
+  opts: { interceptors?: WorkflowClientInterceptor[]; connection?: ConnectionLike } = {},
 ): Promise<Client> {
-  const connection = await Connection.connect(temporalConnectOptions(conn));
   return new Client({
-    connection,
+    connection: opts.connection ?? (await Connection.connect(temporalConnectOptions(conn))),
     namespace: conn.namespace,
     dataConverter: payloadDataConverter(conn.payloadCodec),
     interceptors: { workflow: opts.interceptors ?? [] },

@@ -103,10 +103,8 @@ async function startWorker(
   opts: ServicesOptions,
   workerOpts: NonNullable<ServicesOptions['worker']>,
   deps: Parameters<typeof createWorker>[0]['deps'],
-  onClose: (stop: () => Promise<void>) => void,
+  connection: NativeConnection,
 ): Promise<RunningWorker> {
-  const connection = await NativeConnection.connect(temporalConnectOptions(opts.temporal));
-  onClose(() => connection.close());
   let worker!: Worker;
   let running!: Promise<void>;
   let options!: WorkerOptions;
@@ -173,18 +171,29 @@ export async function startServices(opts: ServicesOptions): Promise<Services> {
     const database = await openDatabase(opts);
     stops.push(() => database.close());
     const settings = { ...(opts.configFile?.settings ?? defaultSettings()), ...opts.settings };
+    // With a worker here, the client shares its NativeConnection: a violation's start is then
+    // requested eagerly, its first workflow task handed straight to this worker.
+    const native = opts.worker
+      ? await NativeConnection.connect(temporalConnectOptions(opts.temporal))
+      : undefined;
+    if (native) stops.push(() => native.close());
     const client = await connectTemporalClient(opts.temporal, {
       interceptors: opts.tracing?.clientInterceptors,
+      connection: native,
     });
-    stops.push(() => client.connection.close());
-    const workflows: Workflows = { client, taskQueue: opts.temporal.taskQueue };
+    if (!native) stops.push(() => client.connection.close());
+    const workflows: Workflows = {
+      client,
+      taskQueue: opts.temporal.taskQueue,
+      eagerStart: native !== undefined,
+    };
 
     let worker: RunningWorker | undefined;
     if (opts.worker) {
       // Connector egress (ESCALATE_EGRESS_DENY / _ALLOW): a bad CIDR stops the start, not a delivery.
       setConnectPolicy(egressConnectPolicy(EgressPolicy.fromEnv()));
       const deps = { db: database.db, workflows, box: opts.box, settings, logger: opts.logger };
-      worker = await startWorker(opts, opts.worker, deps, (stop) => stops.push(stop));
+      worker = await startWorker(opts, opts.worker, deps, native!);
       const w = worker;
       stops.push(() => w.stop());
     }

@@ -1,6 +1,12 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ConnectorError } from '../connectors/http.js';
-import { type AttemptRow, finishAttempt, getDelivery, startAttempt } from '../db/repos/deliveries.js';
+import {
+  type BegunAttempt,
+  beginAttempt,
+  type FinishedAttempt,
+  finishAttempt,
+} from '../db/repos/attempts.js';
+import type { AttemptRow } from '../db/repos/deliveries.js';
 import { countDelivery, deliveryAttemptDuration } from '../infra/metrics.js';
 import type { ActivityDeps } from './deps.js';
 import { toTemporalFailure } from './failures.js';
@@ -28,6 +34,21 @@ function isFinalAttempt(failure: unknown): boolean {
   }
 }
 
+/** How an attempt is opened and how its success is recorded, when the caller decides. */
+export interface AttemptOptions<T> {
+  /** Opened already (a ticket attempt opens it under the delivery's lease); default: opened here. */
+  begun?: BegunAttempt;
+  /** Released with the record of a failed attempt. */
+  leaseToken?: string;
+  /** Timing of the retry after a failure (toTemporalFailure's settle options). */
+  settle?: Parameters<typeof toTemporalFailure>[2];
+  /**
+   * Records what the success decided together with the attempt's own row (one statement);
+   * default: the attempt's row alone.
+   */
+  recordSuccess?: (value: T, finished: FinishedAttempt) => Promise<void>;
+}
+
 /**
  * Runs one attempt of a delivery and records it (start, outcome, HTTP status, remote error,
  * duration) whatever happens, then rethrows failures in the shape that drives Temporal retries.
@@ -39,14 +60,9 @@ export async function recordedAttempt<T>(
   deliveryId: string,
   maxRetryDelayMs: number,
   run: (attempt: AttemptRow) => Promise<AttemptSuccess<T>>,
-  settle?: Parameters<typeof toTemporalFailure>[2],
+  opts: AttemptOptions<T> = {},
 ): Promise<T> {
-  const [attempt, delivery] = await Promise.all([
-    startAttempt(deps.db, deliveryId),
-    getDelivery(deps.db, deliveryId),
-  ]);
-  const connectorId = delivery?.connectorId ?? 'unknown';
-  const kind = delivery?.kind ?? 'unknown';
+  const { attempt, connectorId, kind } = opts.begun ?? (await beginAttempt(deps.db, deliveryId));
   const started = performance.now();
   const observe = () => deliveryAttemptDuration.observe({ kind }, (performance.now() - started) / 1000);
   let success: AttemptSuccess<T>;
@@ -55,27 +71,37 @@ export async function recordedAttempt<T>(
   } catch (err) {
     observe();
     const ce = err instanceof ConnectorError ? err : undefined;
-    await finishAttempt(deps.db, attempt, {
-      outcome: ce?.remoteCode === 'cancelled' ? 'interrupted' : 'failed',
-      httpStatus: ce?.status,
-      remoteCode: ce?.remoteCode,
-      message: (err as Error).message,
-      durationMs: ce?.durationMs,
-      retryable: ce ? ce.retryable : undefined,
-      outcomeUnknown: ce?.outcomeUnknown,
-    });
-    const failure = toTemporalFailure(err, maxRetryDelayMs, settle);
+    await finishAttempt(
+      deps.db,
+      {
+        attempt,
+        finishedAt: new Date(),
+        outcome: ce?.remoteCode === 'cancelled' ? 'interrupted' : 'failed',
+        httpStatus: ce?.status,
+        remoteCode: ce?.remoteCode,
+        message: (err as Error).message,
+        durationMs: ce?.durationMs,
+        retryable: ce ? ce.retryable : undefined,
+        outcomeUnknown: ce?.outcomeUnknown,
+      },
+      { leaseToken: opts.leaseToken },
+    );
+    const failure = toTemporalFailure(err, maxRetryDelayMs, opts.settle);
     countDelivery(connectorId, kind, 'attempt_failed');
     if (isFinalAttempt(failure)) countDelivery(connectorId, kind, 'failed');
     throw failure;
   }
   observe();
-  await finishAttempt(deps.db, attempt, {
+  const finished: FinishedAttempt = {
+    attempt,
+    finishedAt: new Date(),
     outcome: 'succeeded',
     httpStatus: success.httpStatus,
     remoteCode: success.remoteCode,
     message: success.message,
-  });
+  };
+  if (opts.recordSuccess) await opts.recordSuccess(success.value, finished);
+  else await finishAttempt(deps.db, finished, { leaseToken: opts.leaseToken });
   // Every caller marks the delivery delivered right after a successful attempt.
   countDelivery(connectorId, kind, 'attempt_succeeded');
   countDelivery(connectorId, kind, 'delivered');

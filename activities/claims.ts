@@ -8,25 +8,31 @@ import type { ActivityDeps } from './deps.js';
 
 export type { Claim } from '../db/repos/tickets.js';
 
+export interface ClaimRequest {
+  deliveryId: string;
+  connectorId: string;
+  eventId: string;
+  severity: Severity;
+  priority: Severity;
+  spec: TicketSpec;
+  kind: string;
+}
+
+/** Opens a ticket for this event or joins the active one with its correlation key. */
+export const claimFor = (deps: ActivityDeps, input: ClaimRequest): Promise<Claim> =>
+  claimTicket(deps.db, {
+    ...input,
+    idempotencyKey: ticketIdempotencyKey(input.connectorId, input.eventId),
+    slaMs: input.spec.slaMs ?? parseDuration(deps.settings.sla[input.priority]),
+  });
+
 export function claimActivities(deps: ActivityDeps) {
   const { db } = deps;
 
   return {
-    /** Opens a ticket for this event or joins the active one with its correlation key. */
-    claimTicket(input: {
-      deliveryId: string;
-      connectorId: string;
-      eventId: string;
-      severity: Severity;
-      priority: Severity;
-      spec: TicketSpec;
-      kind: string;
-    }): Promise<Claim> {
-      return claimTicket(db, {
-        ...input,
-        idempotencyKey: ticketIdempotencyKey(input.connectorId, input.eventId),
-        slaMs: input.spec.slaMs ?? parseDuration(deps.settings.sla[input.priority]),
-      });
+    /** Opens a ticket for this event or joins the active one (runs planned before plans claimed). */
+    claimTicket(input: ClaimRequest): Promise<Claim> {
+      return claimFor(deps, input);
     },
 
     /** The owner's create failed for good: drop the claim so the next event opens a ticket. */

@@ -16,12 +16,24 @@ export async function underDeliveryLease<T>(
   fn: () => Promise<T>,
 ): Promise<T> {
   const token = randomUUID();
-  // As long as this attempt may run: a holder that dies leaves a lease that expires with it.
-  const until = () => new Date(Date.now() + attemptTimeoutMs(5 * 60_000));
-  while (!(await acquireDeliveryLease(deps.db, deliveryId, token, until()))) await pause(LEASE_POLL_MS);
+  await takeDeliveryLease(deps, deliveryId, token);
   try {
     return await fn();
   } finally {
     await releaseDeliveryLease(deps.db, deliveryId, token);
   }
+}
+
+/**
+ * Takes the delivery's lease under `token`, waiting while another attempt holds it; the caller
+ * releases it (a ticket attempt does in the statement that records its outcome).
+ */
+export async function takeDeliveryLease(
+  deps: ActivityDeps,
+  deliveryId: string,
+  token: string,
+): Promise<void> {
+  // As long as this attempt may run: a holder that dies leaves a lease that expires with it.
+  const until = () => new Date(Date.now() + attemptTimeoutMs(5 * 60_000));
+  while (!(await acquireDeliveryLease(deps.db, deliveryId, token, until()))) await pause(LEASE_POLL_MS);
 }

@@ -1,17 +1,18 @@
 import { listConnectorRows, toPlanningConnector } from '../db/repos/connectors.js';
-import { ensureDelivery, recordDeliveryFailed } from '../db/repos/deliveries.js';
+import { recordDeliveryFailed } from '../db/repos/deliveries.js';
+import { type PlannedDelivery, recordPlan } from '../db/repos/plans.js';
 import { listRules } from '../db/repos/rules.js';
-import { recordDecisions } from '../db/repos/violations.js';
 import { type ConnectorKind, connectorTimeoutMs, retryPolicyFor } from '../domain/connector.js';
 import { type DurationInput, parseDuration } from '../domain/duration.js';
 import type { CompactEvent } from '../domain/event.js';
 import type { NoticeType } from '../domain/notification.js';
-import type { Plan, Target, TargetOutcome, TicketTarget } from '../domain/plan.js';
+import type { Plan, Target, TargetOutcome } from '../domain/plan.js';
 import { planEvent } from '../domain/planning.js';
 import type { RetrySpec } from '../domain/retry.js';
 import type { Settings } from '../domain/settings.js';
 import type { Severity } from '../domain/severity.js';
 import { countDelivery } from '../infra/metrics.js';
+import { claimFor } from './claims.js';
 import type { ActivityDeps } from './deps.js';
 
 /** What carrying out a delivery needs of its connector: the plain (non-secret) part of a row. */
@@ -62,55 +63,66 @@ export function planActivities(deps: ActivityDeps) {
       // Planning needs no secrets; a connector whose secrets cannot be decrypted is skipped, visibly.
       const planning = rows.map((r) => toPlanningConnector(r, deps.box));
       const plan = planEvent(event, planning, rules, deps.settings);
-      const targets: Target[] = [];
       // A ticket delivery keeps the ticket decided here: replays and pushes create that ticket.
-      const open = async (connectorId: string, purpose: 'ticket' | 'event', ticket?: TicketTarget) => {
-        const c = byId.get(connectorId)!;
-        const delivery = await ensureDelivery(deps.db, {
-          eventId: event.event_id,
-          connectorId,
-          kind: c.kind,
-          purpose,
-          ticketSpec: ticket?.spec,
-          priority: ticket?.priority,
-        });
-        return { c, delivery };
-      };
-      for (const t of plan.tickets) {
-        const { c, delivery } = await open(t.connectorId, 'ticket', t);
-        targets.push({ ...toTarget(c, delivery, deps.settings, t.priority), ticket: t.spec });
-      }
-      for (const id of plan.siem) {
-        const { c, delivery } = await open(id, 'event');
-        targets.push(toTarget(c, delivery, deps.settings));
-      }
-      // Chosen, but its connector cannot be used: a failed delivery saying why (replay it once repaired).
-      const unavailable: TargetOutcome[] = [];
-      for (const u of plan.unavailable) {
-        const { c, delivery } = await open(u.connectorId, u.purpose, u.ticket);
-        const error = `not attempted: ${u.reason}`;
-        // Counted once (a retried plan finds it failed already): the "failed for good" alert sees it.
-        if (delivery.status !== 'failed') countDelivery(u.connectorId, c.kind, 'failed');
-        await recordDeliveryFailed(deps.db, {
-          deliveryId: delivery.id,
-          eventId: event.event_id,
-          connectorId: u.connectorId,
-          error,
-        });
-        unavailable.push({
-          deliveryId: delivery.id,
+      const planned: PlannedDelivery[] = [
+        ...plan.tickets.map((t) => ({
+          connectorId: t.connectorId,
+          purpose: 'ticket' as const,
+          ticketSpec: t.spec,
+          priority: t.priority,
+        })),
+        ...plan.siem.map((id) => ({ connectorId: id, purpose: 'event' as const })),
+        ...plan.unavailable.map((u) => ({
           connectorId: u.connectorId,
           purpose: u.purpose,
-          ok: false,
-          error,
-        });
-      }
-      await recordDecisions(deps.db, {
+          ticketSpec: u.ticket?.spec,
+          priority: u.ticket?.priority,
+        })),
+      ].map((d) => ({ ...d, kind: byId.get(d.connectorId)!.kind }));
+      const opened = await recordPlan(deps.db, {
         event,
         acceptedBy,
         decisions: plan.decisions,
         matchedRules: plan.explanations.filter((e) => e.status === 'matched').map((e) => e.ruleName),
+        deliveries: planned,
       });
+      const delivery = (connectorId: string) =>
+        opened[planned.findIndex((d) => d.connectorId === connectorId)]!;
+      const targets: Target[] = [
+        ...(await Promise.all(
+          plan.tickets.map(async (t) => {
+            const c = byId.get(t.connectorId)!;
+            const target = toTarget(c, delivery(t.connectorId), deps.settings, t.priority);
+            // Opens the ticket or joins the active one now: no claim step of its own in the run.
+            const claim = await claimFor(deps, {
+              deliveryId: target.deliveryId,
+              connectorId: c.id,
+              eventId: event.event_id,
+              severity: event.severity,
+              priority: t.priority ?? event.severity,
+              spec: t.spec,
+              kind: c.kind,
+            });
+            return { ...target, ticket: t.spec, claim };
+          }),
+        )),
+        ...plan.siem.map((id) => toTarget(byId.get(id)!, delivery(id), deps.settings)),
+      ];
+      // Chosen, but its connector cannot be used: a failed delivery saying why (replay it once repaired).
+      const unavailable: TargetOutcome[] = [];
+      for (const u of plan.unavailable) {
+        const { id: deliveryId, status, kind } = delivery(u.connectorId);
+        const error = `not attempted: ${u.reason}`;
+        // Counted once (a retried plan finds it failed already): the "failed for good" alert sees it.
+        if (status !== 'failed') countDelivery(u.connectorId, kind, 'failed');
+        await recordDeliveryFailed(deps.db, {
+          deliveryId,
+          eventId: event.event_id,
+          connectorId: u.connectorId,
+          error,
+        });
+        unavailable.push({ deliveryId, connectorId: u.connectorId, purpose: u.purpose, ok: false, error });
+      }
       const notifyOn = [...new Set(plan.listeners.flatMap((l) => l.notifyOn))];
       return { targets, decisions: plan.decisions, notifyOn, unavailable };
     },

@@ -26,20 +26,29 @@ export function siemActivities(deps: ActivityDeps) {
       const violation = await getViolation(deps.db, input.eventId);
       if (!violation) throw connectorUnavailable(`violation ${input.eventId} is not stored`);
       const event = violation.payload as ViolationEvent;
-      const result = await recordedAttempt(deps, input.deliveryId, input.maxRetryDelayMs, async () => {
-        const r = await deliverToSiem(connector.kind as SiemKind, connector.config as never, event, {
-          connectorId: connector.id,
-          severity: violation.severity as Severity,
-          receivedAt: violation.receivedAt,
-        });
-        return { value: r, httpStatus: r.status, remoteCode: r.remoteCode, message: r.message };
-      });
-      await recordEventDelivered(deps.db, {
-        deliveryId: input.deliveryId,
-        eventId: input.eventId,
-        connectorId: connector.id,
-        message: result.message,
-      });
+      const result = await recordedAttempt(
+        deps,
+        input.deliveryId,
+        input.maxRetryDelayMs,
+        async () => {
+          const r = await deliverToSiem(connector.kind as SiemKind, connector.config as never, event, {
+            connectorId: connector.id,
+            severity: violation.severity as Severity,
+            receivedAt: violation.receivedAt,
+          });
+          return { value: r, httpStatus: r.status, remoteCode: r.remoteCode, message: r.message };
+        },
+        {
+          recordSuccess: (r, finished) =>
+            recordEventDelivered(deps.db, {
+              deliveryId: input.deliveryId,
+              eventId: input.eventId,
+              connectorId: connector.id,
+              message: r.message,
+              finished,
+            }),
+        },
+      );
       return { status: result.status, message: result.message };
     },
   };

@@ -17,6 +17,7 @@ import {
   recordEscalation,
   recordPostedComment,
   recordTransition,
+  type TicketRow,
   type Transition,
 } from '../db/repos/tickets.js';
 import {
@@ -28,12 +29,41 @@ import {
 } from '../domain/connector.js';
 import { tryParseDuration } from '../domain/duration.js';
 import type { RetrySpec } from '../domain/retry.js';
+import type { Settings } from '../domain/settings.js';
 import type { Severity } from '../domain/severity.js';
 import type { TicketStatus } from '../domain/ticket-status.js';
 import { slaBreaches } from '../infra/metrics.js';
 import type { TicketSyncInit } from '../workflows/contract.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable, toTemporalFailure } from './failures.js';
+
+/** What a ticket's workflow follows it with: the row, its connector's policy, the settings. */
+export function ticketSyncInit(
+  t: TicketRow,
+  c: { name: string; retry: RetrySpec | null; config: Parameters<typeof connectorTimeoutMs>[0] } | undefined,
+  settings: Settings,
+): TicketSyncInit {
+  return {
+    status: t.status as TicketStatus,
+    created: t.externalId !== null,
+    externalId: t.externalId,
+    connectorId: t.connectorId,
+    connectorName: c?.name ?? t.connectorId,
+    kind: t.kind,
+    priority: t.priority as Severity,
+    recurrenceCount: t.recurrenceCount,
+    slaBreached: t.slaBreached,
+    slaDueAt: t.slaDueAt?.getTime(),
+    autoResolveAfterMs: t.autoResolveAfterMs ?? undefined,
+    lastActivityAt: (t.lastRecurrenceAt ?? t.createdAt).getTime(),
+    resolvedAt: t.resolvedAt?.getTime(),
+    autoCloseAfterMs:
+      settings.auto_close_after !== undefined ? tryParseDuration(settings.auto_close_after) : undefined,
+    recurrenceWindowMs: tryParseDuration(settings.notifications.recurrence_window),
+    retry: retryPolicyFor(t.kind as Connector['kind'], c?.retry, settings.retry[t.kind as Connector['kind']]),
+    timeoutMs: c ? connectorTimeoutMs(c.config) : 30_000,
+  };
+}
 
 export function ticketSyncActivities(deps: ActivityDeps) {
   const { db } = deps;
@@ -75,32 +105,8 @@ export function ticketSyncActivities(deps: ActivityDeps) {
       if (!t) return null;
       // Only plain fields (retry, timeout): the ticket's workflow starts even if the secrets cannot be read.
       const connector = await getConnectorRow(db, t.connectorId);
-      return {
-        status: t.status as TicketStatus,
-        created: t.externalId !== null,
-        externalId: t.externalId,
-        connectorId: t.connectorId,
-        connectorName: connector?.name ?? t.connectorId,
-        kind: t.kind,
-        priority: t.priority as Severity,
-        recurrenceCount: t.recurrenceCount,
-        slaBreached: t.slaBreached,
-        slaDueAt: t.slaDueAt?.getTime(),
-        autoResolveAfterMs: t.autoResolveAfterMs ?? undefined,
-        lastActivityAt: (t.lastRecurrenceAt ?? t.createdAt).getTime(),
-        resolvedAt: t.resolvedAt?.getTime(),
-        autoCloseAfterMs:
-          deps.settings.auto_close_after !== undefined
-            ? tryParseDuration(deps.settings.auto_close_after)
-            : undefined,
-        recurrenceWindowMs: tryParseDuration(deps.settings.notifications.recurrence_window),
-        retry: retryPolicyFor(
-          t.kind as Connector['kind'],
-          (connector?.retry as RetrySpec | null | undefined) ?? null,
-          deps.settings.retry[t.kind as Connector['kind']],
-        ),
-        timeoutMs: connector ? connectorTimeoutMs(connector.config) : 30_000,
-      };
+      const plain = connector && { ...connector, retry: connector.retry as RetrySpec | null };
+      return ticketSyncInit(t, plain, deps.settings);
     },
 
     /** Mirrors a status change to PostgreSQL (ticket row, its story, the audit trail). */

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { ticketIdempotencyKey } from '../connectors/idempotency.js';
 import { createTicket, type ItsmConnector } from '../connectors/itsm.js';
+import { beginTicketAttempt, type FinishedAttempt, type TicketAttemptStart } from '../db/repos/attempts.js';
 import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
-import { lastFinishedAttempt } from '../db/repos/deliveries.js';
+import { releaseDeliveryLease } from '../db/repos/deliveries.js';
 import { createdTicketByKey, recordTicketCreated, type TicketRow } from '../db/repos/tickets.js';
 import { getViolation } from '../db/repos/violations.js';
 import { type Connector, isItsmKind, retryPolicyFor } from '../domain/connector.js';
@@ -11,11 +13,13 @@ import type { Severity } from '../domain/severity.js';
 import type { TicketDraft, TicketRef } from '../domain/ticket.js';
 import { buildTicketDraft, type DraftConfig } from '../domain/ticket-draft.js';
 import { ticketsCreated } from '../infra/metrics.js';
+import { ticketCreated } from '../infra/workflow-client.js';
 import { recordedAttempt } from './attempts.js';
 import { currentAttempt, pause } from './context.js';
-import { underDeliveryLease } from './delivery-lease.js';
+import { takeDeliveryLease } from './delivery-lease.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable, policyDelayMs } from './failures.js';
+import { ticketSyncInit } from './ticket-sync.js';
 
 export interface CreateTicketInput {
   deliveryId: string;
@@ -82,23 +86,29 @@ const recordedRef = (t: TicketRow): TicketRef => ({
 });
 
 /**
- * After an attempt whose outcome is unknown (timeout, lost response), the next lookup waits until
+ * Takes the delivery's lease (waiting while another attempt holds it), then opens the attempt.
+ * After an attempt whose outcome is unknown (timeout, lost response), the lookup waits until
  * `settleMs` after it: a search that cannot see the issue yet would create a second one. The
  * retry delay already keeps this floor; a replay or push started sooner waits here.
  */
-async function settleAfterUnknownOutcome(deps: ActivityDeps, deliveryId: string, settleMs: number) {
-  if (settleMs <= 0) return;
-  const last = await lastFinishedAttempt(deps.db, deliveryId);
-  if (!last?.outcomeUnknown || !last.finishedAt) return;
-  const wait = last.finishedAt.getTime() + settleMs - Date.now();
-  if (wait > 0) await pause(wait);
+async function leaseAndBegin(
+  deps: ActivityDeps,
+  input: { deliveryId: string; token: string; idempotencyKey: string; settleMs: number },
+): Promise<Exclude<TicketAttemptStart, { status: 'settling' }>> {
+  await takeDeliveryLease(deps, input.deliveryId, input.token);
+  for (;;) {
+    const start = await beginTicketAttempt(deps.db, input);
+    if (start.status !== 'settling') return start;
+    await pause(start.waitMs);
+  }
 }
 
 export function ticketActivities(deps: ActivityDeps) {
   return {
     /**
      * Creates the ticket (or adopts the one an earlier attempt created but never heard back
-     * from), records it, and marks the delivery delivered.
+     * from), records it, marks the delivery delivered, and starts the ticket's workflow from
+     * the row just recorded (or tells the running one the ticket exists).
      */
     async createTicket(input: CreateTicketInput): Promise<CreatedTicket> {
       const connector = await loadConnector(deps, input.connectorId);
@@ -112,55 +122,89 @@ export function ticketActivities(deps: ActivityDeps) {
       const policy = retryPolicyFor(connector.kind, connector.retry, deps.settings.retry[connector.kind]);
 
       // One lookup-then-create at a time per delivery: a replay beside the workflow's own attempt,
-      // or an attempt beside a timed-out predecessor still running, waits here, then finds the
-      // ticket the other one recorded instead of creating a second.
-      const ref = await underDeliveryLease(deps, input.deliveryId, async () => {
-        const recorded = await createdTicketByKey(deps.db, idempotencyKey);
-        if (recorded) return recordedRef(recorded);
-        await settleAfterUnknownOutcome(deps, input.deliveryId, settleMs);
-        return recordedAttempt(
-          deps,
-          input.deliveryId,
-          input.maxRetryDelayMs,
-          async (attempt) => {
-            const value = await createTicket(asItsm(connector), draft, {
-              timeoutMs: input.timeoutMs,
-              lookupFirst: attempt.attempt > 1,
-            });
-            return {
-              value,
-              message: value.adopted ? `adopted existing ${value.externalId}` : `created ${value.externalId}`,
-            };
-          },
-          { afterUnknownMs: settleMs, policyDelayMs: policyDelayMs(policy, currentAttempt()) },
-        );
-      });
-
+      // or an attempt beside a timed-out predecessor still running, waits for the lease, then
+      // finds the ticket the other one recorded instead of creating a second.
+      const token = randomUUID();
       const slaMs = input.spec?.slaMs ?? parseDuration(deps.settings.sla[input.priority]);
-      const ticket = await recordTicketCreated(deps.db, {
-        deliveryId: input.deliveryId,
-        adopted: ref.adopted,
-        ticket: {
-          connectorId: connector.id,
-          kind: connector.kind,
-          eventId: input.eventId,
+      const record = (ref: TicketRef, finished?: FinishedAttempt) =>
+        recordTicketCreated(deps.db, {
+          deliveryId: input.deliveryId,
+          adopted: ref.adopted,
+          finished,
+          leaseToken: token,
+          ticket: {
+            connectorId: connector.id,
+            kind: connector.kind,
+            eventId: input.eventId,
+            idempotencyKey,
+            externalId: ref.externalId,
+            externalUrl: ref.externalUrl,
+            remoteId: ref.remoteId,
+            sysId: ref.sysId,
+            severity,
+            priority: input.priority,
+            // Only used when this create opens the row (manual push); a correlation claim has its own.
+            slaMs,
+            slaDueAt: new Date(Date.now() + slaMs),
+          },
+        });
+      let ticket: TicketRow | undefined;
+      let ref: TicketRef;
+      let released = false;
+      try {
+        const start = await leaseAndBegin(deps, {
+          deliveryId: input.deliveryId,
+          token,
           idempotencyKey,
-          externalId: ref.externalId,
-          externalUrl: ref.externalUrl,
-          remoteId: ref.remoteId,
-          sysId: ref.sysId,
-          severity,
-          priority: input.priority,
-          // Only used when this create opens the row (manual push); a correlation claim has its own.
-          slaMs,
-          slaDueAt: new Date(Date.now() + slaMs),
-        },
-      });
+          settleMs,
+        });
+        if (start.status === 'recorded') {
+          const recorded = await createdTicketByKey(deps.db, idempotencyKey);
+          if (!recorded) throw new Error(`ticket ${idempotencyKey} vanished`);
+          ref = recordedRef(recorded);
+          // Recorded and delivered already: an earlier attempt failed after recording (telling the sync).
+          ticket = start.delivered ? recorded : await record(ref);
+          released = !start.delivered;
+        } else {
+          ref = await recordedAttempt(
+            deps,
+            input.deliveryId,
+            input.maxRetryDelayMs,
+            async (attempt) => {
+              const value = await createTicket(asItsm(connector), draft, {
+                timeoutMs: input.timeoutMs,
+                lookupFirst: attempt.attempt > 1,
+              });
+              return {
+                value,
+                message: value.adopted
+                  ? `adopted existing ${value.externalId}`
+                  : `created ${value.externalId}`,
+              };
+            },
+            {
+              begun: start,
+              leaseToken: token,
+              settle: { afterUnknownMs: settleMs, policyDelayMs: policyDelayMs(policy, currentAttempt()) },
+              recordSuccess: async (value, finished) => {
+                ticket = await record(value, finished);
+                released = true;
+              },
+            },
+          );
+        }
+      } finally {
+        // Released with the record of the attempt; this covers a failure before or while recording.
+        if (!released) await releaseDeliveryLease(deps.db, input.deliveryId, token).catch(() => undefined);
+      }
+      // The ticket's workflow starts from the row just recorded (no load of its own).
+      const created = ticket!;
+      await ticketCreated(deps.workflows, created, ticketSyncInit(created, connector, deps.settings));
       // Created now, or adopted (an earlier attempt created it but never heard back): either
       // way this is when escalate records it.
       ticketsCreated.inc({ connector_id: connector.id, kind: connector.kind });
       return {
-        ticketId: ticket.id,
+        ticketId: created.id,
         externalId: ref.externalId,
         externalUrl: ref.externalUrl,
         adopted: ref.adopted,

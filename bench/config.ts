@@ -33,12 +33,25 @@ export interface BenchConfig {
   warmupItems: number;
   /** Longest wait for in-flight items to finish after a phase. */
   drainSeconds: number;
+  /**
+   * Burst: `burstItems` violations offered open-loop at `burstRate`/s (far above saturation):
+   * accept latency, errors, and the time until the backlog drained (at most `burstDrainSeconds`).
+   * 0 items: no burst phase.
+   */
+  burstItems: number;
+  burstRate: number;
+  burstDrainSeconds: number;
   /** (c): open TicketSyncWorkflows, start concurrency, webhook rate and duration. */
   tickets: number;
   ticketStartConcurrency: number;
   /** Webhook rates (per second), one step each: BENCH_WEBHOOK_RATE=10,20. */
   webhookRates: number[];
   webhookSeconds: number;
+  /**
+   * The storm: status webhooks at this rate (per second, for `webhookSeconds`) while the ticket
+   * workflows are still being started, from the moment a tenth of them were (0: none).
+   */
+  stormWebhookRate: number;
   /** Skip parts: `BENCH_ONLY=baseline,escalate,scale` (default all). */
   only: Set<'baseline' | 'escalate' | 'scale'>;
   /**
@@ -77,6 +90,9 @@ export function benchConfig(outDir: string): BenchConfig {
     saturationMaxSeconds: num('BENCH_SATURATION_MAX_SECONDS', 90),
     warmupItems: Math.round(num('BENCH_WARMUP', 30)),
     drainSeconds: num('BENCH_DRAIN_SECONDS', 90),
+    burstItems: Math.round(num('BENCH_BURST_ITEMS', 1000)),
+    burstRate: Math.max(1, num('BENCH_BURST_RATE', 100)),
+    burstDrainSeconds: num('BENCH_BURST_DRAIN_SECONDS', 400),
     tickets: Math.round(num('BENCH_TICKETS', 10_000)),
     ticketStartConcurrency: Math.max(1, Math.round(num('BENCH_TICKET_START_CONCURRENCY', 50))),
     webhookRates: (process.env.BENCH_WEBHOOK_RATE ?? '10,20')
@@ -84,6 +100,7 @@ export function benchConfig(outDir: string): BenchConfig {
       .map((r) => Number(r.trim()))
       .filter((r) => Number.isFinite(r) && r > 0),
     webhookSeconds: num('BENCH_WEBHOOK_SECONDS', 30),
+    stormWebhookRate: num('BENCH_STORM_WEBHOOK_RATE', 10),
     only: new Set(only),
     temporalDb: process.env.BENCH_TEMPORAL_DB === 'file' ? 'file' : 'memory',
     ticketStartBudgetSeconds: num('BENCH_TICKET_START_BUDGET_SECONDS', 150),

@@ -47,6 +47,8 @@ export interface PhaseResult {
   acceptedPerSecond: number;
   /** Completions per second (fixed: over first start → last completion; saturation: steady window). */
   throughputPerSecond: number;
+  /** Fixed: seconds from the first intended start until the last completion (a burst's drain time). */
+  lastCompletionSeconds?: number;
   /** Cores used per process over the phase (1.0 = one core fully busy). */
   coresUsed: Record<string, number>;
   eventLoopDelayMs: { p50: number; p99: number; max: number };
@@ -192,11 +194,13 @@ export async function runPhase(opts: {
   const completions = samples.flatMap((s) => (s.outcome?.doneMono !== undefined ? [s.outcome.doneMono] : []));
 
   let throughput: number;
+  let lastCompletionSeconds: number | undefined;
   if (opts.mode === 'saturation') {
     throughput = completions.filter((t) => t >= from && t <= to).length / steadySeconds;
   } else {
     const last = Math.max(to, ...completions);
     throughput = completions.length / ((last - loopStart) / 1000);
+    lastCompletionSeconds = round1((last - loopStart) / 1000);
   }
 
   return {
@@ -212,6 +216,7 @@ export async function runPhase(opts: {
     e2eLatencyMs: summarize(done.map((s) => s.outcome!.e2eMs!)),
     acceptedPerSecond: round1(accepted.length / steadySeconds),
     throughputPerSecond: round2(throughput),
+    lastCompletionSeconds,
     coresUsed: Processes.coresUsed(cpuBefore!, cpuAfter!),
     eventLoopDelayMs: loopDelay(),
     rssMiB: rss.stop(),

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compare } from './compare.js';
+import { compare, tuningLog } from './compare.js';
 import { renderResults } from './report.js';
 import type { BenchResults } from './run.js';
 
@@ -20,5 +20,7 @@ if (values.before) {
   results.comparison = compare(read(values.before), results, values.change ?? '');
   writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
+// The tuning log as it stands (not written back: results.json keeps what its run saw).
+results.tuningLog = tuningLog(join(import.meta.dirname, 'tuning'));
 writeFileSync(join(dir, 'RESULTS.md'), renderResults(results));
 console.log(`wrote ${join(dir, 'RESULTS.md')}`);

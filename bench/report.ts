@@ -1,5 +1,5 @@
 /** Renders bench/RESULTS.md from the results object (the same data as results.json). */
-import { renderComparison } from './compare.js';
+import { renderComparison, renderTuningLog } from './compare.js';
 import type { PhaseResult } from './phase.js';
 import type { BenchResults } from './run.js';
 import type { WebhookStep } from './scale.js';
@@ -80,6 +80,7 @@ export function renderResults(r: BenchResults): string {
       'not guarantees; re-run to compare.',
     '',
     ...(r.comparison ? renderComparison(r.comparison) : []),
+    ...renderTuningLog(r.tuningLog ?? []),
     '## Machine',
     '',
     table(
@@ -129,7 +130,7 @@ export function renderResults(r: BenchResults): string {
       `items done, at least ${r.config.saturationWarmupSeconds} s) a steady window is measured, ${r.config.saturationSeconds} s ` +
       `or three ramp-ups if longer (at most ${r.config.saturationMaxSeconds} s): throughput = ` +
       'completions in the window, percentiles = items started in it, CPU = over it (at saturation, latency ≈ ' +
-      'in-flight ÷ throughput: it is queueing, not service time). Order: (a) saturation, (b) saturation, (a) fixed, (b) fixed, (c). ' +
+      'in-flight ÷ throughput: it is queueing, not service time). Order: (a) saturation, (b) saturation, (a) fixed, (b) fixed, (b) burst, (c). ' +
       `${r.config.warmupItems} warm-up items per path before measuring.`,
     '',
   );
@@ -175,6 +176,15 @@ export function renderResults(r: BenchResults): string {
           `${r.ratio.fixedAcceptP50}×.`,
         '',
       );
+      const othersA = r.baseline!.saturation.coresUsed.others ?? 0;
+      const othersB = r.escalate!.saturation.coresUsed.others ?? 0;
+      if (Math.abs(othersA - othersB) > 0.3)
+        out.push(
+          `**Caution**: other processes on the box took ${othersA} cores during (a)'s saturation window and ` +
+            `${othersB} during (b)'s, so this throughput ratio is skewed ${othersA > othersB ? 'in escalate’s favour' : 'against escalate'}; ` +
+            'the CPU-per-item ratio below does not depend on them.',
+          '',
+        );
       const cpu = cpuRatio(r);
       if (cpu) {
         out.push(
@@ -185,6 +195,44 @@ export function renderResults(r: BenchResults): string {
           '',
         );
       }
+    }
+    const burst = r.escalate?.burst;
+    if (burst) {
+      out.push(
+        '### Burst absorption',
+        '',
+        `${burst.items} violations offered open-loop at ${burst.rate}/s (far above saturation: the backlog ` +
+          'queues in Temporal, not in the API), after the phases above; accept latency measured from the ' +
+          'intended send time; drain = from the first send until the last violation completed.',
+        '',
+        table(
+          [
+            'sent',
+            'accepted (202)',
+            'completed',
+            'errors',
+            'accept p50 ms',
+            'accept p95',
+            'accept p99',
+            'accept max',
+            'drain s',
+            'e2e p99 ms',
+          ],
+          [
+            [
+              burst.sent,
+              burst.accepted,
+              burst.completed,
+              errs(burst.errors),
+              ...lat(burst.acceptLatencyMs),
+              burst.acceptLatencyMs.max,
+              burst.lastCompletionSeconds ?? '',
+              burst.e2eLatencyMs.p99,
+            ],
+          ],
+        ),
+        '',
+      );
     }
     out.push(
       '### Resources during each phase',
@@ -206,6 +254,7 @@ export function renderResults(r: BenchResults): string {
       res.push(
         resourceRow('(b) fixed', r.escalate.fixed),
         resourceRow('(b) saturation', r.escalate.saturation),
+        ...(r.escalate.burst ? [resourceRow('(b) burst', r.escalate.burst)] : []),
       );
     }
     out.push(
@@ -345,8 +394,8 @@ export function renderResults(r: BenchResults): string {
       '## (c) Scale: open TicketSyncWorkflows and status webhooks',
       '',
       `${s.tickets} ticket rows inserted into PostgreSQL (${s.insertSeconds} s), then ${s.tickets} ` +
-        '`ticketSyncWorkflow({ticketId})` started by the client (search attributes and summary as `startTicketSync` sets them); ' +
-        'each loads its row (a local activity) and arms its SLA timer (4 h). Then signed `POST /v1/webhooks/itsm` ' +
+        '`ticketSyncWorkflow` started by the client as `createTicket` starts it (search attributes, summary, and the ' +
+        'ticket row just recorded, so the run needs no load); each sleeps on its start delay until its SLA deadline (4 h): no workflow task until then. Signed `POST /v1/webhooks/itsm` ' +
         '`{external_ticket_id, status: "in_progress"}` at fixed rates, each to a distinct ticket: lookup by external id, ' +
         'Temporal Update-with-start `setStatus` (validator + `recordTransition` local activity: ticket row, ticket_events, audit in one transaction).',
       '',
@@ -373,15 +422,19 @@ export function renderResults(r: BenchResults): string {
             `${s.creationCores.bench} / ${s.creationCores.temporal} / ${s.creationCores.postgres} / ${s.creationCores.others ?? '?'}`,
           ],
           [
-            'API+worker RSS per cached TicketSyncWorkflow (slope while the cache filled)',
-            s.rssPerCachedWorkflowKiB !== undefined ? `≈ ${s.rssPerCachedWorkflowKiB} KiB` : 'n/a',
+            'API+worker RSS per cached TicketSyncWorkflow (slope over the scale run; webhooks wake and cache them)',
+            s.rssPerCachedWorkflowKiB !== undefined && s.rssPerCachedWorkflowKiB > 0
+              ? `≈ ${s.rssPerCachedWorkflowKiB} KiB`
+              : `n/a (${s.rssPerCachedWorkflowKiB ?? 'no'} KiB: garbage collection outweighed the cache's growth; see the tuning log's scale run)`,
           ],
           ['Temporal SDK warnings while arming', errs(s.creationWarnings ?? {})],
         ],
       ),
       '',
-      'Webhook steps (one after the other, each on tickets no earlier webhook touched; most of them are not in ' +
-        "the worker's workflow cache, so each Update first replays its ticket's short history):",
+      'Webhook steps, each on tickets no earlier webhook touched. "During the storm": sent while the workflows ' +
+        'were still being started (from the moment a tenth of them were), to tickets whose workflow had started. ' +
+        "The others: one after the other once armed; most of their tickets are not in the worker's workflow cache, " +
+        "so each Update first replays its ticket's short history:",
       '',
       table(
         [
@@ -397,8 +450,18 @@ export function renderResults(r: BenchResults): string {
           'event-loop p99 ms',
           'SDK warnings',
         ],
-        steps.map((w) => [
-          `${w.rate}/s for ${w.seconds} s`,
+        [
+          ...(s.stormWebhooks
+            ? [
+                {
+                  ...s.stormWebhooks,
+                  label: `during the storm (${s.stormWebhooks.startedAtBegin} → ${s.stormWebhooks.startedAtEnd} started): ${s.stormWebhooks.rate}/s for ${s.stormWebhooks.seconds} s`,
+                },
+              ]
+            : []),
+          ...steps.map((w) => ({ ...w, label: `${w.rate}/s for ${w.seconds} s` })),
+        ].map((w) => [
+          w.label,
           w.sent,
           w.applied,
           errs(w.errors),
@@ -473,6 +536,7 @@ export function renderResults(r: BenchResults): string {
     `  BENCH_SATURATION_IN_FLIGHT=${r.config.saturationInFlight} BENCH_TICKETS=${r.config.tickets} \\`,
     `  BENCH_WEBHOOK_RATE=${(r.config.webhookRates ?? []).join(',')} BENCH_WEBHOOK_SECONDS=${r.config.webhookSeconds} \\`,
     `  BENCH_TICKET_START_BUDGET_SECONDS=${r.config.ticketStartBudgetSeconds} BENCH_ARM_TIMEOUT_SECONDS=${r.config.armTimeoutSeconds} \\`,
+    `  BENCH_BURST_ITEMS=${r.config.burstItems ?? 0} BENCH_BURST_RATE=${r.config.burstRate ?? 100} BENCH_STORM_WEBHOOK_RATE=${r.config.stormWebhookRate ?? 0} \\`,
     `  BENCH_TEMPORAL_DB=${r.config.temporalDb} npm run bench`,
     'BENCH_ONLY=baseline,escalate npm run bench   # skip the scale run',
     '```',

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ticketWorkflowId, violationWorkflowId } from '../workflows/contract.js';
-import { type Comparison, compare } from './compare.js';
+import { type Comparison, compare, tuningLog } from './compare.js';
 import { type BenchConfig, benchConfig } from './config.js';
 import { mapLimit, stampNow } from './load.js';
 import { baselineItem, baselineSample, CompletionWatcher, escalateItem } from './paths.js';
@@ -40,6 +40,8 @@ export interface PathResults {
 }
 
 export interface EscalateExtras {
+  /** Open-loop burst far above saturation (absent with BENCH_BURST_ITEMS=0). */
+  burst?: PhaseResult & { items: number; rate: number };
   /** PostgreSQL work per violation (bench polling excluded). */
   postgresPerViolation: {
     transactions: number;
@@ -73,6 +75,8 @@ export interface BenchResults {
   durationSeconds: number;
   /** Against an earlier run (BENCH_BEFORE=path/to/results.json, BENCH_CHANGE="what changed"). */
   comparison?: Comparison;
+  /** Each change that stayed, from the runs kept in bench/tuning/ (steps.json). */
+  tuningLog?: Comparison[];
 }
 
 const benchDir = resolve(import.meta.dirname);
@@ -243,6 +247,30 @@ async function main() {
         fakes: await stack.fakes.stats(),
       };
     }
+    if (escalate && results.escalate && cfg.burstItems > 0) {
+      const seconds = cfg.burstItems / cfg.burstRate;
+      say(
+        `escalate: burst of ${cfg.burstItems} violations at ${cfg.burstRate}/s (open loop), then the drain`,
+      );
+      const burst = await runPhase({
+        mode: 'fixed',
+        rate: cfg.burstRate,
+        inFlight: 0,
+        seconds,
+        warmupSeconds: 0,
+        drainSeconds: cfg.burstDrainSeconds,
+        processes: stack.processes,
+        item: escalate.item,
+        expire: escalate.expire,
+      });
+      say(
+        `escalate burst → ${burst.completed}/${burst.sent} completed, accept p50/p99 ${burst.acceptLatencyMs.p50}/` +
+          `${burst.acceptLatencyMs.p99} ms, drained after ${burst.lastCompletionSeconds} s` +
+          `${Object.keys(burst.errors).length ? `, errors ${JSON.stringify(burst.errors)}` : ''}`,
+      );
+      results.escalate.burst = { ...burst, items: cfg.burstItems, rate: cfg.burstRate };
+      await pause(2000);
+    }
     if (escalate && cfg.profileSeconds > 0) {
       say(
         `escalate: ${cfg.profileSeconds} s more at saturation under the CPU profiler (not in the tables above)`,
@@ -292,6 +320,7 @@ async function main() {
       const before = JSON.parse(readFileSync(process.env.BENCH_BEFORE, 'utf8')) as BenchResults;
       results.comparison = compare(before, results, process.env.BENCH_CHANGE ?? '');
     }
+    results.tuningLog = tuningLog(join(benchDir, 'tuning'));
     writeFileSync(join(cfg.outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(join(cfg.outDir, 'RESULTS.md'), renderResults(results));
     formatJson(join(cfg.outDir, 'results.json'));

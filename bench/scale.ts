@@ -1,11 +1,17 @@
 /**
  * (c) Scale run: N open TicketSyncWorkflows (ticket rows inserted straight into PostgreSQL, each
- * workflow started by the client like `startTicketSync` does; each loads its row and arms its
+ * workflow started by the client as `createTicket` does, from the row it recorded; each arms its
  * SLA timer), then signed status webhooks at a fixed rate through POST /v1/webhooks/itsm, each one
  * a Temporal Update on a distinct ticket (open → in_progress, recorded in PostgreSQL).
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import { inArray } from 'drizzle-orm';
+import { ticketSyncInit } from '../activities/ticket-sync.js';
+import { getConnectorRow } from '../db/repos/connectors.js';
+import type { TicketRow } from '../db/repos/tickets.js';
+import { tickets } from '../db/schema.js';
+import { defaultSettings } from '../domain/settings.js';
 import { ticketCreated } from '../infra/workflow-client.js';
 import { ticketWorkflowId } from '../workflows/contract.js';
 import type { BenchConfig } from './config.js';
@@ -30,8 +36,8 @@ export interface ScaleResult {
   /** False when the arm timeout passed before every sampled workflow sat idle. */
   armedComplete: boolean;
   /**
-   * Least-squares slope of this process's RSS over the worker's cached-workflow count while the
-   * cache filled (KiB per cached TicketSyncWorkflow); undefined without enough spread.
+   * Least-squares slope of this process's RSS over the worker's cached-workflow count over the
+   * whole scale run (KiB per cached TicketSyncWorkflow); undefined without enough spread.
    */
   rssPerCachedWorkflowKiB?: number;
   /** Task-queue backlog when arming ended (0 + 0 when complete). */
@@ -40,7 +46,12 @@ export interface ScaleResult {
   creationCores: Record<string, number>;
   creationWarnings: Record<string, number>;
   afterArming: ScaleFootprint;
-  /** One step per rate of BENCH_WEBHOOK_RATE, in order. */
+  /**
+   * Webhooks sent while the workflows were still being started (the storm), to tickets whose
+   * workflow had been started; with how many were started when the step began and ended.
+   */
+  stormWebhooks?: WebhookStep & { startedAtBegin: number; startedAtEnd: number };
+  /** One step per rate of BENCH_WEBHOOK_RATE, in order (after arming). */
   webhooks: WebhookStep[];
   afterWebhooks: ScaleFootprint;
 }
@@ -182,15 +193,15 @@ async function backlog(client: Client, taskQueue: string): Promise<{ workflow: n
   return { workflow: await count(1), activity: await count(2) };
 }
 
-/** Idle = running, no workflow task and no activity pending: it waits on its timer. */
+/** Idle = running, no workflow task and no activity pending: it waits on its timer (or its start delay). */
 async function idle(client: Client, workflowId: string): Promise<boolean> {
   try {
     const d = await client.workflow.getHandle(workflowId).describe();
+    // A run started with a start delay has no workflow task until then: idle too.
     return (
       d.status.name === 'RUNNING' &&
       !d.raw.pendingWorkflowTask &&
-      (d.raw.pendingActivities?.length ?? 0) === 0 &&
-      d.historyLength > 3
+      (d.raw.pendingActivities?.length ?? 0) === 0
     );
   } catch {
     return false;
@@ -200,6 +211,16 @@ async function idle(client: Client, workflowId: string): Promise<boolean> {
 export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<ScaleResult> {
   const n = cfg.tickets;
   const rss = new RssSampler().start(1000);
+  // RSS against the worker's cached workflows, all along (the cache fills as runs wake up).
+  const cacheSamples: { cached: number; rss: number }[] = [];
+  const cacheSampler = setInterval(
+    () =>
+      cacheSamples.push({
+        cached: stack.escalateWorker.getStatus().numCachedWorkflows,
+        rss: process.memoryUsage().rss,
+      }),
+    500,
+  );
   const run = randomUUID().slice(0, 8);
   const ids = Array.from({ length: n }, () => randomUUID());
   const eventIds = ids.map(() => randomUUID());
@@ -227,6 +248,18 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
     await stack.benchSql`insert into tickets ${stack.benchSql(rows)}`;
   }
   const insertSeconds = (performance.now() - insertStart) / 1000;
+  // What the creator knows when it starts the ticket's workflow (activities/tickets.ts): the row
+  // just recorded and its connector; read here before the clock starts.
+  const db = stack.database.db;
+  const connector = await getConnectorRow(db, stack.connectors.jira);
+  const rowsById = new Map<string, TicketRow>();
+  for (let i = 0; i < n; i += 1000)
+    for (const row of await db
+      .select()
+      .from(tickets)
+      .where(inArray(tickets.id, ids.slice(i, i + 1000))))
+      rowsById.set(row.id, row);
+  const settings = defaultSettings();
 
   say(`scale: starting ${n} TicketSyncWorkflows (${cfg.ticketStartConcurrency} concurrent starts)`);
   const startLatencies: number[] = [];
@@ -237,25 +270,43 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
   const budgetEnd = startStart + cfg.ticketStartBudgetSeconds * 1000;
   let lastReport = startStart;
   const started: string[] = [];
+  // The storm: webhooks to tickets already followed while the others are still being started.
+  const startedIndexes: number[] = [];
+  const stormTouched = new Set<number>();
+  const stormTarget = () => {
+    for (;;) {
+      const i = startedIndexes[Math.floor(Math.random() * startedIndexes.length)]!;
+      if (!stormTouched.has(i) || stormTouched.size >= startedIndexes.length) {
+        stormTouched.add(i);
+        return externalId(i);
+      }
+    }
+  };
+  let storm: Promise<NonNullable<ScaleResult['stormWebhooks']>> | undefined;
+  const startStorm = () => {
+    const startedAtBegin = started.length;
+    say(`scale: storm webhooks at ${cfg.stormWebhookRate}/s while starting (${startedAtBegin} started)`);
+    storm = webhookStep(stack, cfg, cfg.stormWebhookRate, stormTarget).then((step) => ({
+      ...step,
+      startedAtBegin,
+      startedAtEnd: started.length,
+    }));
+  };
   await mapLimit(ids, cfg.ticketStartConcurrency, async (ticketId, i) => {
     const t0 = performance.now();
     if (t0 > budgetEnd) return;
     try {
-      // As the violation that created the ticket does (activities/claims.ts startTicketSync).
+      // As the activity that created the ticket does (activities/tickets.ts createTicket).
+      const row = rowsById.get(ticketId)!;
       await ticketCreated(
         { client: stack.client, taskQueue: TASK_QUEUE },
-        {
-          id: ticketId,
-          eventId: eventIds[i]!,
-          kind: 'jira',
-          severity: 'high',
-          priority: 'high',
-          status: 'open',
-          externalId: externalId(i),
-        },
+        row,
+        ticketSyncInit(row, connector as Parameters<typeof ticketSyncInit>[1], settings),
       );
       startLatencies.push(performance.now() - t0);
       started.push(ticketId);
+      startedIndexes.push(i);
+      if (!storm && cfg.stormWebhookRate > 0 && started.length >= Math.ceil(n / 10)) startStorm();
     } catch {
       startErrors++;
     }
@@ -265,6 +316,12 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
     }
   });
   const startSeconds = (performance.now() - startStart) / 1000;
+  const stormWebhooks = storm ? await storm : undefined;
+  if (stormWebhooks)
+    say(
+      `scale: storm webhooks → ${stormWebhooks.applied}/${stormWebhooks.sent} applied, p50/p99 ` +
+        `${stormWebhooks.latencyMs.p50}/${stormWebhooks.latencyMs.p99} ms`,
+    );
   if (started.length + startErrors < n)
     say(
       `scale: start budget (${cfg.ticketStartBudgetSeconds} s) spent after ${started.length} of ${n} workflows`,
@@ -278,7 +335,6 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
   const armDeadline = performance.now() + cfg.armTimeoutSeconds * 1000;
   let lastBacklog = { workflow: -1, activity: -1 };
   let lastSay = performance.now();
-  const cacheSamples: { cached: number; rss: number }[] = [];
   while (performance.now() < armDeadline) {
     lastBacklog = await backlog(stack.client, TASK_QUEUE);
     if (lastBacklog.workflow === 0 && lastBacklog.activity === 0) {
@@ -286,10 +342,6 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
       pendingSample = pendingSample.filter((_, i) => !states[i]);
       if (!pendingSample.length) break;
     }
-    cacheSamples.push({
-      cached: stack.escalateWorker.getStatus().numCachedWorkflows,
-      rss: process.memoryUsage().rss,
-    });
     if (performance.now() - lastSay > 10_000) {
       lastSay = performance.now();
       say(`scale: arming, backlog ${lastBacklog.workflow} workflow + ${lastBacklog.activity} activity tasks`);
@@ -308,7 +360,9 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
 
   // Only tickets whose workflow was started (all of them unless the start budget ran out); each
   // webhook goes to a ticket no earlier webhook touched (open → in_progress is then always applied).
-  const targets = shuffle(Array.from({ length: n }, (_, i) => i).filter((i) => open.has(ids[i]!)));
+  const targets = shuffle(
+    Array.from({ length: n }, (_, i) => i).filter((i) => open.has(ids[i]!) && !stormTouched.has(i)),
+  );
   let nextTarget = 0;
   const webhooks: WebhookStep[] = [];
   for (const rate of cfg.webhookRates) {
@@ -324,6 +378,7 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
   }
   const afterWebhooks = await footprint(stack, rss);
   rss.stop();
+  clearInterval(cacheSampler);
 
   return {
     tickets: n,
@@ -341,6 +396,7 @@ export async function runScale(stack: BenchStack, cfg: BenchConfig): Promise<Sca
     creationCores,
     creationWarnings,
     afterArming,
+    stormWebhooks,
     webhooks,
     afterWebhooks,
   };

@@ -25,7 +25,17 @@ export interface Target {
   ticket?: TicketSpec;
   /** ITSM only, for the activity summary: "create Jira issue in SEC". */
   container?: string;
+  /**
+   * ITSM with a ticket spec: the claim, made while planning (runs planned before that claim in a
+   * local activity of their own).
+   */
+  claim?: TicketClaim;
 }
+
+/** Whether an event opens its ticket (`owner`) or recurs on an active one with its correlation key. */
+export type TicketClaim =
+  | { role: 'owner'; ticketId: string }
+  | { role: 'recurrence'; ticketId: string; reopen: boolean; externalId: string | null };
 
 /**
  * What a rule (or the default routing) asks of one ticket: the one shape from planning to the

@@ -32,6 +32,7 @@ import {
   setStatusUpdate,
   type TicketComment,
   type TicketFacts,
+  type TicketSyncInit,
   ticketStart,
   ticketWorkflowId,
   violationStart,
@@ -43,6 +44,11 @@ import { encryptsPayloads } from './payload-codec.js';
 export interface Workflows {
   client: Client;
   taskQueue: string;
+  /**
+   * The client shares a worker's NativeConnection (API and worker in one process): violation
+   * starts ask for eager execution, the first workflow task coming back with the start's answer.
+   */
+  eagerStart?: boolean;
 }
 
 /** How long a request waits for Temporal to acknowledge a start before answering 503. */
@@ -65,7 +71,12 @@ export async function startViolation(w: Workflows, event: CompactEvent, accepted
   const spec = violationStart(event, acceptedBy, { redacted: encryptsPayloads(w.client) });
   try {
     // Answer 503 within seconds when Temporal is down, instead of the client's long retry loop.
-    await w.client.connection.withDeadline(Date.now() + START_DEADLINE_MS, () => start(w, spec));
+    await w.client.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+      w.client.workflow.start(spec.workflowType, {
+        ...startOptions(w, spec),
+        ...(w.eagerStart ? { requestEagerStart: true } : {}),
+      }),
+    );
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
@@ -161,12 +172,36 @@ async function unlessEnded(signalWithStart: Promise<unknown>): Promise<void> {
   }
 }
 
-/** The remote ticket exists: the ticket's workflow (started now if need be) starts following it. */
-export function ticketCreated(w: Workflows, ticket: TicketFacts): Promise<void> {
-  const spec = ticketStart(ticket);
-  return unlessEnded(
-    w.client.workflow.signalWithStart(spec.workflowType, { ...startOptions(w, spec), signal: createdSignal }),
-  );
+/**
+ * The remote ticket exists: the ticket's workflow (started now if need be) starts following it.
+ * With `init` (the creator's view of the ticket just recorded) a run started now needs no load
+ * and sleeps until its first deadline: a plain start (a signal-with-start would wake it), and the
+ * `created` signal only to a run someone else started first.
+ */
+export async function ticketCreated(w: Workflows, ticket: TicketFacts, init?: TicketSyncInit): Promise<void> {
+  const spec = ticketStart(ticket, init);
+  if (!init)
+    return unlessEnded(
+      w.client.workflow.signalWithStart(spec.workflowType, {
+        ...startOptions(w, spec),
+        signal: createdSignal,
+      }),
+    );
+  try {
+    await w.client.workflow.start(spec.workflowType, {
+      ...startOptions(w, spec),
+      workflowIdConflictPolicy: 'FAIL',
+    });
+    return;
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  try {
+    await w.client.workflow.getHandle(spec.options.workflowId).signal(createdSignal);
+  } catch (err) {
+    // A finished run is left alone: its ticket is closed.
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
 }
 
 /** A recurrence (which may beat the creator to starting the ticket's workflow). */

@@ -198,12 +198,15 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Recorded[]>> = {
   async 'webhook-updates'(ctx) {
     const ticket = await ticketOf(ctx, await postViolation(ctx, makeEvent()));
     const body = JSON.stringify({ external_ticket_id: ticket.externalId, status: 'in_progress' });
+    // The signature covers "<timestamp>.<body>" (a webhook without its timestamp is refused).
+    const ts = String(Math.floor(Date.now() / 1000));
     const hook = await json<{ result: string }>(
       await ctx.api('/v1/webhooks/itsm', {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          'x-escalate-signature': sign(WEBHOOK_SECRET, body),
+          'x-escalate-timestamp': ts,
+          'x-escalate-signature': sign(WEBHOOK_SECRET, `${ts}.${body}`),
         },
         body,
       }),

@@ -12,7 +12,12 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CompactEvent } from '../domain/event.js';
 import { fitJsonBytes } from '../domain/json-text.js';
 import type { RetryPolicyMs } from '../domain/retry.js';
-import { EscalateEventType, EscalateSeverity, EscalateTicketStatus } from '../domain/search-attributes.js';
+import {
+  EscalateEventType,
+  EscalateSeverity,
+  EscalateTicketKeys,
+  EscalateTicketStatus,
+} from '../domain/search-attributes.js';
 import type { Severity } from '../domain/severity.js';
 import type { TicketStatus, TransitionSource } from '../domain/ticket-status.js';
 
@@ -178,6 +183,29 @@ export interface TicketSyncState {
   transitions: TicketTransitionRecord[];
 }
 
+/**
+ * How long a ticket just created can sleep before its run first looks at it: until its earliest
+ * deadline (SLA, auto-resolve), as the run itself would compute it (0: none, start now).
+ */
+export function firstWakeDelayMs(init: TicketSyncInit, now = Date.now()): number {
+  const deadlines: number[] = [];
+  const active = init.status === 'open' || init.status === 'in_progress';
+  if (active && init.autoResolveAfterMs) deadlines.push(init.lastActivityAt + init.autoResolveAfterMs);
+  if (init.status === 'open' && !init.slaBreached && init.slaDueAt) deadlines.push(init.slaDueAt);
+  if (!init.created || !active || deadlines.length === 0) return 0;
+  return Math.max(0, Math.min(...deadlines) - now);
+}
+
+/** A ticket workflow's state as loaded from `init` (what the run itself does when it loads). */
+export const ticketStateFrom = (ticketId: string, init: TicketSyncInit): TicketSyncState => ({
+  ticketId,
+  status: init.status,
+  created: init.created,
+  recurrenceCount: init.recurrenceCount,
+  slaBreached: init.slaBreached,
+  transitions: [],
+});
+
 /** Status changes (ITSM webhook, API): the validator refuses transitions the table forbids. */
 export const setStatusUpdate = defineUpdate<StatusChangeResult, [StatusChange]>('setStatus');
 export const recurrenceSignal = defineSignal<[Recurrence]>('recurrence');
@@ -205,6 +233,8 @@ export interface StartSpec<Args extends unknown[]> {
     typedSearchAttributes?: SearchAttributePair[];
     staticSummary: string;
     staticDetails?: string;
+    /** ms before the first workflow task (an Update-with-start or a signal-with-start wakes it sooner). */
+    startDelay?: number;
   };
 }
 
@@ -294,16 +324,24 @@ export interface TicketFacts {
  * `ticket-{ticket_id}`, started by whichever comes first: the violation that created the ticket,
  * a recurrence, or a status change from the API or a webhook. A finished run is never revived.
  */
-export const ticketStart = (t: TicketFacts): StartSpec<[TicketSyncInput]> => ({
+export const ticketStart = (t: TicketFacts, init?: TicketSyncInit): StartSpec<[TicketSyncInput]> => ({
   workflowType: 'ticketSyncWorkflow',
   options: {
+    // Started by its creator, the run has nothing to do before its first deadline (an Update or a
+    // signal-with-start wakes it sooner): no workflow task until then, none queued in a storm.
+    ...(init && firstWakeDelayMs(init) > 0 ? { startDelay: firstWakeDelayMs(init) } : {}),
     workflowId: ticketWorkflowId(t.id),
-    args: [{ ticketId: t.id }],
+    // The creator knows the ticket as just recorded: the run starts from it instead of loading it.
+    args: [
+      init ? { ticketId: t.id, carried: { init, state: ticketStateFrom(t.id, init) } } : { ticketId: t.id },
+    ],
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
     workflowIdConflictPolicy: 'USE_EXISTING',
+    // The remote key too when known: the run then has no upsert of its own to make.
     typedSearchAttributes: [
       { key: EscalateSeverity, value: t.severity },
       { key: EscalateTicketStatus, value: t.status },
+      ...(t.externalId ? [{ key: EscalateTicketKeys, value: [t.externalId] }] : []),
     ],
     staticSummary: summaryText(
       `${t.priority} ${t.kind} ticket ${t.externalId ?? '(being created)'} for ${t.eventId}`,

@@ -34,6 +34,9 @@ const localBookkeeping: Bookkeeping = (summary) =>
 /** Runs started before local bookkeeping existed replay with the activities they recorded. */
 export const LOCAL_BOOKKEEPING_PATCH = 'local-bookkeeping';
 
+/** createTicket starts the ticket's workflow (no startTicketSync local activity after it). */
+export const SYNC_STARTED_BY_CREATE_PATCH = 'sync-started-by-create';
+
 export const bookkeepingActivities = (): Bookkeeping =>
   patched(LOCAL_BOOKKEEPING_PATCH) ? localBookkeeping : bookkeeping;
 
@@ -108,17 +111,18 @@ export async function runTarget(
       const priority = target.priority ?? event.severity;
       if (target.ticket) {
         // Correlation: join an active ticket with the same key, or claim the right to open one.
-        const claim = await bk(
-          `claim the ${target.connectorName} ticket for this correlation key`,
-        ).claimTicket({
-          deliveryId: target.deliveryId,
-          connectorId: target.connectorId,
-          eventId: event.event_id,
-          severity: event.severity,
-          priority,
-          spec: target.ticket,
-          kind: target.kind,
-        });
+        // Planning claims it (runs planned before that claim here).
+        const claim =
+          target.claim ??
+          (await bk(`claim the ${target.connectorName} ticket for this correlation key`).claimTicket({
+            deliveryId: target.deliveryId,
+            connectorId: target.connectorId,
+            eventId: event.event_id,
+            severity: event.severity,
+            priority,
+            spec: target.ticket,
+            kind: target.kind,
+          }));
         if (claim.role === 'recurrence') {
           await bk('signal the recurrence to the ticket').signalRecurrence({
             ticketId: claim.ticketId,
@@ -144,7 +148,9 @@ export async function runTarget(
         maxRetryDelayMs: target.retry.maximumIntervalMs,
         spec: target.ticket,
       });
-      await bk(`follow ${ticket.externalId}`).startTicketSync({ ticketId: ticket.ticketId });
+      // createTicket starts the ticket's workflow itself; runs started before it did, here.
+      if (!patched(SYNC_STARTED_BY_CREATE_PATCH))
+        await bk(`follow ${ticket.externalId}`).startTicketSync({ ticketId: ticket.ticketId });
       return { ...base, ok: true, ticketId: ticket.ticketId, externalId: ticket.externalId };
     }
     await acts.deliverToSiem({

@@ -32,6 +32,9 @@ import {
 import { backgroundTeller, NOTIFY_PATCH } from './notify.js';
 import { bookkeepingActivities, failureMessage } from './targets.js';
 
+/** The ticket's remote key set by the starter, not upserted by the run. */
+export const TICKET_KEY_AT_START_PATCH = 'ticket-key-at-start';
+
 /** The close pushed to the ITSM after the Update that closed the ticket has finished. */
 export const FINAL_PUSH_PATCH = 'final-push-after-handlers';
 
@@ -200,7 +203,11 @@ export async function ticketSyncWorkflow(
     init = (await bk('load the created ticket').loadTicketForSync({ ticketId })) ?? init;
     lastActivityAt = init.lastActivityAt;
   }
-  if (init.externalId) upsertSearchAttributes([{ key: EscalateTicketKeys, value: [init.externalId] }]);
+  // Set at the start already when the starter knew the key (runs started before that upserted it).
+  const keyAtStart = () =>
+    workflowInfo().typedSearchAttributes.get(EscalateTicketKeys)?.includes(init!.externalId!) ?? false;
+  if (init.externalId && !(patched(TICKET_KEY_AT_START_PATCH) && keyAtStart()))
+    upsertSearchAttributes([{ key: EscalateTicketKeys, value: [init.externalId] }]);
 
   async function safely(what: string, fn: () => Promise<unknown>) {
     try {

@@ -1,9 +1,12 @@
-import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { overallStatus, type TargetOutcome, type ViolationStatus } from '../domain/plan.js';
 import { EscalateConnectors, EscalateTicketKeys } from '../domain/search-attributes.js';
 import type { ViolationWorkflowInput } from './contract.js';
 import { tellNotAttempted, tellOutcome } from './notify.js';
 import { bookkeepingActivities, runTarget } from './targets.js';
+
+/** EscalateConnectors and EscalateTicketKeys in one upsert at the end (earlier runs: two). */
+export const ONE_UPSERT_PATCH = 'one-search-attribute-upsert';
 
 export interface ViolationWorkflowResult {
   status: ViolationStatus;
@@ -21,7 +24,10 @@ export async function violationWorkflow(input: ViolationWorkflowInput): Promise<
   const bk = bookkeepingActivities();
   setCurrentDetails('planning targets');
   const plan = await bk('plan targets (rules, SIEM filters)').planViolation(event, input.acceptedBy ?? 'api');
-  upsertSearchAttributes([{ key: EscalateConnectors, value: plan.targets.map((t) => t.connectorId) }]);
+  const connectors = { key: EscalateConnectors, value: plan.targets.map((t) => t.connectorId) };
+  // One upsert (each is a visibility write), once the ticket keys are known too.
+  const oneUpsert = patched(ONE_UPSERT_PATCH);
+  if (!oneUpsert) upsertSearchAttributes([connectors]);
   setCurrentDetails(`delivering to ${plan.targets.map((t) => t.connectorName).join(', ') || 'no target'}`);
 
   const telling: Promise<void>[] = [];
@@ -38,7 +44,9 @@ export async function violationWorkflow(input: ViolationWorkflowInput): Promise<
   const outcomes = [...notAttempted, ...attempted];
 
   const keys = outcomes.flatMap((o) => (o.externalId ? [o.externalId] : []));
-  if (keys.length) upsertSearchAttributes([{ key: EscalateTicketKeys, value: keys }]);
+  const ticketKeys = keys.length ? [{ key: EscalateTicketKeys, value: keys }] : [];
+  if (oneUpsert) upsertSearchAttributes([connectors, ...ticketKeys]);
+  else if (ticketKeys.length) upsertSearchAttributes(ticketKeys);
   const status = overallStatus(outcomes);
   await bk(`record the outcome: ${status}`).completeViolation({ eventId: event.event_id, status });
   await Promise.all(telling);

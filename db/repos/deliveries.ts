@@ -1,9 +1,10 @@
-import { and, asc, desc, eq, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { type Notice, publicNotice } from '../../domain/notification.js';
 import type { TicketSpec } from '../../domain/plan.js';
 import type { Severity } from '../../domain/severity.js';
 import type { Db } from '../client.js';
 import { deliveries, deliveryAttempts, notificationThreads } from '../schema.js';
+import { type FinishedAttempt, finishAttemptCte } from './attempts.js';
 import { audit } from './audit.js';
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
@@ -71,17 +72,6 @@ export async function releaseDeliveryLease(db: Db, deliveryId: string, token: st
     .where(and(eq(deliveries.id, deliveryId), eq(deliveries.leaseToken, token)));
 }
 
-/** The last finished attempt of a delivery (to know whether its outcome is unknown, and since when). */
-export async function lastFinishedAttempt(db: Db, deliveryId: string): Promise<AttemptRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(deliveryAttempts)
-    .where(and(eq(deliveryAttempts.deliveryId, deliveryId), isNotNull(deliveryAttempts.finishedAt)))
-    .orderBy(desc(deliveryAttempts.attempt))
-    .limit(1);
-  return row;
-}
-
 /** The delivery of one notice to one connector: opened once, found again by its key. */
 export async function ensureNoticeDelivery(
   db: Db,
@@ -129,38 +119,6 @@ export async function getDelivery(db: Db, id: string): Promise<DeliveryRow | und
   return row;
 }
 
-/**
- * Opens attempt N+1 on a delivery. The row lock serialises an attempt that Temporal started
- * while a timed-out predecessor is still finishing; attempts a dead worker left `running`
- * are closed as `interrupted`.
- */
-export async function startAttempt(db: Db, deliveryId: string): Promise<AttemptRow> {
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`select 1 from ${deliveries} where ${deliveries.id} = ${deliveryId} for update`);
-    await tx
-      .update(deliveryAttempts)
-      .set({
-        outcome: 'interrupted',
-        finishedAt: new Date(),
-        message: 'attempt ended without a result (worker stopped or timed out)',
-      })
-      .where(and(eq(deliveryAttempts.deliveryId, deliveryId), eq(deliveryAttempts.outcome, 'running')));
-    const [last] = await tx
-      .select({ attempt: deliveryAttempts.attempt })
-      .from(deliveryAttempts)
-      .where(eq(deliveryAttempts.deliveryId, deliveryId))
-      .orderBy(desc(deliveryAttempts.attempt))
-      .limit(1);
-    const attempt = (last?.attempt ?? 0) + 1;
-    const [row] = await tx.insert(deliveryAttempts).values({ deliveryId, attempt }).returning();
-    await tx
-      .update(deliveries)
-      .set({ attempts: attempt, lastAttemptAt: row!.startedAt, updatedAt: new Date() })
-      .where(eq(deliveries.id, deliveryId));
-    return row!;
-  });
-}
-
 export interface AttemptResult {
   /** `interrupted`: the attempt was cancelled (its HTTP call stopped). */
   outcome: 'succeeded' | 'failed' | 'interrupted';
@@ -170,29 +128,6 @@ export interface AttemptResult {
   durationMs?: number;
   retryable?: boolean;
   outcomeUnknown?: boolean;
-}
-
-export async function finishAttempt(db: Db, attempt: AttemptRow, result: AttemptResult): Promise<void> {
-  const finishedAt = new Date();
-  await db
-    .update(deliveryAttempts)
-    .set({
-      outcome: result.outcome,
-      finishedAt,
-      durationMs: result.durationMs ?? finishedAt.getTime() - attempt.startedAt.getTime(),
-      httpStatus: result.httpStatus,
-      remoteCode: result.remoteCode,
-      message: result.message?.slice(0, 4000),
-      retryable: result.retryable,
-      outcomeUnknown: result.outcomeUnknown,
-    })
-    .where(eq(deliveryAttempts.id, attempt.id));
-  if (result.outcome !== 'succeeded') {
-    await db
-      .update(deliveries)
-      .set({ lastError: result.message?.slice(0, 4000), updatedAt: finishedAt })
-      .where(eq(deliveries.id, attempt.deliveryId));
-  }
 }
 
 export async function markDelivered(
@@ -256,15 +191,29 @@ export async function recordDeliveryFailed(
   });
 }
 
-/** A SIEM event delivered, with its audit entry (a client that sees `delivered` finds the entry). */
+/**
+ * A SIEM event delivered, with its audit entry (a client that sees `delivered` finds the entry)
+ * and the successful attempt's row: one statement.
+ */
 export async function recordEventDelivered(
   db: Db,
-  input: { deliveryId: string; eventId: string; connectorId: string; message: string },
+  input: {
+    deliveryId: string;
+    eventId: string;
+    connectorId: string;
+    message: string;
+    finished?: FinishedAttempt;
+  },
 ): Promise<void> {
-  await db.transaction(async (tx) => {
-    await markDelivered(tx, input.deliveryId);
-    await auditOutcome(tx, 'delivery.delivered', input, { message: input.message });
-  });
+  const details = { event_id: input.eventId, connector_id: input.connectorId, message: input.message };
+  await db.execute(sql`
+    with fin as (${finishAttemptCte(input.finished)}),
+    d as (
+      update deliveries set status = 'delivered', delivered_at = now(), updated_at = now()
+      where id = ${input.deliveryId}
+    )
+    insert into audit_entries (actor, action, subject_type, subject_id, details)
+    values ('system', 'delivery.delivered', 'delivery', ${input.deliveryId}, ${JSON.stringify(details)}::jsonb)`);
 }
 
 /**

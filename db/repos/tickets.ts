@@ -1,11 +1,12 @@
 import { and, desc, eq, gt, inArray, isNotNull, or, sql } from 'drizzle-orm';
-import type { TicketSpec } from '../../domain/plan.js';
+import type { TicketClaim, TicketSpec } from '../../domain/plan.js';
 import { raiseSeverity, type Severity } from '../../domain/severity.js';
 import type { TicketStatus, TransitionSource } from '../../domain/ticket-status.js';
 import type { Db } from '../client.js';
 import { auditEntries, deliveries, ticketEvents, tickets } from '../schema.js';
+import { type FinishedAttempt, finishAttemptCte, releaseLeaseSet } from './attempts.js';
 import { audit } from './audit.js';
-import { markDelivered } from './deliveries.js';
+import { at, rowOf } from './rows.js';
 
 export type TicketRow = typeof tickets.$inferSelect;
 type TicketEventInsert = Omit<typeof ticketEvents.$inferInsert, 'ticketId'>;
@@ -89,9 +90,7 @@ export async function recordItsmComment(
   return added.length > 0;
 }
 
-export type Claim =
-  | { role: 'owner'; ticketId: string }
-  | { role: 'recurrence'; ticketId: string; reopen: boolean; externalId: string | null };
+export type Claim = TicketClaim;
 
 export interface ClaimInput {
   deliveryId: string;
@@ -228,43 +227,46 @@ export function releaseTicketClaim(
 
 /**
  * The remote ticket exists: its row (a claim gets its remote reference; a manual push opens the
- * row), the delivery marked delivered and the audit entry land together, so whoever sees the
- * ticket's remote reference also sees the delivery done.
+ * row), the delivery marked delivered, the audit entry, the successful attempt's row and the
+ * delivery's lease released, in one statement: whoever sees the ticket's remote reference also
+ * sees the delivery done.
  */
-export function recordTicketCreated(
+export async function recordTicketCreated(
   db: Db,
   input: {
     deliveryId: string;
     ticket: typeof tickets.$inferInsert;
     adopted: boolean;
+    finished?: FinishedAttempt;
+    leaseToken?: string;
   },
 ): Promise<TicketRow> {
   const t = input.ticket;
-  return db.transaction(async (tx) => {
-    const [row] = await tx
-      .insert(tickets)
-      .values(t)
-      .onConflictDoUpdate({
-        target: tickets.idempotencyKey,
-        set: {
-          externalId: t.externalId,
-          externalUrl: t.externalUrl,
-          remoteId: t.remoteId,
-          sysId: t.sysId,
-          updatedAt: new Date(),
-        },
-      })
-      .returning();
-    await markDelivered(tx, input.deliveryId, row!.id);
-    await audit(tx, {
-      actor: 'system',
-      action: input.adopted ? 'ticket.adopted' : 'ticket.created',
-      subjectType: 'ticket',
-      subjectId: row!.id,
-      details: { event_id: t.eventId, connector_id: t.connectorId, external_id: t.externalId },
-    });
-    return row!;
-  });
+  const details = { event_id: t.eventId, connector_id: t.connectorId, external_id: t.externalId };
+  const rows = await db.execute<Record<string, unknown>>(sql`
+    with fin as (${finishAttemptCte(input.finished)}),
+    t as (
+      insert into tickets (connector_id, kind, event_id, idempotency_key, external_id, external_url,
+        remote_id, sys_id, severity, priority, sla_ms, sla_due_at)
+      values (${t.connectorId}, ${t.kind}, ${t.eventId}, ${t.idempotencyKey}, ${t.externalId ?? null},
+        ${t.externalUrl ?? null}, ${t.remoteId ?? null}, ${t.sysId ?? null}, ${t.severity}, ${t.priority},
+        ${t.slaMs ?? null}::bigint, ${t.slaDueAt ? at(t.slaDueAt) : null}::timestamptz)
+      on conflict (idempotency_key) do update set external_id = excluded.external_id,
+        external_url = excluded.external_url, remote_id = excluded.remote_id, sys_id = excluded.sys_id,
+        updated_at = now()
+      returning *
+    ), d as (
+      update deliveries set status = 'delivered', ticket_id = (select id from t), delivered_at = now(),
+        updated_at = now(), ${releaseLeaseSet(input.leaseToken)}
+      where id = ${input.deliveryId}
+    ), a as (
+      insert into audit_entries (actor, action, subject_type, subject_id, details)
+      select 'system', ${input.adopted ? 'ticket.adopted' : 'ticket.created'}, 'ticket', id::text,
+        ${JSON.stringify(details)}::jsonb
+      from t
+    )
+    select * from t`);
+  return rowOf(tickets, rows[0]!);
 }
 
 export interface Transition {

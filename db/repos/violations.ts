@@ -1,10 +1,9 @@
 import { and, asc, eq, isNull, lt, sql } from 'drizzle-orm';
 import { type CompactEvent, compactEvent, type ViolationEvent } from '../../domain/event.js';
-import { type Decision, overallStatus, type TargetOutcome, type ViolationStatus } from '../../domain/plan.js';
+import { overallStatus, type TargetOutcome, type ViolationStatus } from '../../domain/plan.js';
 import type { Severity } from '../../domain/severity.js';
 import type { Db } from '../client.js';
 import { deliveries, violations } from '../schema.js';
-import { audit } from './audit.js';
 
 export type ViolationRow = typeof violations.$inferSelect;
 export type NewViolation = typeof violations.$inferInsert;
@@ -75,37 +74,6 @@ export function storedCompactEvent(
     ...compactEvent(event, event.occurred_at ?? row.occurredAt.toISOString()),
     severity: row.severity as Severity,
   };
-}
-
-/**
- * The plan's decisions, with the audit entries of the acceptance and of the decision. Written by
- * the workflow, not the API, to keep the accept path to one insert and one workflow start.
- */
-export async function recordDecisions(
-  db: Db,
-  input: { event: CompactEvent; acceptedBy: string; decisions: Decision[]; matchedRules: string[] },
-): Promise<void> {
-  const { event, decisions } = input;
-  await db.transaction(async (tx) => {
-    await tx
-      .update(violations)
-      .set({ decisions, updatedAt: new Date() })
-      .where(eq(violations.eventId, event.event_id));
-    await audit(tx, {
-      actor: input.acceptedBy,
-      action: 'violation.accepted',
-      subjectType: 'violation',
-      subjectId: event.event_id,
-      details: { event_type: event.event_type, severity: event.severity },
-    });
-    await audit(tx, {
-      actor: 'system',
-      action: 'violation.decided',
-      subjectType: 'violation',
-      subjectId: event.event_id,
-      details: { decisions, rules: input.matchedRules },
-    });
-  });
 }
 
 export async function completeViolation(db: Db, eventId: string, status: ViolationStatus): Promise<void> {

@@ -7,8 +7,10 @@ import { compactEvent, type ViolationEvent } from '../../domain/event.js';
 import {
   connectorActionStart,
   deliveryStart,
+  firstWakeDelayMs,
   idsFromWorkflowId,
   replayStart,
+  type TicketSyncInit,
   ticketStart,
   ticketWorkflowId,
   violationStart,
@@ -88,10 +90,59 @@ describe('start specs', () => {
     expect(starts[0]!.options.staticSummary).toBe(
       `high ${event.event_type} — ${event.summary} — alice@example.com`,
     );
+    // The remote key too: the run then upserts nothing of its own.
     expect(attributes(1)).toEqual([
       ['EscalateSeverity', 'high'],
       ['EscalateTicketStatus', 'open'],
+      ['EscalateTicketKeys', ['SEC-7']],
     ]);
     expect(starts[1]!.options.staticSummary).toBe(`critical jira ticket SEC-7 for ${event.event_id}`);
+  });
+});
+
+describe('a ticket run started by its creator', () => {
+  const now = Date.parse('2026-11-30T12:00:00Z');
+  const init: TicketSyncInit = {
+    status: 'open',
+    created: true,
+    externalId: 'SEC-7',
+    connectorId: 'jira-1',
+    connectorName: 'Jira',
+    kind: 'jira',
+    priority: 'critical',
+    recurrenceCount: 0,
+    slaBreached: false,
+    slaDueAt: now + 4 * 3600_000,
+    lastActivityAt: now,
+    retry: { maximumAttempts: 5, initialIntervalMs: 1000, backoffCoefficient: 2, maximumIntervalMs: 60_000 },
+    timeoutMs: 30_000,
+  };
+
+  it('sleeps until its earliest deadline', () => {
+    expect(firstWakeDelayMs(init, now)).toBe(4 * 3600_000);
+    expect(firstWakeDelayMs({ ...init, autoResolveAfterMs: 3600_000 }, now)).toBe(3600_000);
+    expect(firstWakeDelayMs({ ...init, slaBreached: true, autoResolveAfterMs: 7200_000 }, now)).toBe(
+      7200_000,
+    );
+    expect(firstWakeDelayMs({ ...init, slaDueAt: now - 1000 }, now)).toBe(0);
+  });
+
+  it('starts at once when it has nothing to wait for or is not created yet', () => {
+    expect(firstWakeDelayMs({ ...init, slaDueAt: undefined }, now)).toBe(0);
+    expect(firstWakeDelayMs({ ...init, created: false }, now)).toBe(0);
+    expect(firstWakeDelayMs({ ...init, status: 'resolved' }, now)).toBe(0);
+  });
+
+  it('carries the ticket as recorded and its start delay; other starters load it', () => {
+    const spec = ticketStart(ticket, { ...init, slaDueAt: Date.now() + 3600_000 });
+    expect(spec.options.args[0]).toMatchObject({
+      ticketId: 't-1',
+      carried: { init: { externalId: 'SEC-7' }, state: { status: 'open', created: true } },
+    });
+    expect(spec.options.startDelay).toBeGreaterThan(3500_000);
+    expect(spec.options.startDelay).toBeLessThanOrEqual(3600_000);
+    const plain = ticketStart(ticket);
+    expect(plain.options.args[0]).toEqual({ ticketId: 't-1' });
+    expect(plain.options.startDelay).toBeUndefined();
   });
 });
