@@ -100,8 +100,16 @@ export async function recordedAttempt<T>(
     remoteCode: success.remoteCode,
     message: success.message,
   };
-  if (opts.recordSuccess) await opts.recordSuccess(success.value, finished);
-  else await finishAttempt(deps.db, finished, { leaseToken: opts.leaseToken });
+  if (opts.recordSuccess) {
+    try {
+      await opts.recordSuccess(success.value, finished);
+    } catch (err) {
+      // The remote effect happened: the attempt says so even if its record could not be written
+      // (the retry then finds the ticket or event by its idempotency key).
+      await finishAttempt(deps.db, finished, { leaseToken: opts.leaseToken }).catch(() => undefined);
+      throw err;
+    }
+  } else await finishAttempt(deps.db, finished, { leaseToken: opts.leaseToken });
   // Every caller marks the delivery delivered right after a successful attempt.
   countDelivery(connectorId, kind, 'attempt_succeeded');
   countDelivery(connectorId, kind, 'delivered');

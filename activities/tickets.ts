@@ -37,6 +37,8 @@ export interface CreatedTicket {
   externalId: string;
   externalUrl: string;
   adopted: boolean;
+  /** Whether this attempt started the ticket's workflow (absent from workers before it did). */
+  syncStarted?: boolean;
 }
 
 export async function loadConnector(deps: ActivityDeps, id: string): Promise<Connector> {
@@ -199,7 +201,18 @@ export function ticketActivities(deps: ActivityDeps) {
       }
       // The ticket's workflow starts from the row just recorded (no load of its own).
       const created = ticket!;
-      await ticketCreated(deps.workflows, created, ticketSyncInit(created, connector, deps.settings));
+      // The ticket exists and is recorded: a failed start must not fail it. The violation's
+      // workflow then starts the ticket's workflow itself (startTicketSync).
+      let syncStarted = true;
+      try {
+        await ticketCreated(deps.workflows, created, ticketSyncInit(created, connector, deps.settings));
+      } catch (err) {
+        syncStarted = false;
+        deps.logger.warn(
+          { err, ticket_id: created.id },
+          "could not start the ticket's workflow; the violation's workflow will",
+        );
+      }
       // Created now, or adopted (an earlier attempt created it but never heard back): either
       // way this is when escalate records it.
       ticketsCreated.inc({ connector_id: connector.id, kind: connector.kind });
@@ -208,6 +221,7 @@ export function ticketActivities(deps: ActivityDeps) {
         externalId: ref.externalId,
         externalUrl: ref.externalUrl,
         adopted: ref.adopted,
+        syncStarted,
       };
     },
   };

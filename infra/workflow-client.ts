@@ -71,16 +71,41 @@ export async function startViolation(w: Workflows, event: CompactEvent, accepted
   const spec = violationStart(event, acceptedBy, { redacted: encryptsPayloads(w.client) });
   try {
     // Answer 503 within seconds when Temporal is down, instead of the client's long retry loop.
-    await w.client.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-      w.client.workflow.start(spec.workflowType, {
-        ...startOptions(w, spec),
-        ...(w.eagerStart ? { requestEagerStart: true } : {}),
-      }),
+    await withinStartDeadline(
+      w.client.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+        w.client.workflow.start(spec.workflowType, {
+          ...startOptions(w, spec),
+          ...(w.eagerStart ? { requestEagerStart: true } : {}),
+        }),
+      ),
     );
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
   return spec.options.workflowId;
+}
+
+/**
+ * The deadline bounds each gRPC try, and a worker's NativeConnection retries on its own: the
+ * caller is answered (ETIMEDOUT, an outage: 503) when the deadline passes, whatever the retries.
+ * A start that still lands later is harmless: starts are idempotent by workflow ID, and the
+ * pending-start sweep marks it.
+ */
+function withinStartDeadline<T>(start: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          Object.assign(new Error(`Temporal did not acknowledge the start within ${START_DEADLINE_MS} ms`), {
+            code: 'ETIMEDOUT',
+          }),
+        ),
+      START_DEADLINE_MS + 250,
+    );
+  });
+  start.catch(() => undefined);
+  return Promise.race([start, late]).finally(() => clearTimeout(timer));
 }
 
 /** gRPC INVALID_ARGUMENT: the server refused the request itself; retrying it cannot help. */

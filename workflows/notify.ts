@@ -5,6 +5,8 @@ import { type Bookkeeping, failureMessage, runTarget } from './targets.js';
 
 /** Runs started before notifications existed replay without them. */
 export const NOTIFY_PATCH = 'notifications';
+/** Runs started before targets planning could not attempt were told replay without telling them. */
+export const NOT_ATTEMPTED_PATCH = 'notify-not-attempted';
 
 /** What a target's outcome gives people to hear of: a ticket opened, a delivery failed for good. */
 export function noticesAfter(target: Target, outcome: TargetOutcome): Notice[] {
@@ -52,7 +54,8 @@ export function tellNotAttempted(
   outcome: TargetOutcome,
   listening: readonly NoticeType[],
 ): Promise<void> {
-  if (!listening.includes('delivery_failed') || !patched(NOTIFY_PATCH)) return Promise.resolve();
+  if (!listening.includes('delivery_failed') || !patched(NOTIFY_PATCH) || !patched(NOT_ATTEMPTED_PATCH))
+    return Promise.resolve();
   return notify(bk, { type: 'delivery_failed', deliveryId: outcome.deliveryId });
 }
 

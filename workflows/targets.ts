@@ -36,6 +36,8 @@ export const LOCAL_BOOKKEEPING_PATCH = 'local-bookkeeping';
 
 /** createTicket starts the ticket's workflow (no startTicketSync local activity after it). */
 export const SYNC_STARTED_BY_CREATE_PATCH = 'sync-started-by-create';
+/** createTicket says whether it started the ticket's workflow; the violation's starts it if not. */
+export const SYNC_START_CONFIRMED_PATCH = 'sync-start-confirmed';
 
 export const bookkeepingActivities = (): Bookkeeping =>
   patched(LOCAL_BOOKKEEPING_PATCH) ? localBookkeeping : bookkeeping;
@@ -148,8 +150,12 @@ export async function runTarget(
         maxRetryDelayMs: target.retry.maximumIntervalMs,
         spec: target.ticket,
       });
-      // createTicket starts the ticket's workflow itself; runs started before it did, here.
-      if (!patched(SYNC_STARTED_BY_CREATE_PATCH))
+      // createTicket starts the ticket's workflow itself; runs started before it did, here, and so
+      // does a run whose createTicket did not (an older worker ran it, or the start failed).
+      if (
+        !patched(SYNC_STARTED_BY_CREATE_PATCH) ||
+        (patched(SYNC_START_CONFIRMED_PATCH) && ticket.syncStarted !== true)
+      )
         await bk(`follow ${ticket.externalId}`).startTicketSync({ ticketId: ticket.ticketId });
       return { ...base, ok: true, ticketId: ticket.ticketId, externalId: ticket.externalId };
     }

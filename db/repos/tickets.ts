@@ -120,7 +120,14 @@ export function claimTicket(db: Db, input: ClaimInput): Promise<Claim> {
     if (delivery?.ticketId) {
       const [t] = await tx.select().from(tickets).where(eq(tickets.id, delivery.ticketId));
       if (t && t.eventId === input.eventId) return { role: 'owner', ticketId: t.id };
-      if (t) return { role: 'recurrence', ticketId: t.id, reopen: false, externalId: t.externalId };
+      // A retried claim answers as the first one did: a resolved ticket in its window still reopens.
+      if (t)
+        return {
+          role: 'recurrence',
+          ticketId: t.id,
+          reopen: t.status === 'resolved' || Boolean(spec.reopenWithinMs),
+          externalId: t.externalId,
+        };
     }
     const now = new Date();
     const reopenSince = new Date(now.getTime() - (spec.reopenWithinMs ?? 0));

@@ -285,3 +285,44 @@ describe("Jira's eventually consistent search", () => {
     expect(Date.parse(adopted!.started_at) - Date.parse(lost!.finished_at)).toBeGreaterThanOrEqual(SETTLE_MS);
   });
 });
+
+describe("the ticket's workflow", () => {
+  it('a start that fails does not fail the created ticket: the result says so, for the violation to start it', async () => {
+    const jiraId = await connector(jiraConnector(jira.url, { name: 'jira-start-fails', auto_push: false }));
+    const { event, delivery } = await storedTicketDelivery(jiraId);
+    // Temporal refuses the ticket workflow's start (any error but "already started").
+    const refusing = {
+      ...stack.client,
+      workflow: {
+        start: async () => {
+          throw new Error('refused by the test');
+        },
+      },
+    } as unknown as typeof stack.client;
+    const activities = createActivities({
+      db: stack.database.db,
+      workflows: { client: refusing, taskQueue: stack.taskQueue },
+      box: stack.box,
+      settings: defaultSettings(),
+      logger: createLogger({ level: 'silent' }),
+    });
+    const created = (await new MockActivityEnvironment({ startToCloseTimeoutMs: 60_000 }).run(
+      activities.createTicket,
+      {
+        deliveryId: delivery.id,
+        connectorId: jiraId,
+        eventId: event.event_id as string,
+        priority: 'critical' as const,
+        timeoutMs: 10_000,
+        maxRetryDelayMs: 1_000,
+      },
+    )) as { ticketId: string; syncStarted?: boolean };
+    expect(created).toMatchObject({ syncStarted: false, adopted: false });
+    const d = await json<{ status: string; ticket_id: string | null }>(
+      await stack.api(`/v1/deliveries/${delivery.id}`),
+      200,
+    );
+    expect(d.status).toBe('delivered');
+    expect(d.ticket_id).toBe(created.ticketId);
+  });
+});
