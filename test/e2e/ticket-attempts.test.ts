@@ -14,6 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { ticketIdempotencyKey } from '../../connectors/idempotency.js';
 import { ensureDelivery } from '../../db/repos/deliveries.js';
+import { claimTicket } from '../../db/repos/tickets.js';
 import { insertViolation } from '../../db/repos/violations.js';
 import { defaultSettings } from '../../domain/settings.js';
 import { createLogger } from '../../infra/logger.js';
@@ -324,5 +325,42 @@ describe("the ticket's workflow", () => {
     );
     expect(d.status).toBe('delivered');
     expect(d.ticket_id).toBe(created.ticketId);
+  });
+});
+
+describe('a claim retried after it was recorded', () => {
+  it('answers as the first one did: a resolved ticket within its reopen window is reopened', async () => {
+    const jiraId = await connector(jiraConnector(jira.url, { name: 'jira-reopen-claim' }));
+    const first = makeEvent();
+    await json(await stack.api('/v1/violations', { method: 'POST', json: first }), 202);
+    const ticket = await eventually(async () => {
+      const v = await json<{ tickets: { id: string; connector_id: string; external_id: string | null }[] }>(
+        await stack.api(`/v1/violations/${first.event_id}`),
+        200,
+      );
+      return v.tickets.find((t) => t.connector_id === jiraId && t.external_id);
+    });
+    await json(
+      await stack.api(`/v1/tickets/${ticket.id}/status`, { method: 'POST', json: { status: 'resolved' } }),
+      200,
+    );
+    const [row] = await stack.database.sql<{ correlation_key: string }[]>`
+      select correlation_key from tickets where id = ${ticket.id}`;
+    // The recurrence's claim, as planning makes it, then made again (a retried plan).
+    const { event, delivery } = await storedTicketDelivery(jiraId);
+    const input = {
+      deliveryId: delivery.id,
+      connectorId: jiraId,
+      eventId: event.event_id as string,
+      kind: 'jira',
+      severity: 'critical' as const,
+      priority: 'critical' as const,
+      spec: { correlationKey: row!.correlation_key, labels: [], reopenWithinMs: 3_600_000 },
+      idempotencyKey: ticketIdempotencyKey(jiraId, event.event_id as string),
+      slaMs: 3_600_000,
+    };
+    const claimed = await claimTicket(stack.database.db, input);
+    expect(claimed).toMatchObject({ role: 'recurrence', ticketId: ticket.id, reopen: true });
+    expect(await claimTicket(stack.database.db, input)).toEqual(claimed);
   });
 });
