@@ -185,7 +185,8 @@ export interface TicketSyncState {
 
 /**
  * How long a ticket just created can sleep before its run first looks at it: until its earliest
- * deadline (SLA, auto-resolve), as the run itself would compute it (0: none, start now).
+ * deadline (SLA, auto-resolve), as the run itself would compute it (0: none, start now). Called
+ * by the client that starts the run, so `now` is the real clock, not workflow time.
  */
 export function firstWakeDelayMs(init: TicketSyncInit, now = Date.now()): number {
   const deadlines: number[] = [];
@@ -324,30 +325,33 @@ export interface TicketFacts {
  * `ticket-{ticket_id}`, started by whichever comes first: the violation that created the ticket,
  * a recurrence, or a status change from the API or a webhook. A finished run is never revived.
  */
-export const ticketStart = (t: TicketFacts, init?: TicketSyncInit): StartSpec<[TicketSyncInput]> => ({
-  workflowType: 'ticketSyncWorkflow',
-  options: {
-    // Started by its creator, the run has nothing to do before its first deadline (an Update or a
-    // signal-with-start wakes it sooner): no workflow task until then, none queued in a storm.
-    ...(init && firstWakeDelayMs(init) > 0 ? { startDelay: firstWakeDelayMs(init) } : {}),
-    workflowId: ticketWorkflowId(t.id),
-    // The creator knows the ticket as just recorded: the run starts from it instead of loading it.
-    args: [
-      init ? { ticketId: t.id, carried: { init, state: ticketStateFrom(t.id, init) } } : { ticketId: t.id },
-    ],
-    workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    // The remote key too when known: the run then has no upsert of its own to make.
-    typedSearchAttributes: [
-      { key: EscalateSeverity, value: t.severity },
-      { key: EscalateTicketStatus, value: t.status },
-      ...(t.externalId ? [{ key: EscalateTicketKeys, value: [t.externalId] }] : []),
-    ],
-    staticSummary: summaryText(
-      `${t.priority} ${t.kind} ticket ${t.externalId ?? '(being created)'} for ${t.eventId}`,
-    ),
-  },
-});
+export function ticketStart(t: TicketFacts, init?: TicketSyncInit): StartSpec<[TicketSyncInput]> {
+  // Started by its creator, the run has nothing to do before its first deadline (an Update or a
+  // signal-with-start wakes it sooner): no workflow task until then, none queued in a storm.
+  const sleepMs = init ? firstWakeDelayMs(init) : 0;
+  return {
+    workflowType: 'ticketSyncWorkflow',
+    options: {
+      ...(sleepMs > 0 ? { startDelay: sleepMs } : {}),
+      workflowId: ticketWorkflowId(t.id),
+      // The creator knows the ticket as just recorded: the run starts from it instead of loading it.
+      args: [
+        init ? { ticketId: t.id, carried: { init, state: ticketStateFrom(t.id, init) } } : { ticketId: t.id },
+      ],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      // The remote key too when known: the run then has no upsert of its own to make.
+      typedSearchAttributes: [
+        { key: EscalateSeverity, value: t.severity },
+        { key: EscalateTicketStatus, value: t.status },
+        ...(t.externalId ? [{ key: EscalateTicketKeys, value: [t.externalId] }] : []),
+      ],
+      staticSummary: summaryText(
+        `${t.priority} ${t.kind} ticket ${t.externalId ?? '(being created)'} for ${t.eventId}`,
+      ),
+    },
+  };
+}
 
 /** `delivery-{id}`: a manual push or replay; joins the run in progress, may run again later. */
 export const deliveryStart = (

@@ -25,6 +25,19 @@ export interface FinishedAttempt extends AttemptResult {
 }
 
 /**
+ * The CTEs that follow `d` (the delivery, its attempt counter raised): attempts a dead worker left
+ * `running` closed as interrupted, attempt N+1 opened as `started`.
+ */
+const attemptOpened = (deliveryId: string) => sql`closed as (
+      update delivery_attempts set outcome = 'interrupted', finished_at = now(), message = ${INTERRUPTED}
+      where delivery_id = ${deliveryId} and outcome = 'running' and exists (select 1 from d)
+    ), started as (
+      insert into delivery_attempts (delivery_id, attempt, started_at)
+      select id, attempts, now() from d
+      returning *
+    )`;
+
+/**
  * Opens attempt N+1: the delivery's counter and its attempt row in one statement. The row lock
  * the counter's update takes serialises an attempt Temporal started while a timed-out
  * predecessor is still finishing; attempts a dead worker left `running` are closed as
@@ -36,14 +49,7 @@ export async function beginAttempt(db: Db, deliveryId: string): Promise<BegunAtt
       update deliveries set attempts = attempts + 1, last_attempt_at = now(), updated_at = now()
       where id = ${deliveryId}
       returning id, connector_id, kind, attempts
-    ), closed as (
-      update delivery_attempts set outcome = 'interrupted', finished_at = now(), message = ${INTERRUPTED}
-      where delivery_id = ${deliveryId} and outcome = 'running' and exists (select 1 from d)
-    ), started as (
-      insert into delivery_attempts (delivery_id, attempt, started_at)
-      select id, attempts, now() from d
-      returning *
-    )
+    ), ${attemptOpened(deliveryId)}
     select started.*, d.connector_id as d_connector_id, d.kind as d_kind from started, d`);
   const [row] = rows;
   if (!row) throw new Error(`delivery ${deliveryId} not found`);
@@ -96,14 +102,7 @@ export async function beginTicketAttempt(
       where id = ${deliveryId} and lease_token = ${input.token}
         and not exists (select 1 from prior where recorded or wait_ms > 0)
       returning id, connector_id, kind, attempts
-    ), closed as (
-      update delivery_attempts set outcome = 'interrupted', finished_at = now(), message = ${INTERRUPTED}
-      where delivery_id = ${deliveryId} and outcome = 'running' and exists (select 1 from d)
-    ), started as (
-      insert into delivery_attempts (delivery_id, attempt, started_at)
-      select id, attempts, now() from d
-      returning *
-    )
+    ), ${attemptOpened(deliveryId)}
     select started.*, prior.recorded as p_recorded, prior.delivered as p_delivered, prior.wait_ms as p_wait_ms,
       d.connector_id as d_connector_id, d.kind as d_kind
     from prior left join d on true left join started on true`);
