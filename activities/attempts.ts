@@ -21,10 +21,12 @@ export interface AttemptSuccess<T> {
 /**
  * Whether Temporal will not run this activity again after `failure`: the failure is
  * non-retryable, or this was the last attempt its retry policy allows. Outside an activity
- * (direct calls in tests) nothing is known: not final.
+ * (direct calls in tests) nothing is known: not final. A first attempt run locally says whether
+ * the workflow retries it (`retriedIfFailed`): its own policy allows one attempt only.
  */
-function isFinalAttempt(failure: unknown): boolean {
+function isFinalAttempt(failure: unknown, retriedIfFailed = false): boolean {
   if (failure instanceof ApplicationFailure && failure.nonRetryable) return true;
+  if (retriedIfFailed) return false;
   try {
     const { attempt, retryPolicy } = Context.current().info;
     const max = retryPolicy?.maximumAttempts ?? 0;
@@ -47,6 +49,8 @@ export interface AttemptOptions<T> {
    * default: the attempt's row alone.
    */
   recordSuccess?: (value: T, finished: FinishedAttempt) => Promise<void>;
+  /** A first attempt run locally that the workflow retries as an activity if it fails. */
+  retriedIfFailed?: boolean;
 }
 
 /**
@@ -62,7 +66,10 @@ export async function recordedAttempt<T>(
   run: (attempt: AttemptRow) => Promise<AttemptSuccess<T>>,
   opts: AttemptOptions<T> = {},
 ): Promise<T> {
-  const { attempt, connectorId, kind } = opts.begun ?? (await beginAttempt(deps.db, deliveryId));
+  const begun = opts.begun ?? (await beginAttempt(deps.db, deliveryId));
+  // Callers that can meet a delivered delivery open the attempt themselves (deliverToSiem).
+  if (begun === 'delivered') throw new Error(`delivery ${deliveryId} is delivered already`);
+  const { attempt, connectorId, kind } = begun;
   const started = performance.now();
   const observe = () => deliveryAttemptDuration.observe({ kind }, (performance.now() - started) / 1000);
   let success: AttemptSuccess<T>;
@@ -88,7 +95,7 @@ export async function recordedAttempt<T>(
     );
     const failure = toTemporalFailure(err, maxRetryDelayMs, opts.settle);
     countDelivery(connectorId, kind, 'attempt_failed');
-    if (isFinalAttempt(failure)) countDelivery(connectorId, kind, 'failed');
+    if (isFinalAttempt(failure, opts.retriedIfFailed)) countDelivery(connectorId, kind, 'failed');
     throw failure;
   }
   observe();

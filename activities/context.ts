@@ -4,6 +4,10 @@
  */
 import { Context } from '@temporalio/activity';
 import { callScope } from '../connectors/http.js';
+import { parseDuration } from '../domain/duration.js';
+import type { RetryPolicyMs } from '../domain/retry.js';
+
+const msOf = (d: number | string): number => parseDuration(typeof d === 'number' ? Math.round(d) : d);
 
 function current(): Context | undefined {
   try {
@@ -15,6 +19,21 @@ function current(): Context | undefined {
 
 /** This attempt's number (1 outside an activity). */
 export const currentAttempt = (): number => current()?.info.attempt ?? 1;
+
+/**
+ * The retry policy this attempt runs under, as Temporal gives it (for the follow-up attempts of a
+ * delivery whose first ran locally: the rest of the connector's policy), if known.
+ */
+export function currentRetryPolicy(): RetryPolicyMs | undefined {
+  const p = current()?.info.retryPolicy;
+  if (!p?.initialInterval || !p.maximumInterval) return undefined;
+  return {
+    maximumAttempts: p.maximumAttempts ?? 0,
+    initialIntervalMs: msOf(p.initialInterval),
+    backoffCoefficient: p.backoffCoefficient ?? 2,
+    maximumIntervalMs: msOf(p.maximumInterval),
+  };
+}
 
 /** How long this attempt may run (`fallbackMs` outside an activity). */
 export const attemptTimeoutMs = (fallbackMs: number): number =>

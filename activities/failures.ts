@@ -52,11 +52,14 @@ export function toTemporalFailure(
       details,
     });
   }
+  const delay = nextRetryDelay(err, maxRetryDelayMs, settle);
   return ApplicationFailure.create({
     type: FailureType.RemoteUnavailable,
     message: err.message,
-    details,
-    nextRetryDelay: nextRetryDelay(err, maxRetryDelayMs, settle),
+    // The delay travels in the details too: a workflow does not see `nextRetryDelay` (its first
+    // attempt runs locally, and the workflow waits that long before retrying as an activity).
+    details: delay === undefined ? details : [{ ...details[0], next_retry_delay_ms: delay }],
+    nextRetryDelay: delay,
   });
 }
 

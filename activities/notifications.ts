@@ -142,6 +142,8 @@ export function notificationActivities(deps: ActivityDeps) {
     async sendNotification(input: {
       deliveryId: string;
       maxRetryDelayMs: number;
+      /** A first attempt run locally, retried by the workflow if it fails. */
+      retriedIfFailed?: boolean;
     }): Promise<{ message: string }> {
       const delivery: DeliveryRow | undefined = await getDelivery(db, input.deliveryId);
       if (!delivery?.notice || !delivery.noticeKey)
@@ -164,17 +166,23 @@ export function notificationActivities(deps: ActivityDeps) {
             : undefined;
         // The previous attempt began here: a message it posted but never heard back about is newer.
         const since = current.lastAttemptAt ?? current.createdAt;
-        const result = await recordedAttempt(deps, delivery.id, input.maxRetryDelayMs, async (attempt) => {
-          const r = await sendNotification(connector, message, {
-            deliveryId: delivery.id,
-            noticeKey: delivery.noticeKey!,
-            threadTs: thread?.ts,
-            broadcast: notice.type === 'sla_breached',
-            lookupFirst: attempt.attempt > 1,
-            since,
-          });
-          return { value: r, httpStatus: r.status, remoteCode: r.remoteCode, message: r.message };
-        });
+        const result = await recordedAttempt(
+          deps,
+          delivery.id,
+          input.maxRetryDelayMs,
+          async (attempt) => {
+            const r = await sendNotification(connector, message, {
+              deliveryId: delivery.id,
+              noticeKey: delivery.noticeKey!,
+              threadTs: thread?.ts,
+              broadcast: notice.type === 'sla_breached',
+              lookupFirst: attempt.attempt > 1,
+              since,
+            });
+            return { value: r, httpStatus: r.status, remoteCode: r.remoteCode, message: r.message };
+          },
+          { retriedIfFailed: input.retriedIfFailed },
+        );
         await recordNotificationSent(db, {
           deliveryId: delivery.id,
           eventId: delivery.eventId,

@@ -1,4 +1,5 @@
 import { deliverToSiem } from '../connectors/siem.js';
+import { beginAttempt } from '../db/repos/attempts.js';
 import { recordEventDelivered } from '../db/repos/deliveries.js';
 import { getViolation } from '../db/repos/violations.js';
 import { isSiemKind, type SiemKind } from '../domain/connector.js';
@@ -14,6 +15,8 @@ export interface DeliverEventInput {
   connectorId: string;
   eventId: string;
   maxRetryDelayMs: number;
+  /** A first attempt run locally, retried by the workflow if it fails. */
+  retriedIfFailed?: boolean;
 }
 
 export function siemActivities(deps: ActivityDeps) {
@@ -26,6 +29,8 @@ export function siemActivities(deps: ActivityDeps) {
       const violation = await getViolation(deps.db, input.eventId);
       if (!violation) throw connectorUnavailable(`violation ${input.eventId} is not stored`);
       const event = violation.payload as ViolationEvent;
+      const begun = await beginAttempt(deps.db, input.deliveryId);
+      if (begun === 'delivered') return { status: 0, message: 'delivered already by an earlier attempt' };
       const result = await recordedAttempt(
         deps,
         input.deliveryId,
@@ -39,6 +44,8 @@ export function siemActivities(deps: ActivityDeps) {
           return { value: r, httpStatus: r.status, remoteCode: r.remoteCode, message: r.message };
         },
         {
+          begun,
+          retriedIfFailed: input.retriedIfFailed,
           recordSuccess: (r, finished) =>
             recordEventDelivered(deps.db, {
               deliveryId: input.deliveryId,

@@ -15,7 +15,7 @@ import { buildTicketDraft, type DraftConfig } from '../domain/ticket-draft.js';
 import { ticketsCreated } from '../infra/metrics.js';
 import { ticketCreated } from '../infra/workflow-client.js';
 import { recordedAttempt } from './attempts.js';
-import { currentAttempt, pause } from './context.js';
+import { currentAttempt, currentRetryPolicy, pause } from './context.js';
 import { takeDeliveryLease } from './delivery-lease.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable, policyDelayMs } from './failures.js';
@@ -30,6 +30,8 @@ export interface CreateTicketInput {
   maxRetryDelayMs: number;
   /** The rule's shaping of the ticket (absent for manual pushes and replays). */
   spec?: TicketSpec;
+  /** A first attempt run locally, retried by the workflow if it fails. */
+  retriedIfFailed?: boolean;
 }
 
 export interface CreatedTicket {
@@ -187,7 +189,12 @@ export function ticketActivities(deps: ActivityDeps) {
             {
               begun: start,
               leaseToken: token,
-              settle: { afterUnknownMs: settleMs, policyDelayMs: policyDelayMs(policy, currentAttempt()) },
+              // The policy Temporal runs this attempt under (the rest of it, after a local first one).
+              settle: {
+                afterUnknownMs: settleMs,
+                policyDelayMs: policyDelayMs(currentRetryPolicy() ?? policy, currentAttempt()),
+              },
+              retriedIfFailed: input.retriedIfFailed,
               recordSuccess: async (value, finished) => {
                 ticket = await record(value, finished);
                 released = true;

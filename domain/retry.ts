@@ -62,3 +62,20 @@ export function resolveRetry(
 /** The delay a server asked for (Retry-After), never beyond the policy's cap. */
 export const capRetryAfter = (retryAfterMs: number, policy: RetryPolicyMs): number =>
   Math.max(0, Math.min(retryAfterMs, policy.maximumIntervalMs));
+
+/**
+ * What is left of `policy` once its first attempt ran elsewhere (in the worker, before any
+ * activity was scheduled): one attempt fewer (0 stays unlimited), and the delays it would have
+ * given from the second attempt on, so the whole schedule is the configured one.
+ */
+export function afterFirstAttempt(policy: RetryPolicyMs): RetryPolicyMs {
+  return {
+    maximumAttempts: policy.maximumAttempts > 0 ? policy.maximumAttempts - 1 : 0,
+    initialIntervalMs: Math.min(
+      policy.initialIntervalMs * policy.backoffCoefficient,
+      policy.maximumIntervalMs,
+    ),
+    backoffCoefficient: policy.backoffCoefficient,
+    maximumIntervalMs: policy.maximumIntervalMs,
+  };
+}

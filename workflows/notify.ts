@@ -1,7 +1,7 @@
 import { log, patched } from '@temporalio/workflow';
 import { failureIsTold, type Notice, type NoticeType } from '../domain/notification.js';
 import type { Target, TargetOutcome } from '../domain/plan.js';
-import { type Bookkeeping, failureMessage, runTarget } from './targets.js';
+import { type Bookkeeping, failureMessage, runTarget, type TargetRunOptions } from './targets.js';
 
 /** Runs started before notifications existed replay without them. */
 export const NOTIFY_PATCH = 'notifications';
@@ -22,13 +22,13 @@ export function noticesAfter(target: Target, outcome: TargetOutcome): Notice[] {
  * connector's retry policy. One that fails for good is told as `delivery_failed` to the others;
  * a `delivery_failed` that fails is told to nobody, so telling always ends.
  */
-export async function notify(bk: Bookkeeping, notice: Notice): Promise<void> {
+export async function notify(bk: Bookkeeping, notice: Notice, opts: TargetRunOptions = {}): Promise<void> {
   const opened = await bk(`open the ${notice.type} notifications`).openNotifications({ notice });
   if (!opened) return;
   await Promise.all(
     opened.targets.map(async (target) => {
-      const outcome = await runTarget(opened.event, target, bk);
-      await tellOutcome(bk, target, outcome);
+      const outcome = await runTarget(opened.event, target, bk, opts);
+      await tellOutcome(bk, target, outcome, { run: opts });
     }),
   );
 }
@@ -41,11 +41,11 @@ export function tellOutcome(
   bk: Bookkeeping,
   target: Target,
   outcome: TargetOutcome,
-  listening?: readonly NoticeType[],
+  { listening, run }: { listening?: readonly NoticeType[]; run?: TargetRunOptions } = {},
 ): Promise<void> {
   const notices = noticesAfter(target, outcome).filter((n) => !listening || listening.includes(n.type));
   if (notices.length === 0 || !patched(NOTIFY_PATCH)) return Promise.resolve();
-  return Promise.all(notices.map((n) => notify(bk, n))).then(() => undefined);
+  return Promise.all(notices.map((n) => notify(bk, n, run))).then(() => undefined);
 }
 
 /** A target planning could not attempt (its connector is unavailable) failed for good: tell it. */
@@ -68,7 +68,8 @@ export function backgroundTeller(bk: Bookkeeping) {
   return {
     tell(notice: Notice): void {
       if (!patched(NOTIFY_PATCH)) return;
-      const telling: Promise<void> = notify(bk, notice)
+      // A local first attempt would hold the ticket's workflow task while status updates wait.
+      const telling: Promise<void> = notify(bk, notice, { firstAttemptLocal: false })
         .catch((err) =>
           log.warn('notification not told', { notice: notice.type, error: failureMessage(err) }),
         )

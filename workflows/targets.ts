@@ -1,14 +1,17 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  isCancellation,
   log,
   patched,
   proxyActivities,
   proxyLocalActivities,
+  sleep,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { CompactEvent } from '../domain/event.js';
 import type { Target, TargetOutcome } from '../domain/plan.js';
+import { afterFirstAttempt, type RetryPolicyMs } from '../domain/retry.js';
 
 const BOOKKEEPING = {
   startToCloseTimeout: '30s',
@@ -56,18 +59,80 @@ export const attemptTimeoutMs = (target: Target): number =>
     ? (target.lookupSettleMs ?? 0) + 2 * target.timeoutMs + ATTEMPT_MARGIN_MS
     : target.timeoutMs + ATTEMPT_MARGIN_MS;
 
-function targetActivities(target: Target, summary: string) {
+const temporalRetry = (p: RetryPolicyMs) => ({
+  maximumAttempts: p.maximumAttempts,
+  initialInterval: p.initialIntervalMs,
+  backoffCoefficient: p.backoffCoefficient,
+  maximumInterval: p.maximumIntervalMs,
+});
+
+function targetActivities(target: Target, summary: string, policy: RetryPolicyMs = target.retry) {
   return proxyActivities<Activities>({
     // The HTTP timeouts fire first; past this, the attempt is cancelled (its HTTP calls stop).
     startToCloseTimeout: attemptTimeoutMs(target),
     summary,
-    retry: {
-      maximumAttempts: target.retry.maximumAttempts,
-      initialInterval: target.retry.initialIntervalMs,
-      backoffCoefficient: target.retry.backoffCoefficient,
-      maximumInterval: target.retry.maximumIntervalMs,
-    },
+    retry: temporalRetry(policy),
   });
+}
+
+/** Runs started before first attempts ran in the worker replay with activities from the start. */
+export const FIRST_ATTEMPT_LOCAL_PATCH = 'first-attempt-local';
+
+/**
+ * Calls one of a target's activities; `retriedIfFailed` tells the activity whether a failure of
+ * this attempt is followed by more (its metrics count the delivery failed only on the last).
+ */
+type TargetCall<T> = (acts: ActivityProxy, retriedIfFailed: boolean) => Promise<T>;
+
+/** The activity's own failure (a local activity's reaches the workflow unwrapped). */
+const applicationFailure = (err: unknown): ApplicationFailure | undefined => {
+  const inner = err instanceof ActivityFailure ? err.cause : err;
+  return inner instanceof ApplicationFailure ? inner : undefined;
+};
+
+/** The delay the activity asked for before the next attempt (Retry-After, Jira's settle time). */
+function requestedRetryDelayMs(err: unknown): number | undefined {
+  const details = applicationFailure(err)?.details?.[0] as { next_retry_delay_ms?: unknown } | undefined;
+  const delay = details?.next_retry_delay_ms;
+  return typeof delay === 'number' && delay >= 0 ? delay : undefined;
+}
+
+/** Whether an attempt's failure leaves room for another (not a refusal, not a cancellation). */
+const retryable = (err: unknown): boolean =>
+  !isCancellation(err) && applicationFailure(err)?.nonRetryable !== true;
+
+/**
+ * Runs a target's attempts under its retry policy. The first attempt runs in the worker that runs
+ * the workflow (a local activity: no task-queue round trip, one marker in the history): most
+ * deliveries succeed on it. If it fails and the policy allows more, the workflow waits the delay
+ * the policy (or the remote's Retry-After) gives, then runs the rest of the policy as a regular
+ * activity, whose retries show as pending in the Web UI. Every attempt is recorded on the
+ * delivery either way, and each is looked up or idempotent before it acts, so a worker that dies
+ * before the first attempt's marker is recorded and the next one running it again is harmless
+ * (that cut attempt is recorded as interrupted, one more than the policy counts).
+ */
+async function attempt<T>(
+  target: Target,
+  summary: string,
+  firstLocal: boolean,
+  call: TargetCall<T>,
+): Promise<T> {
+  // A policy of one attempt keeps it an activity: a local attempt cut by a dying worker runs
+  // again from the start (its marker was never recorded), which would make it two.
+  if (!firstLocal || target.retry.maximumAttempts === 1 || !patched(FIRST_ATTEMPT_LOCAL_PATCH))
+    return call(targetActivities(target, summary), false);
+  const local = proxyLocalActivities<Activities>({
+    startToCloseTimeout: attemptTimeoutMs(target),
+    summary,
+    retry: { ...temporalRetry(target.retry), maximumAttempts: 1 },
+  });
+  try {
+    return await call(local, true);
+  } catch (err) {
+    if (!retryable(err)) throw err;
+    await sleep(requestedRetryDelayMs(err) ?? target.retry.initialIntervalMs);
+    return call(targetActivities(target, `${summary}: retry`, afterFirstAttempt(target.retry)), false);
+  }
 }
 
 /** The message of the failure a remote gave, without Temporal's wrapping. */
@@ -85,6 +150,15 @@ export const targetSummary = (target: Target): string => {
   return `deliver to ${target.kind} ${target.connectorName}`;
 };
 
+export interface TargetRunOptions {
+  /**
+   * Whether the first attempt runs in the worker (default). A long-lived run with update
+   * handlers (the ticket's) says no: a local activity holds its workflow task, and an update
+   * arriving meanwhile would wait for it.
+   */
+  firstAttemptLocal?: boolean;
+}
+
 /** What carrying out a target needs of its violation (a notification knows no more). */
 export type TargetEvent = Pick<CompactEvent, 'event_id' | 'severity'>;
 
@@ -97,16 +171,20 @@ export async function runTarget(
   event: TargetEvent,
   target: Target,
   bk: Bookkeeping = bookkeeping,
+  { firstAttemptLocal: firstLocal = true }: TargetRunOptions = {},
 ): Promise<TargetOutcome> {
   const base = { deliveryId: target.deliveryId, connectorId: target.connectorId, purpose: target.purpose };
-  const acts = targetActivities(target, targetSummary(target));
+  const summary = targetSummary(target);
   let claimedTicketId: string | undefined;
   try {
     if (target.purpose === 'notify') {
-      await acts.sendNotification({
-        deliveryId: target.deliveryId,
-        maxRetryDelayMs: target.retry.maximumIntervalMs,
-      });
+      await attempt(target, summary, firstLocal, (acts, retriedIfFailed) =>
+        acts.sendNotification({
+          deliveryId: target.deliveryId,
+          maxRetryDelayMs: target.retry.maximumIntervalMs,
+          retriedIfFailed,
+        }),
+      );
       return { ...base, ok: true };
     }
     if (target.purpose === 'ticket') {
@@ -141,15 +219,18 @@ export async function runTarget(
         }
         claimedTicketId = claim.ticketId;
       }
-      const ticket = await acts.createTicket({
-        deliveryId: target.deliveryId,
-        connectorId: target.connectorId,
-        eventId: event.event_id,
-        priority,
-        timeoutMs: target.timeoutMs,
-        maxRetryDelayMs: target.retry.maximumIntervalMs,
-        spec: target.ticket,
-      });
+      const ticket = await attempt(target, summary, firstLocal, (acts, retriedIfFailed) =>
+        acts.createTicket({
+          deliveryId: target.deliveryId,
+          connectorId: target.connectorId,
+          eventId: event.event_id,
+          priority,
+          timeoutMs: target.timeoutMs,
+          maxRetryDelayMs: target.retry.maximumIntervalMs,
+          spec: target.ticket,
+          retriedIfFailed,
+        }),
+      );
       // createTicket starts the ticket's workflow itself; runs started before it did, here, and so
       // does a run whose createTicket did not (an older worker ran it, or the start failed).
       if (
@@ -159,12 +240,15 @@ export async function runTarget(
         await bk(`follow ${ticket.externalId}`).startTicketSync({ ticketId: ticket.ticketId });
       return { ...base, ok: true, ticketId: ticket.ticketId, externalId: ticket.externalId };
     }
-    await acts.deliverToSiem({
-      deliveryId: target.deliveryId,
-      connectorId: target.connectorId,
-      eventId: event.event_id,
-      maxRetryDelayMs: target.retry.maximumIntervalMs,
-    });
+    await attempt(target, summary, firstLocal, (acts, retriedIfFailed) =>
+      acts.deliverToSiem({
+        deliveryId: target.deliveryId,
+        connectorId: target.connectorId,
+        eventId: event.event_id,
+        maxRetryDelayMs: target.retry.maximumIntervalMs,
+        retriedIfFailed,
+      }),
+    );
     return { ...base, ok: true };
   } catch (err) {
     const error = failureMessage(err);

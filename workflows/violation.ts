@@ -34,7 +34,7 @@ export async function violationWorkflow(input: ViolationWorkflowInput): Promise<
   const attempted = await Promise.all(
     plan.targets.map(async (t) => {
       const outcome = await runTarget(event, t, bk);
-      telling.push(tellOutcome(bk, t, outcome, plan.notifyOn ?? []));
+      telling.push(tellOutcome(bk, t, outcome, { listening: plan.notifyOn ?? [] }));
       return outcome;
     }),
   );

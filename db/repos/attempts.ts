@@ -41,18 +41,26 @@ const attemptOpened = (deliveryId: string) => sql`closed as (
  * Opens attempt N+1: the delivery's counter and its attempt row in one statement. The row lock
  * the counter's update takes serialises an attempt Temporal started while a timed-out
  * predecessor is still finishing; attempts a dead worker left `running` are closed as
- * `interrupted`.
+ * `interrupted`. A delivery already delivered gets no attempt (`'delivered'`): an attempt run
+ * again after its worker died, its success recorded, must not send the event twice.
  */
-export async function beginAttempt(db: Db, deliveryId: string): Promise<BegunAttempt> {
+export async function beginAttempt(db: Db, deliveryId: string): Promise<BegunAttempt | 'delivered'> {
   const rows = await db.execute<Record<string, unknown>>(sql`
-    with d as (
+    with cur as (
+      select status from deliveries where id = ${deliveryId}
+    ), d as (
       update deliveries set attempts = attempts + 1, last_attempt_at = now(), updated_at = now()
-      where id = ${deliveryId}
+      where id = ${deliveryId} and status <> 'delivered'
       returning id, connector_id, kind, attempts
     ), ${attemptOpened(deliveryId)}
-    select started.*, d.connector_id as d_connector_id, d.kind as d_kind from started, d`);
+    select started.*, cur.status as cur_status, d.connector_id as d_connector_id, d.kind as d_kind
+    from cur left join d on true left join started on true`);
   const [row] = rows;
   if (!row) throw new Error(`delivery ${deliveryId} not found`);
+  if (row.id === null || row.id === undefined) {
+    if (row.cur_status === 'delivered') return 'delivered';
+    throw new Error(`delivery ${deliveryId}: no attempt opened`);
+  }
   return {
     attempt: rowOf(deliveryAttempts, row),
     connectorId: String(row.d_connector_id),

@@ -1,5 +1,10 @@
 import { createHmac } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities/index.js';
+import { defaultSettings } from '../../domain/settings.js';
+import { createLogger } from '../../infra/logger.js';
+import { violationWorkflowId } from '../../workflows/contract.js';
 import { type FakeDatadog, startFakeDatadog } from '../fakes/datadog.js';
 import { type FakeElasticsearch, startFakeElasticsearch } from '../fakes/elasticsearch.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
@@ -197,5 +202,91 @@ describe('SIEM delivery', () => {
       attempts: 2,
     });
     expect(es.docs(index).filter((d) => d.id === event.event_id)).toHaveLength(1);
+  });
+});
+
+const { EventType } = temporal.api.enums.v1;
+
+/** A run's history as (event type, summary) pairs, and its activity retry policies. */
+async function runStory(eventId: string) {
+  const history = await stack.client.workflow.getHandle(violationWorkflowId(eventId)).fetchHistory();
+  const summary = (e: temporal.api.history.v1.IHistoryEvent) => {
+    const data = e.userMetadata?.summary?.data;
+    return data ? (JSON.parse(Buffer.from(data).toString()) as string) : undefined;
+  };
+  const events = history.events ?? [];
+  return {
+    local: events
+      .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+      .map(summary),
+    scheduled: events
+      .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+      .map((e) => ({ summary: summary(e), retry: e.activityTaskScheduledEventAttributes?.retryPolicy })),
+    timers: events
+      .filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED)
+      .map((e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.nanos ?? 0) / 1e6),
+  };
+}
+
+describe("a delivery's first attempt runs in the worker", () => {
+  it('a delivery that succeeds at once leaves no activity task in the run, only its summarised marker', async () => {
+    const event = makeEvent();
+    expect((await stack.api('/v1/violations', { method: 'POST', json: event })).status).toBe(202);
+    expect((await finished(event.event_id as string)).status).toBe('completed');
+    const story = await runStory(event.event_id as string);
+    expect(story.scheduled).toEqual([]);
+    expect(story.local).toEqual(
+      expect.arrayContaining([
+        'deliver to splunk splunk',
+        expect.stringMatching(/^create Jira issue in SEC \(jira-/),
+      ]),
+    );
+  });
+
+  it('a failed first attempt is retried as an activity with the rest of the policy, after its first delay', async () => {
+    for (let i = 0; i < 2; i++) splunk.faults.status(503, { path: '/services/collector/event' });
+    const event = makeEvent();
+    expect((await stack.api('/v1/violations', { method: 'POST', json: event })).status).toBe(202);
+    const v = await finished(event.event_id as string);
+    expect(v.deliveries.find((d) => d.connector_id === ids.splunk)).toMatchObject({
+      status: 'delivered',
+      attempts: 3,
+    });
+    const story = await runStory(event.event_id as string);
+    // SIEM_RETRY: 3 attempts, 20 ms, ×2. The workflow waits 20 ms; the activity has 2 attempts from 40 ms.
+    expect(story.timers).toEqual([20]);
+    expect(story.scheduled).toHaveLength(1);
+    expect(story.scheduled[0]!.summary).toBe('deliver to splunk splunk: retry');
+    expect(story.scheduled[0]!.retry).toMatchObject({ maximumAttempts: 2, backoffCoefficient: 2 });
+    expect(Number(story.scheduled[0]!.retry?.initialInterval?.nanos) / 1e6).toBe(40);
+  });
+
+  it('an attempt at an event already delivered sends nothing (a first attempt run again after its worker died)', async () => {
+    const event = makeEvent();
+    expect((await stack.api('/v1/violations', { method: 'POST', json: event })).status).toBe(202);
+    const v = await finished(event.event_id as string);
+    const delivered = v.deliveries.find((d) => d.connector_id === ids.splunk)!;
+    expect(delivered).toMatchObject({ status: 'delivered', attempts: 1 });
+    const sent = () =>
+      splunk.received.filter((r) => JSON.stringify(r.envelope).includes(event.event_id as string));
+    expect(sent()).toHaveLength(1);
+
+    const activities = createActivities({
+      db: stack.database.db,
+      workflows: { client: stack.client, taskQueue: stack.taskQueue },
+      box: stack.box,
+      settings: defaultSettings(),
+      logger: createLogger({ level: 'silent' }),
+    });
+    await activities.deliverToSiem({
+      deliveryId: delivered.id,
+      connectorId: ids.splunk!,
+      eventId: event.event_id as string,
+      maxRetryDelayMs: 1_000,
+      retriedIfFailed: true,
+    });
+    expect(sent()).toHaveLength(1);
+    const after = (await (await stack.api(`/v1/deliveries/${delivered.id}`)).json()) as { attempts: number };
+    expect(after.attempts).toBe(1);
   });
 });

@@ -75,7 +75,9 @@ describe('Temporal Web UI', () => {
 
         await link.click();
         await page.waitForURL(new RegExp(`/workflows/${workflowId}/`), { timeout: 30_000 });
-        // The timeline labels each activity with its summary.
+        // The event history labels each activity with its summary, a local activity's marker too
+        // (the timeline names local activities by their type).
+        await page.getByText('Event History', { exact: false }).first().click();
         await page
           .getByText(/create Jira issue in SEC/)
           .first()
