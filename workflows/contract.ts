@@ -295,7 +295,7 @@ export const violationStart = (
   acceptedBy: string,
   opts: { redacted?: boolean } = {},
 ): StartSpec<[ViolationWorkflowInput]> => ({
-  workflowType: 'violationWorkflow',
+  workflowType: 'violationWorkflowV2',
   options: {
     workflowId: violationWorkflowId(event.event_id),
     args: [{ event, acceptedBy }],

@@ -44,7 +44,7 @@ export function tellOutcome(
   { listening, run }: { listening?: readonly NoticeType[]; run?: TargetRunOptions } = {},
 ): Promise<void> {
   const notices = noticesAfter(target, outcome).filter((n) => !listening || listening.includes(n.type));
-  if (notices.length === 0 || !patched(NOTIFY_PATCH)) return Promise.resolve();
+  if (notices.length === 0 || !(run?.patched ?? patched)(NOTIFY_PATCH)) return Promise.resolve();
   return Promise.all(notices.map((n) => notify(bk, n, run))).then(() => undefined);
 }
 
@@ -53,10 +53,12 @@ export function tellNotAttempted(
   bk: Bookkeeping,
   outcome: TargetOutcome,
   listening: readonly NoticeType[],
+  run: TargetRunOptions = {},
 ): Promise<void> {
-  if (!listening.includes('delivery_failed') || !patched(NOTIFY_PATCH) || !patched(NOT_ATTEMPTED_PATCH))
+  const has = run.patched ?? patched;
+  if (!listening.includes('delivery_failed') || !has(NOTIFY_PATCH) || !has(NOT_ATTEMPTED_PATCH))
     return Promise.resolve();
-  return notify(bk, { type: 'delivery_failed', deliveryId: outcome.deliveryId });
+  return notify(bk, { type: 'delivery_failed', deliveryId: outcome.deliveryId }, run);
 }
 
 /**

@@ -42,8 +42,15 @@ export const SYNC_STARTED_BY_CREATE_PATCH = 'sync-started-by-create';
 /** createTicket says whether it started the ticket's workflow; the violation's starts it if not. */
 export const SYNC_START_CONFIRMED_PATCH = 'sync-start-confirmed';
 
-export const bookkeepingActivities = (): Bookkeeping =>
-  patched(LOCAL_BOOKKEEPING_PATCH) ? localBookkeeping : bookkeeping;
+/**
+ * Whether a change guarded by a patch applies to this run: `patched` itself for workflow types
+ * that have runs from before the change, a function that knows the change is built in for a type
+ * created after it (no marker, no search-attribute upsert in its history).
+ */
+export type Patched = (patchId: string) => boolean;
+
+export const bookkeepingActivities = (has: Patched = patched): Bookkeeping =>
+  has(LOCAL_BOOKKEEPING_PATCH) ? localBookkeeping : bookkeeping;
 
 const KIND_LABEL: Record<string, string> = { jira: 'Jira issue', servicenow: 'ServiceNow incident' };
 
@@ -114,12 +121,12 @@ const retryable = (err: unknown): boolean =>
 async function attempt<T>(
   target: Target,
   summary: string,
-  firstLocal: boolean,
+  { firstLocal, has }: { firstLocal: boolean; has: Patched },
   call: TargetCall<T>,
 ): Promise<T> {
   // A policy of one attempt keeps it an activity: a local attempt cut by a dying worker runs
   // again from the start (its marker was never recorded), which would make it two.
-  if (!firstLocal || target.retry.maximumAttempts === 1 || !patched(FIRST_ATTEMPT_LOCAL_PATCH))
+  if (!firstLocal || target.retry.maximumAttempts === 1 || !has(FIRST_ATTEMPT_LOCAL_PATCH))
     return call(targetActivities(target, summary), false);
   const local = proxyLocalActivities<Activities>({
     startToCloseTimeout: attemptTimeoutMs(target),
@@ -157,6 +164,8 @@ export interface TargetRunOptions {
    * arriving meanwhile would wait for it.
    */
   firstAttemptLocal?: boolean;
+  /** How this run's workflow type tells which changes apply (default: `patched`). */
+  patched?: Patched;
 }
 
 /** What carrying out a target needs of its violation (a notification knows no more). */
@@ -171,14 +180,15 @@ export async function runTarget(
   event: TargetEvent,
   target: Target,
   bk: Bookkeeping = bookkeeping,
-  { firstAttemptLocal: firstLocal = true }: TargetRunOptions = {},
+  { firstAttemptLocal: firstLocal = true, patched: has = patched }: TargetRunOptions = {},
 ): Promise<TargetOutcome> {
+  const how = { firstLocal, has };
   const base = { deliveryId: target.deliveryId, connectorId: target.connectorId, purpose: target.purpose };
   const summary = targetSummary(target);
   let claimedTicketId: string | undefined;
   try {
     if (target.purpose === 'notify') {
-      await attempt(target, summary, firstLocal, (acts, retriedIfFailed) =>
+      await attempt(target, summary, how, (acts, retriedIfFailed) =>
         acts.sendNotification({
           deliveryId: target.deliveryId,
           maxRetryDelayMs: target.retry.maximumIntervalMs,
@@ -219,7 +229,7 @@ export async function runTarget(
         }
         claimedTicketId = claim.ticketId;
       }
-      const ticket = await attempt(target, summary, firstLocal, (acts, retriedIfFailed) =>
+      const ticket = await attempt(target, summary, how, (acts, retriedIfFailed) =>
         acts.createTicket({
           deliveryId: target.deliveryId,
           connectorId: target.connectorId,
@@ -234,13 +244,13 @@ export async function runTarget(
       // createTicket starts the ticket's workflow itself; runs started before it did, here, and so
       // does a run whose createTicket did not (an older worker ran it, or the start failed).
       if (
-        !patched(SYNC_STARTED_BY_CREATE_PATCH) ||
-        (patched(SYNC_START_CONFIRMED_PATCH) && ticket.syncStarted !== true)
+        !has(SYNC_STARTED_BY_CREATE_PATCH) ||
+        (has(SYNC_START_CONFIRMED_PATCH) && ticket.syncStarted !== true)
       )
         await bk(`follow ${ticket.externalId}`).startTicketSync({ ticketId: ticket.ticketId });
       return { ...base, ok: true, ticketId: ticket.ticketId, externalId: ticket.externalId };
     }
-    await attempt(target, summary, firstLocal, (acts, retriedIfFailed) =>
+    await attempt(target, summary, how, (acts, retriedIfFailed) =>
       acts.deliverToSiem({
         deliveryId: target.deliveryId,
         connectorId: target.connectorId,

@@ -20,7 +20,7 @@ import { freePort } from '../../infra/ports.js';
 import { SecretBox } from '../../infra/secret-box.js';
 import { SEARCH_ATTRIBUTES } from '../../infra/temporal-dev-server.js';
 import { violationWorkflowId } from '../../workflows/contract.js';
-import { violationWorkflow } from '../../workflows/violation.js';
+import { violationWorkflowV2 } from '../../workflows/violation.js';
 import { type FakeJira, startFakeJira } from '../fakes/jira.js';
 import { apiCaller, postViolations, tally, waitUntilSettled } from '../helpers/crash-kit.js';
 import { eventually, makeEvent } from '../helpers/events.js';
@@ -205,7 +205,7 @@ describe('start:api + two start:worker processes, one SIGKILLed mid-run', () => 
       const ids = async (severity: string) => {
         const found: string[] = [];
         for await (const wf of client.workflow.list({
-          query: `TaskQueue = "${TASK_QUEUE}" AND WorkflowType = "${violationWorkflow.name}" AND EscalateSeverity = "${severity}" AND ExecutionStatus = "Completed"`,
+          query: `TaskQueue = "${TASK_QUEUE}" AND WorkflowType = "${violationWorkflowV2.name}" AND EscalateSeverity = "${severity}" AND ExecutionStatus = "Completed"`,
         }))
           found.push(wf.workflowId);
         return found.sort();

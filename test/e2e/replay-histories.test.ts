@@ -85,16 +85,35 @@ describe('recorded histories', () => {
         ),
       ),
     ).toBe(true);
-    // Notifications, from the violation, ticket and delivery workflows alike.
-    const notifying = recorded.filter((r) =>
-      r.history.events.some(
-        (e) =>
-          (e as { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } })
-            .activityTaskScheduledEventAttributes?.activityType?.name === 'sendNotification',
-      ),
-    );
-    expect(new Set(notifying.map((r) => r.workflowType))).toEqual(
+    // Notifications, from the violation, ticket and delivery workflows alike: as activities, or
+    // as local first attempts (a marker whose data names the activity type).
+    type Event = {
+      activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
+      markerRecordedEventAttributes?: {
+        markerName?: string;
+        details?: { data?: { payloads?: { data?: string }[] } };
+      };
+    };
+    const localType = (e: Event) => {
+      const m = e.markerRecordedEventAttributes;
+      const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
+      return data
+        ? (JSON.parse(Buffer.from(data, 'base64').toString()) as { activity_type?: string }).activity_type
+        : undefined;
+    };
+    const notifying = (local: boolean) =>
+      recorded.filter((r) =>
+        (r.history.events as Event[]).some((e) =>
+          local
+            ? localType(e) === 'sendNotification'
+            : e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendNotification',
+        ),
+      );
+    expect(new Set(notifying(false).map((r) => r.workflowType))).toEqual(
       new Set(['violationWorkflow', 'ticketSyncWorkflow', 'deliveryWorkflow']),
+    );
+    expect(new Set(notifying(true).map((r) => r.workflowType))).toEqual(
+      new Set(['violationWorkflow', 'violationWorkflowV2', 'deliveryWorkflow']),
     );
   });
 

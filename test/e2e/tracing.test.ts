@@ -47,12 +47,12 @@ it('puts the start, the workflow run and its activities into one trace', async (
     async () => {
       const all = spans.getFinishedSpans();
       const start = all.find(
-        (s) => s.name === 'StartWorkflow:violationWorkflow' && s.attributes.temporalWorkflowId === workflowId,
+        (s) => s.name === 'StartWorkflow:violationWorkflowV2' && s.attributes.temporalWorkflowId === workflowId,
       );
       if (!start) return undefined;
       const inTrace = all.filter((s) => s.spanContext().traceId === start.spanContext().traceId);
       const names = new Set(inTrace.map((s) => s.name));
-      return names.has('RunWorkflow:violationWorkflow') && names.has('RunActivity:createTicket')
+      return names.has('RunWorkflow:violationWorkflowV2') && names.has('RunActivity:createTicket')
         ? inTrace
         : undefined;
     },
@@ -62,7 +62,7 @@ it('puts the start, the workflow run and its activities into one trace', async (
     const seen = spans.getFinishedSpans().map((s) => `${s.name} ${s.spanContext().traceId}`);
     throw new Error(`${(err as Error).message}; spans: ${seen.join(', ')}`);
   });
-  const run = trace.find((s) => s.name === 'RunWorkflow:violationWorkflow')!;
+  const run = trace.find((s) => s.name === 'RunWorkflow:violationWorkflowV2')!;
   // The bookkeeping (local) activities are in it too.
   expect(trace.some((s) => s.name === 'RunActivity:planViolation')).toBe(true);
   expect(run!.resource.attributes['service.name']).toBe('escalate-test');
