@@ -1,14 +1,13 @@
 import { deliverToSiem } from '../connectors/siem.js';
 import { beginAttempt } from '../db/repos/attempts.js';
 import { recordEventDelivered } from '../db/repos/deliveries.js';
-import { getViolation } from '../db/repos/violations.js';
 import { isSiemKind, type SiemKind } from '../domain/connector.js';
 import type { ViolationEvent } from '../domain/event.js';
 import type { Severity } from '../domain/severity.js';
 import { recordedAttempt } from './attempts.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable } from './failures.js';
-import { loadConnector } from './tickets.js';
+import { loadAttemptSubject } from './tickets.js';
 
 export interface DeliverEventInput {
   deliveryId: string;
@@ -23,11 +22,9 @@ export function siemActivities(deps: ActivityDeps) {
   return {
     /** Sends the stored violation to one SIEM connector; every attempt is recorded. */
     async deliverToSiem(input: DeliverEventInput): Promise<{ status: number; message: string }> {
-      const connector = await loadConnector(deps, input.connectorId);
+      const { connector, violation } = await loadAttemptSubject(deps, input.connectorId, input.eventId);
       if (!isSiemKind(connector.kind))
         throw connectorUnavailable(`connector ${connector.id} is not a SIEM connector`);
-      const violation = await getViolation(deps.db, input.eventId);
-      if (!violation) throw connectorUnavailable(`violation ${input.eventId} is not stored`);
       const event = violation.payload as ViolationEvent;
       const begun = await beginAttempt(deps.db, input.deliveryId);
       if (begun === 'delivered') return { status: 0, message: 'delivered already by an earlier attempt' };

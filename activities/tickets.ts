@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { ticketIdempotencyKey } from '../connectors/idempotency.js';
 import { createTicket, type ItsmConnector } from '../connectors/itsm.js';
 import { beginTicketAttempt, type FinishedAttempt, type TicketAttemptStart } from '../db/repos/attempts.js';
-import { getConnectorRow, toConnector } from '../db/repos/connectors.js';
+import { type ConnectorRow, getConnectorRow, toConnector } from '../db/repos/connectors.js';
 import { releaseDeliveryLease } from '../db/repos/deliveries.js';
 import { createdTicketByKey, recordTicketCreated, type TicketRow } from '../db/repos/tickets.js';
-import { getViolation } from '../db/repos/violations.js';
+import { getConnectorAndViolation, type ViolationRow } from '../db/repos/violations.js';
 import { type Connector, isItsmKind, retryPolicyFor } from '../domain/connector.js';
 import { parseDuration } from '../domain/duration.js';
 import type { TicketSpec } from '../domain/plan.js';
@@ -44,13 +44,28 @@ export interface CreatedTicket {
 }
 
 export async function loadConnector(deps: ActivityDeps, id: string): Promise<Connector> {
-  const row = await getConnectorRow(deps.db, id);
+  return usableConnector(deps, id, await getConnectorRow(deps.db, id));
+}
+
+function usableConnector(deps: ActivityDeps, id: string, row: ConnectorRow | undefined): Connector {
   if (!row) throw connectorUnavailable(`connector ${id} no longer exists`);
   try {
     return toConnector(row, deps.box);
   } catch (err) {
     throw connectorUnavailable(`connector ${id}: ${(err as Error).message}`);
   }
+}
+
+/** What an attempt at a delivery reads first: its connector (secrets opened) and the stored violation. */
+export async function loadAttemptSubject(
+  deps: ActivityDeps,
+  connectorId: string,
+  eventId: string,
+): Promise<{ connector: Connector; violation: ViolationRow }> {
+  const found = await getConnectorAndViolation(deps.db, connectorId, eventId);
+  const connector = usableConnector(deps, connectorId, found?.connector);
+  if (!found?.violation) throw connectorUnavailable(`violation ${eventId} is not stored`);
+  return { connector, violation: found.violation };
 }
 
 /**
@@ -115,9 +130,7 @@ export function ticketActivities(deps: ActivityDeps) {
      * the row just recorded (or tells the running one the ticket exists).
      */
     async createTicket(input: CreateTicketInput): Promise<CreatedTicket> {
-      const connector = await loadConnector(deps, input.connectorId);
-      const violation = await getViolation(deps.db, input.eventId);
-      if (!violation) throw connectorUnavailable(`violation ${input.eventId} is not stored`);
+      const { connector, violation } = await loadAttemptSubject(deps, input.connectorId, input.eventId);
       const severity = violation.severity as Severity;
       const draft = ticketDraftFor(connector, violation, { priority: input.priority, spec: input.spec });
       const { idempotencyKey } = draft;

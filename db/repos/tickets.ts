@@ -109,68 +109,92 @@ export interface ClaimInput {
  * recurs on an active one. Race-free: concurrent events with one key serialise here, and the
  * first one's claim (a ticket row without an external id yet) is what the others join.
  * Idempotent: a retried claim for the same delivery returns the same answer.
+ *
+ * Four round trips: BEGIN; the lock and both reads pipelined; the writes of the decision
+ * pipelined; COMMIT. Pipelined statements reach the transaction's connection in the order they
+ * are listed (Promise.all subscribes in order; postgres.js queues each after one tick) and
+ * PostgreSQL runs them one after the other, each read with a snapshot taken once the lock is
+ * held. The correlation tests (50 concurrent events on one key) hold this to one ticket.
  */
 export function claimTicket(db: Db, input: ClaimInput): Promise<Claim> {
   const { spec } = input;
+  const now = new Date();
+  const reopenSince = new Date(now.getTime() - (spec.reopenWithinMs ?? 0));
   return db.transaction(async (tx) => {
-    await tx.execute(
-      sql`select pg_advisory_xact_lock(hashtextextended(${`${input.connectorId}|${spec.correlationKey}`}, 0))`,
-    );
-    const [delivery] = await tx.select().from(deliveries).where(eq(deliveries.id, input.deliveryId));
-    if (delivery?.ticketId) {
-      const [t] = await tx.select().from(tickets).where(eq(tickets.id, delivery.ticketId));
-      if (t && t.eventId === input.eventId) return { role: 'owner', ticketId: t.id };
-      // A retried claim answers as the first one did: a resolved ticket in its window still reopens.
-      if (t)
-        return {
-          role: 'recurrence',
-          ticketId: t.id,
-          reopen: t.status === 'resolved' || Boolean(spec.reopenWithinMs),
-          externalId: t.externalId,
-        };
-    }
-    const now = new Date();
-    const reopenSince = new Date(now.getTime() - (spec.reopenWithinMs ?? 0));
-    const [active] = await tx
-      .select()
-      .from(tickets)
-      .where(
-        and(
-          eq(tickets.connectorId, input.connectorId),
-          eq(tickets.correlationKey, spec.correlationKey),
-          or(
-            inArray(tickets.status, ['open', 'in_progress']),
-            spec.reopenWithinMs
-              ? and(eq(tickets.status, 'resolved'), gt(tickets.resolvedAt, reopenSince))
-              : undefined,
+    const [, [earlier], [active]] = await Promise.all([
+      tx.execute(
+        sql`select pg_advisory_xact_lock(hashtextextended(${`${input.connectorId}|${spec.correlationKey}`}, 0))`,
+      ),
+      // The ticket an earlier claim of this delivery decided, if any.
+      tx
+        .select({ ticket: tickets })
+        .from(deliveries)
+        .innerJoin(tickets, eq(tickets.id, deliveries.ticketId))
+        .where(eq(deliveries.id, input.deliveryId)),
+      tx
+        .select()
+        .from(tickets)
+        .where(
+          and(
+            eq(tickets.connectorId, input.connectorId),
+            eq(tickets.correlationKey, spec.correlationKey),
+            or(
+              inArray(tickets.status, ['open', 'in_progress']),
+              spec.reopenWithinMs
+                ? and(eq(tickets.status, 'resolved'), gt(tickets.resolvedAt, reopenSince))
+                : undefined,
+            ),
           ),
-        ),
-      )
-      .orderBy(desc(tickets.createdAt))
-      .limit(1);
+        )
+        .orderBy(desc(tickets.createdAt))
+        .limit(1),
+    ]);
+    if (earlier) {
+      const t = earlier.ticket;
+      if (t.eventId === input.eventId) return { role: 'owner', ticketId: t.id };
+      // A retried claim answers as the first one did: a resolved ticket in its window still reopens.
+      return {
+        role: 'recurrence',
+        ticketId: t.id,
+        reopen: t.status === 'resolved' || Boolean(spec.reopenWithinMs),
+        externalId: t.externalId,
+      };
+    }
     if (active) {
-      await tx
-        .update(tickets)
-        .set({ recurrenceCount: sql`${tickets.recurrenceCount} + 1`, lastRecurrenceAt: now, updatedAt: now })
-        .where(eq(tickets.id, active.id));
-      await tx
-        .insert(ticketEvents)
-        .values({ ticketId: active.id, type: 'recurrence', eventId: input.eventId, actor: 'system' });
-      await tx
-        .update(deliveries)
-        .set({ ticketId: active.id, status: 'delivered', deliveredAt: now, updatedAt: now, lastError: null })
-        .where(eq(deliveries.id, input.deliveryId));
-      await audit(tx, {
-        actor: 'system',
-        action: 'ticket.recurrence',
-        subjectType: 'ticket',
-        subjectId: active.id,
-        details: {
-          event_id: input.eventId,
-          correlation_key: spec.correlationKey,
-          reopen: active.status === 'resolved',
-        },
-      });
+      await Promise.all([
+        tx
+          .update(tickets)
+          .set({
+            recurrenceCount: sql`${tickets.recurrenceCount} + 1`,
+            lastRecurrenceAt: now,
+            updatedAt: now,
+          })
+          .where(eq(tickets.id, active.id)),
+        tx
+          .insert(ticketEvents)
+          .values({ ticketId: active.id, type: 'recurrence', eventId: input.eventId, actor: 'system' }),
+        tx
+          .update(deliveries)
+          .set({
+            ticketId: active.id,
+            status: 'delivered',
+            deliveredAt: now,
+            updatedAt: now,
+            lastError: null,
+          })
+          .where(eq(deliveries.id, input.deliveryId)),
+        audit(tx, {
+          actor: 'system',
+          action: 'ticket.recurrence',
+          subjectType: 'ticket',
+          subjectId: active.id,
+          details: {
+            event_id: input.eventId,
+            correlation_key: spec.correlationKey,
+            reopen: active.status === 'resolved',
+          },
+        }),
+      ]);
       return {
         role: 'recurrence',
         ticketId: active.id,
@@ -180,25 +204,33 @@ export function claimTicket(db: Db, input: ClaimInput): Promise<Claim> {
         externalId: active.externalId,
       };
     }
-    const [claimed] = await tx
-      .insert(tickets)
-      .values({
-        connectorId: input.connectorId,
-        kind: input.kind,
-        eventId: input.eventId,
-        idempotencyKey: input.idempotencyKey,
-        severity: input.severity,
-        priority: input.priority,
-        correlationKey: spec.correlationKey,
-        ruleId: spec.ruleId,
-        autoResolveAfterMs: spec.autoResolveAfterMs,
-        reopenWithinMs: spec.reopenWithinMs,
-        slaMs: input.slaMs,
-        slaDueAt: new Date(now.getTime() + input.slaMs),
-      })
-      .onConflictDoUpdate({ target: tickets.idempotencyKey, set: { updatedAt: now } })
-      .returning();
-    await tx.update(deliveries).set({ ticketId: claimed!.id }).where(eq(deliveries.id, input.deliveryId));
+    const [[claimed]] = await Promise.all([
+      tx
+        .insert(tickets)
+        .values({
+          connectorId: input.connectorId,
+          kind: input.kind,
+          eventId: input.eventId,
+          idempotencyKey: input.idempotencyKey,
+          severity: input.severity,
+          priority: input.priority,
+          correlationKey: spec.correlationKey,
+          ruleId: spec.ruleId,
+          autoResolveAfterMs: spec.autoResolveAfterMs,
+          reopenWithinMs: spec.reopenWithinMs,
+          slaMs: input.slaMs,
+          slaDueAt: new Date(now.getTime() + input.slaMs),
+        })
+        .onConflictDoUpdate({ target: tickets.idempotencyKey, set: { updatedAt: now } })
+        .returning(),
+      // Runs after the insert (same connection, same transaction): it sees the row.
+      tx
+        .update(deliveries)
+        .set({
+          ticketId: sql`(select ${tickets.id} from ${tickets} where ${tickets.idempotencyKey} = ${input.idempotencyKey})`,
+        })
+        .where(eq(deliveries.id, input.deliveryId)),
+    ]);
     return { role: 'owner', ticketId: claimed!.id };
   });
 }

@@ -3,7 +3,7 @@ import { type CompactEvent, compactEvent, type ViolationEvent } from '../../doma
 import { overallStatus, type TargetOutcome, type ViolationStatus } from '../../domain/plan.js';
 import type { Severity } from '../../domain/severity.js';
 import type { Db } from '../client.js';
-import { deliveries, violations } from '../schema.js';
+import { connectors, deliveries, violations } from '../schema.js';
 
 export type ViolationRow = typeof violations.$inferSelect;
 export type NewViolation = typeof violations.$inferInsert;
@@ -26,6 +26,23 @@ export async function insertViolation(
 
 export async function getViolation(db: Db, eventId: string): Promise<ViolationRow | undefined> {
   const [row] = await db.select().from(violations).where(eq(violations.eventId, eventId));
+  return row;
+}
+
+/**
+ * A delivery attempt's two reads in one round trip: its connector's row and its violation (null
+ * when not stored); undefined when the connector does not exist.
+ */
+export async function getConnectorAndViolation(
+  db: Db,
+  connectorId: string,
+  eventId: string,
+): Promise<{ connector: typeof connectors.$inferSelect; violation: ViolationRow | null } | undefined> {
+  const [row] = await db
+    .select({ connector: connectors, violation: violations })
+    .from(connectors)
+    .leftJoin(violations, eq(violations.eventId, eventId))
+    .where(eq(connectors.id, connectorId));
   return row;
 }
 
