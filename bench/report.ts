@@ -116,7 +116,8 @@ export function renderResults(r: BenchResults): string {
     '- (a) baseline: `baselineWorkflow` (bench/baseline-workflows.ts) = one no-op activity, own bundle, own task queue, ' +
       'a worker created with **the very options `createWorker` passes to `Worker.create`** (captured at startup): ' +
       `\`${JSON.stringify(r.workerOptions)}\`. Start = \`client.workflow.start\` acknowledged; end-to-end = \`handle.result()\` returned.`,
-    '- (b) escalate: `POST /v1/violations` over HTTP with an admin key; one Jira connector (fake Jira Cloud v3) and one ' +
+    '- (b) escalate: `POST /v1/violations` over HTTP with an admin key (undici `request` on keep-alive connections: ' +
+      'the load generator shares the process, and the baseline\'s client is Temporal\'s Rust one); one Jira connector (fake Jira Cloud v3) and one ' +
       'Splunk HEC connector (fake), production retry defaults; every event has its own user, so none correlate and each ' +
       'opens its own Jira issue (and its TicketSyncWorkflow with an SLA timer). Accept = HTTP 202 received; end-to-end = ' +
       "the violation's `completed_at` (written by the workflow's last activity after both targets are done) minus the " +
