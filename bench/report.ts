@@ -117,7 +117,7 @@ export function renderResults(r: BenchResults): string {
       'a worker created with **the very options `createWorker` passes to `Worker.create`** (captured at startup): ' +
       `\`${JSON.stringify(r.workerOptions)}\`. Start = \`client.workflow.start\` acknowledged; end-to-end = \`handle.result()\` returned.`,
     '- (b) escalate: `POST /v1/violations` over HTTP with an admin key (undici `request` on keep-alive connections: ' +
-      'the load generator shares the process, and the baseline\'s client is Temporal\'s Rust one); one Jira connector (fake Jira Cloud v3) and one ' +
+      "the load generator shares the process, and the baseline's client is Temporal's Rust one); one Jira connector (fake Jira Cloud v3) and one " +
       'Splunk HEC connector (fake), production retry defaults; every event has its own user, so none correlate and each ' +
       'opens its own Jira issue (and its TicketSyncWorkflow with an SLA timer). Accept = HTTP 202 received; end-to-end = ' +
       "the violation's `completed_at` (written by the workflow's last activity after both targets are done) minus the " +
@@ -283,9 +283,17 @@ export function renderResults(r: BenchResults): string {
     out.push('### Work per item', '');
     const rows: (string | number)[][] = [];
     for (const [name, h] of Object.entries({ ...r.baseline?.history, ...r.escalate?.history })) {
-      rows.push([name, h.events, h.activities]);
+      rows.push([
+        h.type && h.type !== name ? `${name} (${h.type})` : name,
+        h.events,
+        h.activities,
+        h.localActivities ?? 'n/a',
+      ]);
     }
-    out.push(table(['workflow (one sampled run)', 'history events', 'activities'], rows), '');
+    out.push(
+      table(['workflow (one sampled run)', 'history events', 'activities', 'local activities'], rows),
+      '',
+    );
     if (r.escalate) {
       const p = r.escalate.postgresPerViolation;
       out.push(

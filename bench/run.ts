@@ -36,7 +36,11 @@ export interface PathResults {
   fixed: PhaseResult;
   saturation: PhaseResult;
   /** History events and activities of one sampled run. */
-  history: Record<string, { events: number; activities: number }>;
+  /**
+   * One sampled run per workflow, keyed by role (`violationWorkflow`: the violation's run, whatever
+   * its type). `type` and `localActivities` from runs after violationWorkflowV2.
+   */
+  history: Record<string, { events: number; activities: number; localActivities?: number; type?: string }>;
 }
 
 export interface EscalateExtras {
@@ -82,11 +86,16 @@ export interface BenchResults {
 const benchDir = resolve(import.meta.dirname);
 
 async function historyOf(stack: BenchStack, workflowId: string) {
-  const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+  const handle = stack.client.workflow.getHandle(workflowId);
+  const [history, description] = await Promise.all([handle.fetchHistory(), handle.describe()]);
   const events = history.events ?? [];
   return {
     events: events.length,
     activities: events.filter((e) => e.activityTaskScheduledEventAttributes).length,
+    localActivities: events.filter(
+      (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+    ).length,
+    type: description.type,
   };
 }
 

@@ -47,7 +47,8 @@ it('puts the start, the workflow run and its activities into one trace', async (
     async () => {
       const all = spans.getFinishedSpans();
       const start = all.find(
-        (s) => s.name === 'StartWorkflow:violationWorkflowV2' && s.attributes.temporalWorkflowId === workflowId,
+        (s) =>
+          s.name === 'StartWorkflow:violationWorkflowV2' && s.attributes.temporalWorkflowId === workflowId,
       );
       if (!start) return undefined;
       const inTrace = all.filter((s) => s.spanContext().traceId === start.spanContext().traceId);
