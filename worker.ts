@@ -100,6 +100,9 @@ export interface CreateWorkerOptions {
  */
 export const WORKER_DEFAULTS = {
   maxConcurrentActivityTaskExecutions: 200,
+  // First attempts of deliveries run as local activities beside the bookkeeping ones: as many
+  // slots as for activities, so ITSMs hanging on their first attempts cannot starve planning.
+  maxConcurrentLocalActivityExecutions: 200,
   maxConcurrentWorkflowTaskExecutions: 40,
   maxCachedWorkflows: 2000,
   shutdownGraceTime: '10s',

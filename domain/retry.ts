@@ -71,9 +71,8 @@ export const capRetryAfter = (retryAfterMs: number, policy: RetryPolicyMs): numb
 export function afterFirstAttempt(policy: RetryPolicyMs): RetryPolicyMs {
   return {
     maximumAttempts: policy.maximumAttempts > 0 ? policy.maximumAttempts - 1 : 0,
-    initialIntervalMs: Math.min(
-      policy.initialIntervalMs * policy.backoffCoefficient,
-      policy.maximumIntervalMs,
+    initialIntervalMs: Math.round(
+      Math.min(policy.initialIntervalMs * policy.backoffCoefficient, policy.maximumIntervalMs),
     ),
     backoffCoefficient: policy.backoffCoefficient,
     maximumIntervalMs: policy.maximumIntervalMs,

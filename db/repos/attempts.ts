@@ -3,9 +3,9 @@
  * single statement): opening an attempt, and recording how it ended together with what it
  * decided. Every ticket and event delivery goes through here, so round trips count.
  */
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { deliveryAttempts } from '../schema.js';
+import { deliveries, deliveryAttempts } from '../schema.js';
 import type { AttemptResult, AttemptRow } from './deliveries.js';
 import { at, rowOf } from './rows.js';
 
@@ -59,6 +59,13 @@ export async function beginAttempt(db: Db, deliveryId: string): Promise<BegunAtt
   if (!row) throw new Error(`delivery ${deliveryId} not found`);
   if (row.id === null || row.id === undefined) {
     if (row.cur_status === 'delivered') return 'delivered';
+    // `cur` is the statement's snapshot: an attempt that recorded its success while this one
+    // waited for the row lock shows in a fresh read only.
+    const [now] = await db
+      .select({ status: deliveries.status })
+      .from(deliveries)
+      .where(eq(deliveries.id, deliveryId));
+    if (now?.status === 'delivered') return 'delivered';
     throw new Error(`delivery ${deliveryId}: no attempt opened`);
   }
   return {

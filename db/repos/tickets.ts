@@ -110,16 +110,18 @@ export interface ClaimInput {
  * first one's claim (a ticket row without an external id yet) is what the others join.
  * Idempotent: a retried claim for the same delivery returns the same answer.
  *
- * Four round trips: BEGIN; the lock and both reads pipelined; the writes of the decision
- * pipelined; COMMIT. Pipelined statements reach the transaction's connection in the order they
- * are listed (Promise.all subscribes in order; postgres.js queues each after one tick) and
- * PostgreSQL runs them one after the other, each read with a snapshot taken once the lock is
- * held. The correlation tests (50 concurrent events on one key) hold this to one ticket.
+ * Four round trips: BEGIN; the lock and both reads pipelined; the decision's writes; COMMIT. The
+ * reads must run after the lock: pipelined statements reach the transaction's connection in the
+ * order they are listed (Promise.all subscribes in order; drizzle hands each to postgres.js
+ * synchronously, which queues it one tick later), and PostgreSQL runs them one after the other,
+ * each read with a snapshot taken once the lock is held. The correlation tests (50 concurrent
+ * events on one key) hold this to one ticket. The writes do not depend on their order: the
+ * recurrence's are independent, a new claim and its link are one statement.
  */
 export function claimTicket(db: Db, input: ClaimInput): Promise<Claim> {
   const { spec } = input;
-  const now = new Date();
-  const reopenSince = new Date(now.getTime() - (spec.reopenWithinMs ?? 0));
+  // Read before the lock is held (the reads are pipelined behind it): the window starts no later.
+  const reopenSince = new Date(Date.now() - (spec.reopenWithinMs ?? 0));
   return db.transaction(async (tx) => {
     const [, [earlier], [active]] = await Promise.all([
       tx.execute(
@@ -161,6 +163,8 @@ export function claimTicket(db: Db, input: ClaimInput): Promise<Claim> {
       };
     }
     if (active) {
+      const now = new Date();
+      // Independent writes, pipelined.
       await Promise.all([
         tx
           .update(tickets)
@@ -204,33 +208,22 @@ export function claimTicket(db: Db, input: ClaimInput): Promise<Claim> {
         externalId: active.externalId,
       };
     }
-    const [[claimed]] = await Promise.all([
-      tx
-        .insert(tickets)
-        .values({
-          connectorId: input.connectorId,
-          kind: input.kind,
-          eventId: input.eventId,
-          idempotencyKey: input.idempotencyKey,
-          severity: input.severity,
-          priority: input.priority,
-          correlationKey: spec.correlationKey,
-          ruleId: spec.ruleId,
-          autoResolveAfterMs: spec.autoResolveAfterMs,
-          reopenWithinMs: spec.reopenWithinMs,
-          slaMs: input.slaMs,
-          slaDueAt: new Date(now.getTime() + input.slaMs),
-        })
-        .onConflictDoUpdate({ target: tickets.idempotencyKey, set: { updatedAt: now } })
-        .returning(),
-      // Runs after the insert (same connection, same transaction): it sees the row.
-      tx
-        .update(deliveries)
-        .set({
-          ticketId: sql`(select ${tickets.id} from ${tickets} where ${tickets.idempotencyKey} = ${input.idempotencyKey})`,
-        })
-        .where(eq(deliveries.id, input.deliveryId)),
-    ]);
+    // The claim and the delivery's link to it, one statement.
+    const now = new Date();
+    const [claimed] = await tx.execute<{ id: string }>(sql`
+      with t as (
+        insert into ${tickets} (connector_id, kind, event_id, idempotency_key, severity, priority,
+          correlation_key, rule_id, auto_resolve_after_ms, reopen_within_ms, sla_ms, sla_due_at)
+        values (${input.connectorId}, ${input.kind}, ${input.eventId}::uuid, ${input.idempotencyKey},
+          ${input.severity}, ${input.priority}, ${spec.correlationKey}, ${spec.ruleId ?? null},
+          ${spec.autoResolveAfterMs ?? null}::bigint, ${spec.reopenWithinMs ?? null}::bigint,
+          ${input.slaMs}::bigint, ${at(new Date(now.getTime() + input.slaMs))}::timestamptz)
+        on conflict (idempotency_key) do update set updated_at = ${at(now)}::timestamptz
+        returning id
+      ), linked as (
+        update ${deliveries} set ticket_id = (select id from t) where id = ${input.deliveryId}
+      )
+      select id from t`);
     return { role: 'owner', ticketId: claimed!.id };
   });
 }

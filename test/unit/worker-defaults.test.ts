@@ -20,6 +20,7 @@ describe('worker options', () => {
     const options = workerOptions(base);
     expect(WORKER_DEFAULTS).toEqual({
       maxConcurrentActivityTaskExecutions: 200,
+      maxConcurrentLocalActivityExecutions: 200,
       maxConcurrentWorkflowTaskExecutions: 40,
       maxCachedWorkflows: 2000,
       shutdownGraceTime: '10s',
