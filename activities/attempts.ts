@@ -9,7 +9,7 @@ import {
 import type { AttemptRow } from '../db/repos/deliveries.js';
 import { countDelivery, deliveryAttemptDuration } from '../infra/metrics.js';
 import type { ActivityDeps } from './deps.js';
-import { toTemporalFailure } from './failures.js';
+import { firstAttemptCut, toTemporalFailure } from './failures.js';
 
 export interface AttemptSuccess<T> {
   value: T;
@@ -51,6 +51,8 @@ export interface AttemptOptions<T> {
   recordSuccess?: (value: T, finished: FinishedAttempt) => Promise<void>;
   /** A first attempt run locally that the workflow retries as an activity if it fails. */
   retriedIfFailed?: boolean;
+  /** A first attempt run locally: the attempts its run saw (more means it was cut and runs again). */
+  firstAttemptAfter?: number;
 }
 
 /**
@@ -66,9 +68,11 @@ export async function recordedAttempt<T>(
   run: (attempt: AttemptRow) => Promise<AttemptSuccess<T>>,
   opts: AttemptOptions<T> = {},
 ): Promise<T> {
-  const begun = opts.begun ?? (await beginAttempt(deps.db, deliveryId));
+  const begun =
+    opts.begun ?? (await beginAttempt(deps.db, deliveryId, { firstAttemptAfter: opts.firstAttemptAfter }));
   // Callers that can meet a delivered delivery open the attempt themselves (deliverToSiem).
   if (begun === 'delivered') throw new Error(`delivery ${deliveryId} is delivered already`);
+  if (begun === 'cut') throw firstAttemptCut(deliveryId);
   const { attempt, connectorId, kind } = begun;
   const started = performance.now();
   const observe = () => deliveryAttemptDuration.observe({ kind }, (performance.now() - started) / 1000);

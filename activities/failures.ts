@@ -14,6 +14,8 @@ export const FailureType = {
   InvalidFieldValue: 'InvalidFieldValue',
   /** The service's TLS certificate is not trusted as configured (`tls.ca`). */
   CertificateRejected: 'CertificateRejected',
+  /** A first attempt run in the worker ran before and was cut: the rest runs as an activity. */
+  FirstAttemptCut: 'FirstAttemptCut',
 } as const;
 
 /** The delay the retry policy gives before the next attempt (exponential, capped), if known. */
@@ -84,3 +86,14 @@ function activityCancelled(): boolean {
 
 export const connectorUnavailable = (message: string) =>
   ApplicationFailure.create({ type: FailureType.ConnectorUnavailable, message, nonRetryable: true });
+
+/**
+ * A first attempt run in the worker finds the delivery attempted since its run took it up: it was
+ * cut before its result was recorded and is running again. It calls no one (a loop of cut runs
+ * would repeat the call without limit); the workflow runs the rest of the policy as an activity.
+ */
+export const firstAttemptCut = (deliveryId: string) =>
+  ApplicationFailure.create({
+    type: FailureType.FirstAttemptCut,
+    message: `delivery ${deliveryId}: the first attempt was cut (worker stopped or workflow task failed); retried as an activity`,
+  });

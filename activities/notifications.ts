@@ -144,6 +144,8 @@ export function notificationActivities(deps: ActivityDeps) {
       maxRetryDelayMs: number;
       /** A first attempt run locally, retried by the workflow if it fails. */
       retriedIfFailed?: boolean;
+      /** A first attempt run locally: the delivery's attempts when its run took it up. */
+      firstAttemptAfter?: number;
     }): Promise<{ message: string }> {
       const delivery: DeliveryRow | undefined = await getDelivery(db, input.deliveryId);
       if (!delivery?.notice || !delivery.noticeKey)
@@ -181,7 +183,7 @@ export function notificationActivities(deps: ActivityDeps) {
             });
             return { value: r, httpStatus: r.status, remoteCode: r.remoteCode, message: r.message };
           },
-          { retriedIfFailed: input.retriedIfFailed },
+          { retriedIfFailed: input.retriedIfFailed, firstAttemptAfter: input.firstAttemptAfter },
         );
         await recordNotificationSent(db, {
           deliveryId: delivery.id,

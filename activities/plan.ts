@@ -27,7 +27,7 @@ export interface TargetConnector {
 /** How the workflow should carry out one delivery to one connector. */
 export function toTarget(
   c: TargetConnector,
-  delivery: { id: string; purpose: string; notice?: unknown },
+  delivery: { id: string; purpose: string; notice?: unknown; attempts?: number },
   settings: Settings,
   priority?: Severity,
 ): Target {
@@ -46,6 +46,7 @@ export function toTarget(
         : undefined,
     priority,
     container: c.config.project_key ?? c.config.table,
+    attemptsBefore: delivery.attempts,
   };
 }
 

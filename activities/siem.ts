@@ -6,7 +6,7 @@ import type { ViolationEvent } from '../domain/event.js';
 import type { Severity } from '../domain/severity.js';
 import { recordedAttempt } from './attempts.js';
 import type { ActivityDeps } from './deps.js';
-import { connectorUnavailable } from './failures.js';
+import { connectorUnavailable, firstAttemptCut } from './failures.js';
 import { loadAttemptSubject } from './tickets.js';
 
 export interface DeliverEventInput {
@@ -16,6 +16,8 @@ export interface DeliverEventInput {
   maxRetryDelayMs: number;
   /** A first attempt run locally, retried by the workflow if it fails. */
   retriedIfFailed?: boolean;
+  /** A first attempt run locally: the delivery's attempts when its run took it up. */
+  firstAttemptAfter?: number;
 }
 
 export function siemActivities(deps: ActivityDeps) {
@@ -26,8 +28,11 @@ export function siemActivities(deps: ActivityDeps) {
       if (!isSiemKind(connector.kind))
         throw connectorUnavailable(`connector ${connector.id} is not a SIEM connector`);
       const event = violation.payload as ViolationEvent;
-      const begun = await beginAttempt(deps.db, input.deliveryId);
+      const begun = await beginAttempt(deps.db, input.deliveryId, {
+        firstAttemptAfter: input.firstAttemptAfter,
+      });
       if (begun === 'delivered') return { status: 0, message: 'delivered already by an earlier attempt' };
+      if (begun === 'cut') throw firstAttemptCut(input.deliveryId);
       const result = await recordedAttempt(
         deps,
         input.deliveryId,

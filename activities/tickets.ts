@@ -18,7 +18,7 @@ import { recordedAttempt } from './attempts.js';
 import { currentAttempt, currentRetryPolicy, pause } from './context.js';
 import { takeDeliveryLease } from './delivery-lease.js';
 import type { ActivityDeps } from './deps.js';
-import { connectorUnavailable, policyDelayMs } from './failures.js';
+import { connectorUnavailable, firstAttemptCut, policyDelayMs } from './failures.js';
 import { ticketSyncInit } from './ticket-sync.js';
 
 export interface CreateTicketInput {
@@ -32,6 +32,8 @@ export interface CreateTicketInput {
   spec?: TicketSpec;
   /** A first attempt run locally, retried by the workflow if it fails. */
   retriedIfFailed?: boolean;
+  /** A first attempt run locally: the delivery's attempts when its run took it up. */
+  firstAttemptAfter?: number;
 }
 
 export interface CreatedTicket {
@@ -112,11 +114,18 @@ const recordedRef = (t: TicketRow): TicketRef => ({
  */
 async function leaseAndBegin(
   deps: ActivityDeps,
-  input: { deliveryId: string; token: string; idempotencyKey: string; settleMs: number },
-): Promise<Exclude<TicketAttemptStart, { status: 'settling' }>> {
+  input: {
+    deliveryId: string;
+    token: string;
+    idempotencyKey: string;
+    settleMs: number;
+    firstAttemptAfter?: number;
+  },
+): Promise<Exclude<TicketAttemptStart, { status: 'settling' | 'cut' }>> {
   await takeDeliveryLease(deps, input.deliveryId, input.token);
   for (;;) {
     const start = await beginTicketAttempt(deps.db, input);
+    if (start.status === 'cut') throw firstAttemptCut(input.deliveryId);
     if (start.status !== 'settling') return start;
     await pause(start.waitMs);
   }
@@ -174,6 +183,7 @@ export function ticketActivities(deps: ActivityDeps) {
           token,
           idempotencyKey,
           settleMs,
+          firstAttemptAfter: input.firstAttemptAfter,
         });
         if (start.status === 'recorded') {
           const recorded = await createdTicketByKey(deps.db, idempotencyKey);

@@ -30,6 +30,12 @@ export interface Target {
    * local activity of their own).
    */
   claim?: TicketClaim;
+  /**
+   * The attempts the delivery had when this run took it up: a first attempt run in the worker
+   * that finds more was cut before its result was recorded (its worker died, its workflow task
+   * failed) and is running again; it leaves the remote alone (absent from runs before this).
+   */
+  attemptsBefore?: number;
 }
 
 /** Whether an event opens its ticket (`owner`) or recurs on an active one with its correlation key. */

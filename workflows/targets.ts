@@ -86,10 +86,17 @@ function targetActivities(target: Target, summary: string, policy: RetryPolicyMs
 export const FIRST_ATTEMPT_LOCAL_PATCH = 'first-attempt-local';
 
 /**
- * Calls one of a target's activities; `retriedIfFailed` tells the activity whether a failure of
- * this attempt is followed by more (its metrics count the delivery failed only on the last).
+ * What a first attempt run in the worker tells its activity: a failure is followed by more (its
+ * metrics count the delivery failed only on the last), and the attempts the delivery had when the
+ * run took it up (more means this attempt was cut and runs again: it calls no one).
  */
-type TargetCall<T> = (acts: ActivityProxy, retriedIfFailed: boolean) => Promise<T>;
+interface LocalFirst {
+  retriedIfFailed: true;
+  firstAttemptAfter?: number;
+}
+
+/** Calls one of a target's activities (`local` for a first attempt run in the worker). */
+type TargetCall<T> = (acts: ActivityProxy, local?: LocalFirst) => Promise<T>;
 
 /** The activity's own failure (a local activity's reaches the workflow unwrapped). */
 const applicationFailure = (err: unknown): ApplicationFailure | undefined => {
@@ -127,18 +134,18 @@ async function attempt<T>(
   // A policy of one attempt keeps it an activity: a local attempt cut by a dying worker runs
   // again from the start (its marker was never recorded), which would make it two.
   if (!firstLocal || target.retry.maximumAttempts === 1 || !has(FIRST_ATTEMPT_LOCAL_PATCH))
-    return call(targetActivities(target, summary), false);
+    return call(targetActivities(target, summary));
   const local = proxyLocalActivities<Activities>({
     startToCloseTimeout: attemptTimeoutMs(target),
     summary,
     retry: { ...temporalRetry(target.retry), maximumAttempts: 1 },
   });
   try {
-    return await call(local, true);
+    return await call(local, { retriedIfFailed: true, firstAttemptAfter: target.attemptsBefore });
   } catch (err) {
     if (!retryable(err)) throw err;
     await sleep(requestedRetryDelayMs(err) ?? target.retry.initialIntervalMs);
-    return call(targetActivities(target, `${summary}: retry`, afterFirstAttempt(target.retry)), false);
+    return call(targetActivities(target, `${summary}: retry`, afterFirstAttempt(target.retry)));
   }
 }
 
@@ -188,11 +195,11 @@ export async function runTarget(
   let claimedTicketId: string | undefined;
   try {
     if (target.purpose === 'notify') {
-      await attempt(target, summary, how, (acts, retriedIfFailed) =>
+      await attempt(target, summary, how, (acts, local) =>
         acts.sendNotification({
           deliveryId: target.deliveryId,
           maxRetryDelayMs: target.retry.maximumIntervalMs,
-          retriedIfFailed,
+          ...local,
         }),
       );
       return { ...base, ok: true };
@@ -229,7 +236,7 @@ export async function runTarget(
         }
         claimedTicketId = claim.ticketId;
       }
-      const ticket = await attempt(target, summary, how, (acts, retriedIfFailed) =>
+      const ticket = await attempt(target, summary, how, (acts, local) =>
         acts.createTicket({
           deliveryId: target.deliveryId,
           connectorId: target.connectorId,
@@ -238,7 +245,7 @@ export async function runTarget(
           timeoutMs: target.timeoutMs,
           maxRetryDelayMs: target.retry.maximumIntervalMs,
           spec: target.ticket,
-          retriedIfFailed,
+          ...local,
         }),
       );
       // createTicket starts the ticket's workflow itself; runs started before it did, here, and so
@@ -250,13 +257,13 @@ export async function runTarget(
         await bk(`follow ${ticket.externalId}`).startTicketSync({ ticketId: ticket.ticketId });
       return { ...base, ok: true, ticketId: ticket.ticketId, externalId: ticket.externalId };
     }
-    await attempt(target, summary, how, (acts, retriedIfFailed) =>
+    await attempt(target, summary, how, (acts, local) =>
       acts.deliverToSiem({
         deliveryId: target.deliveryId,
         connectorId: target.connectorId,
         eventId: event.event_id,
         maxRetryDelayMs: target.retry.maximumIntervalMs,
-        retriedIfFailed,
+        ...local,
       }),
     );
     return { ...base, ok: true };

@@ -42,23 +42,32 @@ const attemptOpened = (deliveryId: string) => sql`closed as (
  * the counter's update takes serialises an attempt Temporal started while a timed-out
  * predecessor is still finishing; attempts a dead worker left `running` are closed as
  * `interrupted`. A delivery already delivered gets no attempt (`'delivered'`): an attempt run
- * again after its worker died, its success recorded, must not send the event twice.
+ * again after its worker died, its success recorded, must not send the event twice. Neither does
+ * a first attempt run in the worker that finds attempts made after `firstAttemptAfter` (`'cut'`).
  */
-export async function beginAttempt(db: Db, deliveryId: string): Promise<BegunAttempt | 'delivered'> {
+export async function beginAttempt(
+  db: Db,
+  deliveryId: string,
+  opts: { firstAttemptAfter?: number } = {},
+): Promise<BegunAttempt | 'delivered' | 'cut'> {
+  const after = opts.firstAttemptAfter ?? null;
   const rows = await db.execute<Record<string, unknown>>(sql`
     with cur as (
-      select status from deliveries where id = ${deliveryId}
+      select status, attempts from deliveries where id = ${deliveryId}
     ), d as (
       update deliveries set attempts = attempts + 1, last_attempt_at = now(), updated_at = now()
       where id = ${deliveryId} and status <> 'delivered'
+        and (${after}::int is null or attempts <= ${after}::int)
       returning id, connector_id, kind, attempts
     ), ${attemptOpened(deliveryId)}
-    select started.*, cur.status as cur_status, d.connector_id as d_connector_id, d.kind as d_kind
+    select started.*, cur.status as cur_status, cur.attempts as cur_attempts,
+      d.connector_id as d_connector_id, d.kind as d_kind
     from cur left join d on true left join started on true`);
   const [row] = rows;
   if (!row) throw new Error(`delivery ${deliveryId} not found`);
   if (row.id === null || row.id === undefined) {
     if (row.cur_status === 'delivered') return 'delivered';
+    if (after !== null && Number(row.cur_attempts) > after) return 'cut';
     // `cur` is the statement's snapshot: an attempt that recorded its success while this one
     // waited for the row lock shows in a fresh read only.
     const [now] = await db
@@ -83,7 +92,9 @@ export type TicketAttemptStart =
    */
   | { status: 'recorded'; delivered: boolean }
   /** The last attempt's outcome is unknown and Jira's search may not see its issue yet: wait. */
-  | { status: 'settling'; waitMs: number };
+  | { status: 'settling'; waitMs: number }
+  /** A first attempt run in the worker that ran before (see `beginAttempt`): no attempt opened. */
+  | { status: 'cut' };
 
 /**
  * Under the delivery's lease (`token`), in one statement read with a snapshot taken after the
@@ -92,9 +103,16 @@ export type TicketAttemptStart =
  */
 export async function beginTicketAttempt(
   db: Db,
-  input: { deliveryId: string; token: string; idempotencyKey: string; settleMs: number },
+  input: {
+    deliveryId: string;
+    token: string;
+    idempotencyKey: string;
+    settleMs: number;
+    firstAttemptAfter?: number;
+  },
 ): Promise<TicketAttemptStart> {
   const { deliveryId } = input;
+  const after = input.firstAttemptAfter ?? null;
   const rows = await db.execute<Record<string, unknown>>(sql`
     with last as (
       select outcome_unknown, finished_at from delivery_attempts
@@ -106,6 +124,9 @@ export async function beginTicketAttempt(
           select 1 from tickets where idempotency_key = ${input.idempotencyKey} and external_id is not null
         ) as recorded,
         exists (select 1 from deliveries where id = ${deliveryId} and status = 'delivered') as delivered,
+        exists (
+          select 1 from deliveries where id = ${deliveryId} and ${after}::int is not null and attempts > ${after}::int
+        ) as cut,
         coalesce((
           select greatest(0, extract(epoch from (
             finished_at + make_interval(secs => ${input.settleMs}::float8 / 1000) - now()
@@ -115,14 +136,16 @@ export async function beginTicketAttempt(
     ), d as (
       update deliveries set attempts = attempts + 1, last_attempt_at = now(), updated_at = now()
       where id = ${deliveryId} and lease_token = ${input.token}
-        and not exists (select 1 from prior where recorded or wait_ms > 0)
+        and not exists (select 1 from prior where recorded or cut or wait_ms > 0)
       returning id, connector_id, kind, attempts
     ), ${attemptOpened(deliveryId)}
     select started.*, prior.recorded as p_recorded, prior.delivered as p_delivered, prior.wait_ms as p_wait_ms,
+      prior.cut as p_cut,
       d.connector_id as d_connector_id, d.kind as d_kind
     from prior left join d on true left join started on true`);
   const row = rows[0]!;
   if (row.p_recorded) return { status: 'recorded', delivered: Boolean(row.p_delivered) };
+  if (row.p_cut) return { status: 'cut' };
   const waitMs = Number(row.p_wait_ms);
   if (waitMs > 0) return { status: 'settling', waitMs: Math.ceil(waitMs) };
   if (row.id === null || row.id === undefined)

@@ -207,6 +207,16 @@ describe('SIEM delivery', () => {
 
 const { EventType } = temporal.api.enums.v1;
 
+/** The activities as the worker runs them, called directly. */
+const activitiesOf = (s: Stack) =>
+  createActivities({
+    db: s.database.db,
+    workflows: { client: s.client, taskQueue: s.taskQueue },
+    box: s.box,
+    settings: defaultSettings(),
+    logger: createLogger({ level: 'silent' }),
+  });
+
 /** A run's history as (event type, summary) pairs, and its activity retry policies. */
 async function runStory(eventId: string) {
   const history = await stack.client.workflow.getHandle(violationWorkflowId(eventId)).fetchHistory();
@@ -261,6 +271,40 @@ describe("a delivery's first attempt runs in the worker", () => {
     expect(Number(story.scheduled[0]!.retry?.initialInterval?.nanos) / 1e6).toBe(40);
   });
 
+  it('a first attempt that finds attempts made since its run took the delivery up calls no one (it was cut and runs again)', async () => {
+    for (let i = 0; i < 3; i++) splunk.faults.status(503, { path: '/services/collector/event' });
+    const event = makeEvent();
+    expect((await stack.api('/v1/violations', { method: 'POST', json: event })).status).toBe(202);
+    const v = await finished(event.event_id as string);
+    const failed = v.deliveries.find((d) => d.connector_id === ids.splunk)!;
+    expect(failed).toMatchObject({ status: 'failed', attempts: 3 });
+    const calls = () =>
+      splunk.received.filter((r) => JSON.stringify(r.envelope).includes(event.event_id as string)).length;
+    const before = calls();
+    const input = {
+      deliveryId: failed.id,
+      connectorId: ids.splunk!,
+      eventId: event.event_id as string,
+      maxRetryDelayMs: 1_000,
+      retriedIfFailed: true,
+    };
+    // Its run saw 2 attempts; 3 are recorded: this is a rerun of a cut first attempt.
+    await expect(activitiesOf(stack).deliverToSiem({ ...input, firstAttemptAfter: 2 })).rejects.toMatchObject(
+      {
+        type: 'FirstAttemptCut',
+        nonRetryable: false,
+      },
+    );
+    expect(calls()).toBe(before);
+    const detail = async () =>
+      ((await (await stack.api(`/v1/deliveries/${failed.id}`)).json()) as { attempts: number }).attempts;
+    expect(await detail()).toBe(3);
+    // Its run saw all 3: a first attempt like any other (a replay's).
+    await activitiesOf(stack).deliverToSiem({ ...input, firstAttemptAfter: 3 });
+    expect(calls()).toBe(before + 1);
+    expect(await detail()).toBe(4);
+  });
+
   it('an attempt at an event already delivered sends nothing (a first attempt run again after its worker died)', async () => {
     const event = makeEvent();
     expect((await stack.api('/v1/violations', { method: 'POST', json: event })).status).toBe(202);
@@ -271,14 +315,7 @@ describe("a delivery's first attempt runs in the worker", () => {
       splunk.received.filter((r) => JSON.stringify(r.envelope).includes(event.event_id as string));
     expect(sent()).toHaveLength(1);
 
-    const activities = createActivities({
-      db: stack.database.db,
-      workflows: { client: stack.client, taskQueue: stack.taskQueue },
-      box: stack.box,
-      settings: defaultSettings(),
-      logger: createLogger({ level: 'silent' }),
-    });
-    await activities.deliverToSiem({
+    await activitiesOf(stack).deliverToSiem({
       deliveryId: delivered.id,
       connectorId: ids.splunk!,
       eventId: event.event_id as string,
