@@ -7,6 +7,7 @@ import {
   finishAttempt,
 } from '../db/repos/attempts.js';
 import type { AttemptRow } from '../db/repos/deliveries.js';
+import type { LocalFirstAttempt } from '../domain/plan.js';
 import { countDelivery, deliveryAttemptDuration } from '../infra/metrics.js';
 import type { ActivityDeps } from './deps.js';
 import { firstAttemptCut, toTemporalFailure } from './failures.js';
@@ -37,7 +38,7 @@ function isFinalAttempt(failure: unknown, retriedIfFailed = false): boolean {
 }
 
 /** How an attempt is opened and how its success is recorded, when the caller decides. */
-export interface AttemptOptions<T> {
+export interface AttemptOptions<T> extends LocalFirstAttempt {
   /** Opened already (a ticket attempt opens it under the delivery's lease); default: opened here. */
   begun?: BegunAttempt;
   /** Released with the record of a failed attempt. */
@@ -49,10 +50,6 @@ export interface AttemptOptions<T> {
    * default: the attempt's row alone.
    */
   recordSuccess?: (value: T, finished: FinishedAttempt) => Promise<void>;
-  /** A first attempt run locally that the workflow retries as an activity if it fails. */
-  retriedIfFailed?: boolean;
-  /** A first attempt run locally: the attempts its run saw (more means it was cut and runs again). */
-  firstAttemptAfter?: number;
 }
 
 /**

@@ -18,7 +18,7 @@ import {
   type MessageInput,
   type NotificationMessage,
 } from '../domain/notification-message.js';
-import type { Target } from '../domain/plan.js';
+import type { LocalFirstAttempt, Target } from '../domain/plan.js';
 import { planEvent } from '../domain/planning.js';
 import type { RetrySpec } from '../domain/retry.js';
 import type { Severity } from '../domain/severity.js';
@@ -139,14 +139,9 @@ export function notificationActivities(deps: ActivityDeps) {
      * when there is one, and its first message about a ticket starts it; a retry first looks for
      * the message an earlier attempt may have posted.
      */
-    async sendNotification(input: {
-      deliveryId: string;
-      maxRetryDelayMs: number;
-      /** A first attempt run locally, retried by the workflow if it fails. */
-      retriedIfFailed?: boolean;
-      /** A first attempt run locally: the delivery's attempts when its run took it up. */
-      firstAttemptAfter?: number;
-    }): Promise<{ message: string }> {
+    async sendNotification(
+      input: { deliveryId: string; maxRetryDelayMs: number } & LocalFirstAttempt,
+    ): Promise<{ message: string }> {
       const delivery: DeliveryRow | undefined = await getDelivery(db, input.deliveryId);
       if (!delivery?.notice || !delivery.noticeKey)
         throw connectorUnavailable(`delivery ${input.deliveryId} is not a notification`);

@@ -3,21 +3,18 @@ import { beginAttempt } from '../db/repos/attempts.js';
 import { recordEventDelivered } from '../db/repos/deliveries.js';
 import { isSiemKind, type SiemKind } from '../domain/connector.js';
 import type { ViolationEvent } from '../domain/event.js';
+import type { LocalFirstAttempt } from '../domain/plan.js';
 import type { Severity } from '../domain/severity.js';
 import { recordedAttempt } from './attempts.js';
 import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable, firstAttemptCut } from './failures.js';
 import { loadAttemptSubject } from './tickets.js';
 
-export interface DeliverEventInput {
+export interface DeliverEventInput extends LocalFirstAttempt {
   deliveryId: string;
   connectorId: string;
   eventId: string;
   maxRetryDelayMs: number;
-  /** A first attempt run locally, retried by the workflow if it fails. */
-  retriedIfFailed?: boolean;
-  /** A first attempt run locally: the delivery's attempts when its run took it up. */
-  firstAttemptAfter?: number;
 }
 
 export function siemActivities(deps: ActivityDeps) {

@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { ticketIdempotencyKey } from '../connectors/idempotency.js';
 import { createTicket, type ItsmConnector } from '../connectors/itsm.js';
-import { beginTicketAttempt, type FinishedAttempt, type TicketAttemptStart } from '../db/repos/attempts.js';
+import {
+  beginTicketAttempt,
+  type FinishedAttempt,
+  type TicketAttemptInput,
+  type TicketAttemptStart,
+} from '../db/repos/attempts.js';
 import { type ConnectorRow, getConnectorRow, toConnector } from '../db/repos/connectors.js';
 import { releaseDeliveryLease } from '../db/repos/deliveries.js';
 import { createdTicketByKey, recordTicketCreated, type TicketRow } from '../db/repos/tickets.js';
 import { getConnectorAndViolation, type ViolationRow } from '../db/repos/violations.js';
 import { type Connector, isItsmKind, retryPolicyFor } from '../domain/connector.js';
 import { parseDuration } from '../domain/duration.js';
-import type { TicketSpec } from '../domain/plan.js';
+import type { LocalFirstAttempt, TicketSpec } from '../domain/plan.js';
 import type { Severity } from '../domain/severity.js';
 import type { TicketDraft, TicketRef } from '../domain/ticket.js';
 import { buildTicketDraft, type DraftConfig } from '../domain/ticket-draft.js';
@@ -21,7 +26,7 @@ import type { ActivityDeps } from './deps.js';
 import { connectorUnavailable, firstAttemptCut, policyDelayMs } from './failures.js';
 import { ticketSyncInit } from './ticket-sync.js';
 
-export interface CreateTicketInput {
+export interface CreateTicketInput extends LocalFirstAttempt {
   deliveryId: string;
   connectorId: string;
   eventId: string;
@@ -30,10 +35,6 @@ export interface CreateTicketInput {
   maxRetryDelayMs: number;
   /** The rule's shaping of the ticket (absent for manual pushes and replays). */
   spec?: TicketSpec;
-  /** A first attempt run locally, retried by the workflow if it fails. */
-  retriedIfFailed?: boolean;
-  /** A first attempt run locally: the delivery's attempts when its run took it up. */
-  firstAttemptAfter?: number;
 }
 
 export interface CreatedTicket {
@@ -114,13 +115,7 @@ const recordedRef = (t: TicketRow): TicketRef => ({
  */
 async function leaseAndBegin(
   deps: ActivityDeps,
-  input: {
-    deliveryId: string;
-    token: string;
-    idempotencyKey: string;
-    settleMs: number;
-    firstAttemptAfter?: number;
-  },
+  input: TicketAttemptInput,
 ): Promise<Exclude<TicketAttemptStart, { status: 'settling' | 'cut' }>> {
   await takeDeliveryLease(deps, input.deliveryId, input.token);
   for (;;) {

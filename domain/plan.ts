@@ -38,6 +38,17 @@ export interface Target {
   attemptsBefore?: number;
 }
 
+/**
+ * What a delivery's first attempt, run in the worker, tells its activity (nothing on the attempts
+ * after it, which run as a regular activity).
+ */
+export interface LocalFirstAttempt {
+  /** A failure of this attempt is followed by more: it is not counted as the delivery's last. */
+  retriedIfFailed?: boolean;
+  /** The delivery's attempts when its run took it up: more means this attempt was cut and runs again. */
+  firstAttemptAfter?: number;
+}
+
 /** Whether an event opens its ticket (`owner`) or recurs on an active one with its correlation key. */
 export type TicketClaim =
   | { role: 'owner'; ticketId: string }

@@ -10,7 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { CompactEvent } from '../domain/event.js';
-import type { Target, TargetOutcome } from '../domain/plan.js';
+import type { LocalFirstAttempt, Target, TargetOutcome } from '../domain/plan.js';
 import { afterFirstAttempt, type RetryPolicyMs } from '../domain/retry.js';
 
 const BOOKKEEPING = {
@@ -85,18 +85,8 @@ function targetActivities(target: Target, summary: string, policy: RetryPolicyMs
 /** Runs started before first attempts ran in the worker replay with activities from the start. */
 export const FIRST_ATTEMPT_LOCAL_PATCH = 'first-attempt-local';
 
-/**
- * What a first attempt run in the worker tells its activity: a failure is followed by more (its
- * metrics count the delivery failed only on the last), and the attempts the delivery had when the
- * run took it up (more means this attempt was cut and runs again: it calls no one).
- */
-interface LocalFirst {
-  retriedIfFailed: true;
-  firstAttemptAfter?: number;
-}
-
 /** Calls one of a target's activities (`local` for a first attempt run in the worker). */
-type TargetCall<T> = (acts: ActivityProxy, local?: LocalFirst) => Promise<T>;
+type TargetCall<T> = (acts: ActivityProxy, local?: LocalFirstAttempt) => Promise<T>;
 
 /** The activity's own failure (a local activity's reaches the workflow unwrapped). */
 const applicationFailure = (err: unknown): ApplicationFailure | undefined => {

@@ -96,21 +96,22 @@ export type TicketAttemptStart =
   /** A first attempt run in the worker that ran before (see `beginAttempt`): no attempt opened. */
   | { status: 'cut' };
 
+export interface TicketAttemptInput {
+  deliveryId: string;
+  /** The delivery's lease, held by this attempt. */
+  token: string;
+  idempotencyKey: string;
+  /** How long after an attempt of unknown outcome the lookup must wait. */
+  settleMs: number;
+  firstAttemptAfter?: number;
+}
+
 /**
  * Under the delivery's lease (`token`), in one statement read with a snapshot taken after the
  * lease: is the ticket already recorded, must the lookup wait for the search to settle after an
  * attempt whose outcome is unknown, and if neither, attempt N+1 opened (as `beginAttempt`).
  */
-export async function beginTicketAttempt(
-  db: Db,
-  input: {
-    deliveryId: string;
-    token: string;
-    idempotencyKey: string;
-    settleMs: number;
-    firstAttemptAfter?: number;
-  },
-): Promise<TicketAttemptStart> {
+export async function beginTicketAttempt(db: Db, input: TicketAttemptInput): Promise<TicketAttemptStart> {
   const { deliveryId } = input;
   const after = input.firstAttemptAfter ?? null;
   const rows = await db.execute<Record<string, unknown>>(sql`

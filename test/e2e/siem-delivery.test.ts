@@ -207,6 +207,17 @@ describe('SIEM delivery', () => {
 
 const { EventType } = temporal.api.enums.v1;
 
+/** A violation posted and finished: its Splunk delivery, and what the fake Splunk received of it. */
+async function splunkDelivery() {
+  const event = makeEvent();
+  expect((await stack.api('/v1/violations', { method: 'POST', json: event })).status).toBe(202);
+  const v = await finished(event.event_id as string);
+  const delivery = v.deliveries.find((d) => d.connector_id === ids.splunk)!;
+  const sent = () =>
+    splunk.received.filter((r) => JSON.stringify(r.envelope).includes(event.event_id as string));
+  return { event, delivery, sent };
+}
+
 /** The activities as the worker runs them, called directly. */
 const activitiesOf = (s: Stack) =>
   createActivities({
@@ -273,13 +284,9 @@ describe("a delivery's first attempt runs in the worker", () => {
 
   it('a first attempt that finds attempts made since its run took the delivery up calls no one (it was cut and runs again)', async () => {
     for (let i = 0; i < 3; i++) splunk.faults.status(503, { path: '/services/collector/event' });
-    const event = makeEvent();
-    expect((await stack.api('/v1/violations', { method: 'POST', json: event })).status).toBe(202);
-    const v = await finished(event.event_id as string);
-    const failed = v.deliveries.find((d) => d.connector_id === ids.splunk)!;
+    const { event, delivery: failed, sent } = await splunkDelivery();
     expect(failed).toMatchObject({ status: 'failed', attempts: 3 });
-    const calls = () =>
-      splunk.received.filter((r) => JSON.stringify(r.envelope).includes(event.event_id as string)).length;
+    const calls = () => sent().length;
     const before = calls();
     const input = {
       deliveryId: failed.id,
@@ -306,13 +313,8 @@ describe("a delivery's first attempt runs in the worker", () => {
   });
 
   it('an attempt at an event already delivered sends nothing (a first attempt run again after its worker died)', async () => {
-    const event = makeEvent();
-    expect((await stack.api('/v1/violations', { method: 'POST', json: event })).status).toBe(202);
-    const v = await finished(event.event_id as string);
-    const delivered = v.deliveries.find((d) => d.connector_id === ids.splunk)!;
+    const { event, delivery: delivered, sent } = await splunkDelivery();
     expect(delivered).toMatchObject({ status: 'delivered', attempts: 1 });
-    const sent = () =>
-      splunk.received.filter((r) => JSON.stringify(r.envelope).includes(event.event_id as string));
     expect(sent()).toHaveLength(1);
 
     await activitiesOf(stack).deliverToSiem({
